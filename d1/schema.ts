@@ -1,0 +1,51 @@
+// The D1 schema (drizzle). Migrations in d1/migrations are generated from this file with
+// `npm run db:generate`; never edit a generated migration by hand.
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** A packaged video in R2 (`assets/{id}/…`); viewers see it only once published. */
+export const assets = sqliteTable("assets", {
+  id: text("id").primaryKey(),
+  status: text("status", { enum: ["pending", "published"] }).notNull(),
+  durationSec: real("duration_sec").notNull(),
+  /** Height of the tallest rendition: what the best plan can get from this asset. */
+  maxHeight: integer("max_height").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  publishedAt: integer("published_at", { mode: "timestamp_ms" }),
+});
+
+export const titles = sqliteTable(
+  "titles",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["movie", "series"] }).notNull(),
+    name: text("name").notNull(),
+    synopsis: text("synopsis").notNull(),
+    releaseYear: integer("release_year").notNull(),
+    /** A rating board's label such as `PG-13` or `TV-MA`. */
+    maturityRating: text("maturity_rating").notNull(),
+    runtimeSec: integer("runtime_sec"),
+    /** The movie's video; null for series (episodes carry their own) and unreleased titles. */
+    assetId: text("asset_id").references(() => assets.id),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("titles_release_year").on(t.releaseYear)],
+);
+
+export const genres = sqliteTable("genres", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+});
+
+export const titleGenres = sqliteTable(
+  "title_genres",
+  {
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    genreId: text("genre_id")
+      .notNull()
+      .references(() => genres.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.titleId, t.genreId] }), index("title_genres_genre").on(t.genreId)],
+);

@@ -1,0 +1,43 @@
+// The middleware and routes both Workers share: request ids, access logs, error handlers
+// and the health check.
+import type { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { z } from "zod";
+import { notFoundFor, onError } from "./errors.ts";
+import { log, setLogLevel } from "./log.ts";
+
+export const healthSchema = z.object({
+  ok: z.literal(true),
+  service: z.enum(["marquee-api", "marquee-media"]),
+  version: z.string(),
+});
+
+export type Health = z.infer<typeof healthSchema>;
+
+type SharedBindings = { BUILD_VERSION: string; LOG_LEVEL?: string };
+
+export function health(service: Health["service"], env: SharedBindings): Health {
+  return { ok: true, service, version: env.BUILD_VERSION };
+}
+
+/** Installs request ids, access logs and the shared error handlers on an app (Hono or OpenAPIHono). */
+export function installBase<App extends Hono<any, any, any>>(given: App): App {
+  const app = given as unknown as Hono<{ Bindings: SharedBindings }>;
+  app.use(requestId({ limitLength: 64 }));
+  app.use(async (c, next) => {
+    setLogLevel(c.env.LOG_LEVEL);
+    const started = Date.now();
+    await next();
+    log("info", {
+      event: "request",
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Date.now() - started,
+    });
+  });
+  app.onError(onError);
+  app.notFound(notFoundFor(app));
+  return given;
+}

@@ -1,0 +1,28 @@
+// Structured logs: one JSON object per line, typed events rather than free text, so
+// Workers Logs and `wrangler tail` can filter on fields.
+
+export type LogEvent =
+  | { event: "request"; requestId: string; method: string; path: string; status: number; durationMs: number }
+  | { event: "unhandled_error"; requestId: string; method: string; path: string; message: string; stack: string }
+  | { event: "dependency_failed"; requestId: string; dependency: "d1" | "r2" | "queue" | "durable_object"; message: string }
+  | { event: "cron"; cron: string; scheduledTime: string }
+  | { event: "queue_batch"; queue: string; messages: number; outcome: "retried"; reason: string };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+let threshold: LogLevel = "info";
+
+/** Set once per isolate from the `LOG_LEVEL` var; tests raise it to keep output readable. */
+export function setLogLevel(level: string | undefined): void {
+  if (level && level in rank) threshold = level as LogLevel;
+}
+
+export function log(level: LogLevel, entry: LogEvent): void {
+  if (rank[level] < rank[threshold]) return;
+  const line = JSON.stringify({ level, time: new Date().toISOString(), ...entry });
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}

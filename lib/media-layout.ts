@@ -1,0 +1,31 @@
+// Where a packaged asset's files live in the R2 bucket `MEDIA` (DESIGN.md §4).
+
+const ASSETS = "assets";
+
+export const mediaKeys = {
+  /** Prefix of every object of one asset. */
+  assetPrefix: (assetId: string) => `${ASSETS}/${assetId}/`,
+  index: (assetId: string) => `${ASSETS}/${assetId}/index.json`,
+  /** A file of the asset by its path relative to the asset folder (as index.json names it). */
+  file: (assetId: string, path: string) => `${ASSETS}/${assetId}/${path}`,
+  init: (assetId: string, trackId: string) => `${ASSETS}/${assetId}/${trackId}/init.m4s`,
+  segment: (assetId: string, trackId: string, n: number) => `${ASSETS}/${assetId}/${trackId}/${n}.m4s`,
+};
+
+const contentTypes: Record<string, string> = {
+  json: "application/json",
+  m4s: "video/iso.segment",
+  mp4: "video/mp4",
+  vtt: "text/vtt; charset=utf-8",
+  jpg: "image/jpeg",
+  m3u8: "application/vnd.apple.mpegurl",
+  mpd: "application/dash+xml",
+};
+
+/** The Content-Type a media file is stored and served with, from its extension. */
+export function contentTypeFor(path: string): string {
+  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
+  // CMAF init segments are complete (if sampleless) MP4 files.
+  if (path.endsWith("/init.m4s")) return "video/mp4";
+  return contentTypes[ext] ?? "application/octet-stream";
+}

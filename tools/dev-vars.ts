@@ -1,0 +1,47 @@
+// Creates the local secret files (.dev.vars for the api, workers/media/.dev.vars for media)
+// from their committed examples with fresh random values, when they are missing.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { projectRoot } from "./project.ts";
+
+const apiVars = path.join(projectRoot, ".dev.vars");
+const mediaVars = path.join(projectRoot, "workers/media/.dev.vars");
+
+const random = (bytes: number) => randomBytes(bytes).toString("base64url");
+
+function parseVars(text: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match) vars.set(match[1]!, match[2]!);
+  }
+  return vars;
+}
+
+/** Copies an example file, replacing each listed variable's value and keeping comments. */
+async function writeFromExample(example: string, target: string, values: Record<string, string>): Promise<void> {
+  const text = await readFile(example, "utf8");
+  const out = text.replace(/^([A-Z0-9_]+)=.*$/gm, (line, name: string) => (name in values ? `${name}=${values[name]}` : line));
+  await writeFile(target, out, { mode: 0o600 });
+}
+
+export async function ensureDevVars(): Promise<void> {
+  if (!existsSync(apiVars)) {
+    await writeFromExample(path.join(projectRoot, ".dev.vars.example"), apiVars, {
+      ADMIN_TOKEN: random(32),
+      PLAYBACK_TOKEN_KEYS: `k1:${random(32)}`,
+    });
+    console.log("created .dev.vars with fresh local secrets");
+  }
+  if (!existsSync(mediaVars)) {
+    // The media Worker verifies what the api signs: it must hold the same keys.
+    const keys = parseVars(await readFile(apiVars, "utf8")).get("PLAYBACK_TOKEN_KEYS");
+    if (!keys) throw new Error(".dev.vars has no PLAYBACK_TOKEN_KEYS; compare it with .dev.vars.example");
+    await writeFromExample(path.join(projectRoot, "workers/media/.dev.vars.example"), mediaVars, { PLAYBACK_TOKEN_KEYS: keys });
+    console.log("created workers/media/.dev.vars with the api's playback keys");
+  }
+}
+
+if (import.meta.main) await ensureDevVars();

@@ -1,0 +1,17 @@
+// Fixed, obviously fake secrets and quiet logs for the Workers under test, so tests never
+// depend on a developer's .dev.vars.
+const PLAYBACK_TOKEN_KEYS = "test2:dGVzdC1rZXktdHdvLXRlc3Qta2V5LXR3by10ZXN0LWtleS10d28,test1:dGVzdC1rZXktb25lLXRlc3Qta2V5LW9uZS10ZXN0LWtleS1vbmU";
+
+export const testBindings = {
+  api: {
+    LOG_LEVEL: "error",
+    BUILD_VERSION: "test",
+    ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",
+    PLAYBACK_TOKEN_KEYS,
+  },
+  media: {
+    LOG_LEVEL: "error",
+    BUILD_VERSION: "test",
+    PLAYBACK_TOKEN_KEYS,
+  },
+};

@@ -1,0 +1,9 @@
+// Tests of the Node-side tools (seeding, demo media packaging), run in Node.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  root: path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."),
+  test: { name: "tools", include: ["tools/test/**/*.test.ts"], testTimeout: 60_000 },
+});

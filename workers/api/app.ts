@@ -1,0 +1,24 @@
+// The api Worker's HTTP application: shared middleware, every route, and the OpenAPI
+// document generated from the routes' zod schemas.
+import { installBase } from "../../lib/http.ts";
+import type { AppEnv } from "./env.ts";
+import { pageRoutes } from "./pages/routes.tsx";
+import { createRouter } from "./router.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { mediaForwardRoutes } from "./routes/media-forward.ts";
+
+export function createApp() {
+  const app = installBase(createRouter());
+  app.route("/", healthRoutes);
+  app.route("/", mediaForwardRoutes);
+  app.route("/", pageRoutes);
+  app.doc31("/v1/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: { title: "Marquee API", version: c.env.BUILD_VERSION },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+export type { AppEnv };

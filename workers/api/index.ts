@@ -1,0 +1,16 @@
+// The api Worker's entry point: HTTP, the watch-events Queue consumer, the cron trigger,
+// and the Durable Object classes it hosts.
+import { createApp } from "./app.ts";
+import type { Bindings } from "./env.ts";
+import { consumeWatchEvents } from "./queue/consume-watch-events.ts";
+import { runScheduled } from "./cron/run-scheduled.ts";
+
+export { AccountStreams } from "../../durable-objects/account-streams.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  queue: consumeWatchEvents,
+  scheduled: runScheduled,
+} satisfies ExportedHandler<Bindings>;

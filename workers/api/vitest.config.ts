@@ -1,0 +1,38 @@
+// Tests of the api Worker, run inside workerd with its real bindings (D1 migrated by
+// test/apply-migrations.ts) and the media Worker as an auxiliary Worker behind the
+// MEDIA_WORKER service binding.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+import { bundleMediaWorker } from "../../tools/bundle-media-worker.ts";
+import { projectRoot } from "../../tools/project.ts";
+import { testBindings } from "../../tools/test-bindings.ts";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => {
+      const mediaScript = await bundleMediaWorker();
+      return {
+      wrangler: { configPath: "../../wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ...testBindings.api,
+          TEST_MIGRATIONS: await readD1Migrations(path.join(projectRoot, "d1/migrations")),
+        },
+        workers: [
+          {
+            name: "marquee-media",
+            modules: true,
+            scriptPath: mediaScript,
+            modulesRoot: path.dirname(mediaScript),
+            compatibilityDate: "2026-11-01",
+            r2Buckets: { MEDIA: "marquee-media" },
+            bindings: testBindings.media,
+          },
+        ],
+      },
+    };
+    }),
+  ],
+  test: { name: "api", include: ["test/**/*.test.ts"], setupFiles: ["./test/apply-migrations.ts"] },
+});

@@ -1,0 +1,14 @@
+// Tests of the media Worker, run inside workerd with its real bindings.
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { testBindings } from "../../tools/test-bindings.ts";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { bindings: testBindings.media },
+    }),
+  ],
+  test: { name: "media", include: ["test/**/*.test.ts"] },
+});
