@@ -2,7 +2,7 @@
 // through a router made by the same factory every api route uses.
 import { createRoute, z } from "@hono/zod-openapi";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { installBase } from "../../../lib/http.ts";
 import { createRouter } from "../router.ts";
@@ -101,9 +101,14 @@ describe("a route built by createRouter()", () => {
     expect(body.error.details).toEqual({ id: "x" });
   });
 
-  it("renders an unexpected error as 500 INTERNAL without leaking its message", async () => {
+  it("renders an unexpected error as 500 INTERNAL without leaking its message, and logs it", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const res = await probeApp().request("/v1/boom", {}, env);
     const body = await expectError(res, 500, "INTERNAL");
     expect(JSON.stringify(body)).not.toContain("hunter2");
+    const entry = JSON.parse(String(logged.mock.calls[0]?.[0]));
+    expect(entry).toMatchObject({ level: "error", event: "unhandled_error", requestId: body.error.requestId, path: "/v1/boom" });
+    expect(entry.stack).toContain("hunter2");
+    logged.mockRestore();
   });
 });

@@ -11,7 +11,7 @@ describe("the watch-events consumer", () => {
       { id: "m2", timestamp: new Date(), attempts: 1, body: { type: "stop" } },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.retryBatch.retry).toBe(true);
     expect(result.explicitAcks).toEqual([]);
