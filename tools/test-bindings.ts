@@ -11,6 +11,7 @@ export const testBindings = {
   },
   media: {
     LOG_LEVEL: "error",
+    PLAYER_ORIGINS: "https://app.marquee.test",
     BUILD_VERSION: "test",
     PLAYBACK_TOKEN_KEYS,
   },

@@ -4,8 +4,8 @@
 import { runWrangler } from "./wrangler.ts";
 
 export const typeTargets = [
-  { config: "wrangler.toml", out: "workers/api/worker-configuration.d.ts", envInterface: "ApiEnv", secrets: ".dev.vars.example" },
-  { config: "workers/media/wrangler.toml", out: "workers/media/worker-configuration.d.ts", envInterface: "MediaEnv", secrets: "workers/media/.dev.vars.example" },
+  { config: "wrangler.toml", out: "workers/api/worker-configuration.d.ts", envInterface: "ApiEnv" },
+  { config: "workers/media/wrangler.toml", out: "workers/media/worker-configuration.d.ts", envInterface: "MediaEnv" },
 ];
 
 export async function generateTypes(check: boolean, quiet = false): Promise<void> {
@@ -20,8 +20,9 @@ export async function generateTypes(check: boolean, quiet = false): Promise<void
         "--include-runtime=false",
         // Vars are typed `string`: production values differ from wrangler.toml's defaults.
         "--strict-vars=false",
-        // Secret names from the committed examples, never from a developer's .dev.vars.
-        "--env-file", t.secrets,
+        // Secret names from the committed .dev.vars.example beside each config (wrangler
+        // resolves the path from the config's folder), never from a developer's .dev.vars.
+        "--env-file", ".dev.vars.example",
         ...(check ? ["--check"] : []),
       ],
       { quiet },

@@ -1,14 +1,133 @@
-// The media Worker's HTTP application: health, and (from the "Media delivery" issue) the
-// playback paths under `/p/{token}/{assetId}/…`.
-import { Hono } from "hono";
+// The media Worker's HTTP application: health, and the playback paths
+// `/p/{token}/{assetId}/…` — manifests generated from the rendition index, and every file
+// the index lists, from R2 through the Cache API.
+import { Hono, type Context } from "hono";
+import { errorResponse } from "../../lib/errors.ts";
 import { health, installBase } from "../../lib/http.ts";
+import { log } from "../../lib/log.ts";
+import { contentTypeFor, mediaKeys } from "../../lib/media-layout.ts";
+import { parsePlaybackKeys, verifyPlaybackToken, type PlaybackClaims, type PlaybackKeys } from "../../lib/playback-token.ts";
+import { IndexStore, type LoadedIndex } from "./delivery/index-store.ts";
+import { serveObject } from "./delivery/serve-object.ts";
+import { SingleFlight } from "./delivery/single-flight.ts";
+import { dashManifest } from "./manifests/dash.ts";
+import { mediaPlaylist, multivariantPlaylist, subtitlePlaylist } from "./manifests/hls.ts";
+import { allowedVideo, isTrackAllowed } from "./manifests/ladder.ts";
+import { cors } from "./playback/cors.ts";
 
-export type MediaAppEnv = { Bindings: MediaEnv };
+export type MediaAppEnv = {
+  Bindings: MediaEnv;
+  Variables: { claims: PlaybackClaims; asset: LoadedIndex };
+};
 
-export function createMediaApp() {
+type PlaybackContext = Context<MediaAppEnv>;
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** Manifests differ per token (the plan's ladder) and are cheap to make again. */
+const MANIFEST_CACHE = "private, max-age=30";
+
+const forbiddenMessages = {
+  malformed: "The playback token is not valid.",
+  unknown_key: "The playback token was signed with a key that is no longer accepted.",
+  bad_signature: "The playback token is not valid.",
+  expired: "The playback token has expired; start playback again.",
+} as const;
+
+export type MediaAppOptions = { r2TimeoutMs?: number | undefined };
+
+export function createMediaApp(options: MediaAppOptions = {}) {
   const app = installBase(new Hono<MediaAppEnv>());
+  // State of this isolate: parsed keys, loaded indexes, cache fills under way.
+  let keys: { spec: string; parsed: Promise<PlaybackKeys> } | undefined;
+  const indexes = new IndexStore();
+  const fills = new SingleFlight<boolean>();
+
+  const playbackKeys = (spec: string) => {
+    if (keys?.spec !== spec) keys = { spec, parsed: parsePlaybackKeys(spec) };
+    return keys.parsed;
+  };
+
   // `/p/healthz` is reachable where only `/p/*` is routed to this Worker (dev forwarding,
   // path routes); no playback token is ever the word "healthz".
   app.on("GET", ["/healthz", "/p/healthz"], (c) => c.json(health("marquee-media", c.env)));
+
+  app.use("/p/:token/:assetId/*", cors);
+  app.options("/p/:token/:assetId/*", (c) => c.body(null, 204));
+
+  app.use("/p/:token/:assetId/*", async (c, next) => {
+    const verdict = await verifyPlaybackToken(c.req.param("token"), await playbackKeys(c.env.PLAYBACK_TOKEN_KEYS), Date.now() / 1000);
+    if (!verdict.ok) return errorResponse(c, "FORBIDDEN", forbiddenMessages[verdict.reason], { details: { reason: verdict.reason } });
+    if (verdict.claims.assetId !== c.req.param("assetId")) {
+      return errorResponse(c, "FORBIDDEN", "The playback token is for another title.", { details: { reason: "other_asset" } });
+    }
+    let asset: LoadedIndex | null;
+    try {
+      asset = await indexes.get(c.env.MEDIA, new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p));
+    } catch (err) {
+      log("error", { event: "dependency_failed", requestId: c.get("requestId"), dependency: "r2", message: `index of ${verdict.claims.assetId}: ${err}` });
+      return errorResponse(c, "UNAVAILABLE", "The title's media index could not be read; try again.", { headers: { "Retry-After": "2" } });
+    }
+    if (!asset) return errorResponse(c, "NOT_FOUND", "No such title media.");
+    c.set("claims", verdict.claims);
+    c.set("asset", asset);
+    await next();
+  });
+
+  const text = (c: PlaybackContext, body: string, contentType: string) =>
+    c.body(body, 200, { "Content-Type": contentType, "Cache-Control": MANIFEST_CACHE });
+
+  const tooTall = (c: PlaybackContext) =>
+    errorResponse(c, "FORBIDDEN", "This rendition is above what your plan allows.", { details: { reason: "rendition_not_allowed" } });
+
+  app.get("/p/:token/:assetId/master.m3u8", (c) => {
+    const { index } = c.get("asset");
+    if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
+    return text(c, multivariantPlaylist(index, c.get("claims").maxHeight), contentTypeFor("master.m3u8"));
+  });
+
+  app.get("/p/:token/:assetId/manifest.mpd", (c) => {
+    const { index } = c.get("asset");
+    if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
+    return text(c, dashManifest(index, c.get("claims").maxHeight), contentTypeFor("manifest.mpd"));
+  });
+
+  app.get("/p/:token/:assetId/subs/:playlist{[^/]+\\.m3u8}", (c) => {
+    const playlist = subtitlePlaylist(c.get("asset").index, c.req.param("playlist").slice(0, -".m3u8".length));
+    return playlist === null ? errorResponse(c, "NOT_FOUND", "No such subtitles.") : text(c, playlist, contentTypeFor("x.m3u8"));
+  });
+
+  app.get("/p/:token/:assetId/:track/playlist.m3u8", (c) => {
+    const { index } = c.get("asset");
+    const track = c.req.param("track");
+    const playlist = mediaPlaylist(index, track);
+    if (playlist === null) return errorResponse(c, "NOT_FOUND", "No such rendition.");
+    if (!isTrackAllowed(index, track, c.get("claims").maxHeight)) return tooTall(c);
+    return text(c, playlist, contentTypeFor("x.m3u8"));
+  });
+
+  // Every other file is served only if the index lists it: nothing else in the bucket is
+  // reachable, whatever the path says.
+  app.get("/p/:token/:assetId/*", (c) => {
+    const { index, files } = c.get("asset");
+    const assetId = c.req.param("assetId");
+    const prefix = `/p/${c.req.param("token")}/${assetId}/`;
+    const path = c.req.path.slice(prefix.length);
+    const info = files.get(path);
+    if (!info) return errorResponse(c, "NOT_FOUND", "No such file in this title's media.");
+    const folder = path.split("/")[0]!;
+    const isVideoTrack = index.video.some((v) => v.id === folder);
+    if (isVideoTrack && !isTrackAllowed(index, folder, c.get("claims").maxHeight)) return tooTall(c);
+    return serveObject(c, {
+      key: mediaKeys.file(assetId, path),
+      info,
+      contentType: contentTypeFor(path),
+      cacheControl: IMMUTABLE,
+      bucket: c.env.MEDIA,
+      cacheOrigin: new URL(c.req.url).origin,
+      fills,
+      r2TimeoutMs: options.r2TimeoutMs,
+    });
+  });
+
   return app;
 }

@@ -11,7 +11,7 @@ describe("the media Worker", () => {
   });
 
   it("answers an unknown path with the standard 404 body", async () => {
-    const res = await exports.default.fetch("https://media.marquee.test/p/not-a-token/asset/master.m3u8");
+    const res = await exports.default.fetch("https://media.marquee.test/nothing-here");
     expect(res.status).toBe(404);
     expect(errorBodySchema.parse(await res.json()).error.code).toBe("NOT_FOUND");
   });

@@ -1,0 +1,212 @@
+// The DASH MPD (static, CMAF with SegmentTemplate + SegmentTimeline) generated from an asset's rendition index.
+import type {
+  AudioTrack,
+  RenditionIndex,
+  SegmentList,
+  SubtitleTrack,
+  VideoRendition,
+} from "../../../lib/media-index.ts";
+import { allowedVideo } from "./ladder.ts";
+import { encodePath } from "./uri.ts";
+
+const MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011";
+const LIVE_PROFILE = "urn:mpeg:dash:profile:isoff-live:2011";
+const ROLE_SCHEME = "urn:mpeg:dash:role:2011";
+const CHANNEL_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
+
+type Attributes = Record<string, string | number | undefined>;
+
+/**
+ * The MPD for the renditions the height cap allows, plus every audio and subtitle track.
+ * With nothing allowed the Period is empty (no audio-only fallback), mirroring the HLS
+ * playlist; callers should answer 403 from `allowedVideo` first. Every URL is relative and
+ * there is no MPD-level BaseURL, so the token in the request path carries over.
+ */
+export function dashManifest(index: RenditionIndex, maxHeight: number): string {
+  const videos = allowedVideo(index, maxHeight);
+  const audio = videos.length > 0 ? index.audio : [];
+  const subtitles = videos.length > 0 ? index.subtitles : [];
+  // AdaptationSet ids: video 0, then audio, then subtitles, in index order.
+  const period = [
+    ...(videos.length > 0 ? videoSet(videos, 0) : []),
+    ...audio.flatMap((track, i) => audioSet(track, 1 + i)),
+    ...subtitles.flatMap((subtitle, i) => subtitleSet(subtitle, 1 + audio.length + i, index)),
+  ];
+  const tracks = [...videos, ...audio];
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    open("MPD", {
+      xmlns: MPD_NAMESPACE,
+      profiles: LIVE_PROFILE,
+      type: "static",
+      mediaPresentationDuration: isoDuration(index.durationSec),
+      minBufferTime: isoDuration(minBufferSec(tracks, index)),
+    }),
+    ...indent([open("Period", { id: "0", start: "PT0S" }), ...indent(period), "</Period>"]),
+    "</MPD>",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function videoSet(videos: VideoRendition[], id: number): string[] {
+  const representations = videos.flatMap((video) =>
+    element(
+      "Representation",
+      {
+        id: video.id,
+        bandwidth: video.bandwidth,
+        width: video.width,
+        height: video.height,
+        frameRate: frameRate(video.frameRate),
+        codecs: video.codecs,
+      },
+      segmentTemplate(video.segments),
+    ),
+  );
+  return element(
+    "AdaptationSet",
+    {
+      id,
+      contentType: "video",
+      mimeType: "video/mp4",
+      segmentAlignment: "true",
+      startWithSAP: "1",
+      maxWidth: Math.max(...videos.map((video) => video.width)),
+      maxHeight: Math.max(...videos.map((video) => video.height)),
+    },
+    representations,
+  );
+}
+
+function audioSet(track: AudioTrack, id: number): string[] {
+  const representation = element(
+    "Representation",
+    { id: track.id, bandwidth: track.bandwidth, codecs: track.codecs, audioSamplingRate: track.sampleRate },
+    [empty("AudioChannelConfiguration", { schemeIdUri: CHANNEL_SCHEME, value: track.channels }), ...segmentTemplate(track.segments)],
+  );
+  return element(
+    "AdaptationSet",
+    { id, contentType: "audio", mimeType: "audio/mp4", lang: track.lang, segmentAlignment: "true", startWithSAP: "1" },
+    [
+      // Schema order: Label before Role before Representation.
+      `<Label>${xmlEscape(track.name)}</Label>`,
+      empty("Role", { schemeIdUri: ROLE_SCHEME, value: track.default ? "main" : "alternate" }),
+      ...representation,
+    ],
+  );
+}
+
+function subtitleSet(subtitle: SubtitleTrack, id: number, index: RenditionIndex): string[] {
+  const representation = element(
+    "Representation",
+    // @bandwidth is mandatory; the file's own size over the asset's length is an honest figure.
+    { id: `subs-${subtitle.lang.replace(/\s+/g, "_")}`, bandwidth: subtitleBandwidth(subtitle, index) },
+    [`<BaseURL>${xmlEscape(encodePath(subtitle.path))}</BaseURL>`],
+  );
+  return element("AdaptationSet", { id, contentType: "text", mimeType: "text/vtt", lang: subtitle.lang }, [
+    `<Label>${xmlEscape(subtitle.name)}</Label>`,
+    empty("Role", { schemeIdUri: ROLE_SCHEME, value: "subtitle" }),
+    ...representation,
+  ]);
+}
+
+function segmentTemplate(segments: SegmentList): string[] {
+  const timeline = runs(segments.durations).map((run, i) =>
+    // Only the first entry needs t: every later one starts where the previous ended.
+    empty("S", { t: i === 0 ? 0 : undefined, d: run.duration, r: run.repeat > 0 ? run.repeat : undefined }),
+  );
+  return element(
+    "SegmentTemplate",
+    {
+      timescale: segments.timescale,
+      initialization: "$RepresentationID$/init.m4s",
+      media: "$RepresentationID$/$Number$.m4s",
+      startNumber: segments.startNumber,
+    },
+    element("SegmentTimeline", {}, timeline),
+  );
+}
+
+/** Run-length encoding of equal consecutive durations, as SegmentTimeline's `r` expresses them. */
+export function runs(durations: number[]): { duration: number; repeat: number }[] {
+  const result: { duration: number; repeat: number }[] = [];
+  for (const duration of durations) {
+    const last = result.at(-1);
+    if (last && last.duration === duration) last.repeat += 1;
+    else result.push({ duration, repeat: 0 });
+  }
+  return result;
+}
+
+/**
+ * DASH's FrameRateType is an integer or a ratio, never a decimal: 24 → "24", the NTSC rates
+ * (23.976, 29.97, 59.94) → "N/1001", anything else → thousandths reduced.
+ */
+export function frameRate(fps: number): string {
+  if (Number.isInteger(fps)) return String(fps);
+  const ntsc = Math.round((fps * 1001) / 1000);
+  if (Math.abs((ntsc * 1000) / 1001 - fps) < 0.005) return `${ntsc * 1000}/1001`;
+  const numerator = Math.round(fps * 1000);
+  const divisor = gcd(numerator, 1000);
+  return divisor === 1000 ? String(numerator / 1000) : `${numerator / divisor}/${1000 / divisor}`;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** The longest single segment: with @bandwidth the peak over one segment, that much buffer always suffices. */
+function minBufferSec(tracks: { segments: SegmentList }[], index: RenditionIndex): number {
+  const longest = tracks.map(({ segments }) => Math.max(...segments.durations) / segments.timescale);
+  return Math.max(index.segmentDurationSec, ...longest);
+}
+
+function subtitleBandwidth(subtitle: SubtitleTrack, index: RenditionIndex): number {
+  const bytes = index.files.find((file) => file.path === subtitle.path)?.bytes ?? 0;
+  return Math.max(1, Math.ceil((bytes * 8) / index.durationSec));
+}
+
+/** xs:duration in seconds only (PT7200.000S is valid); three decimals keep millisecond precision. */
+function isoDuration(sec: number): string {
+  return `PT${sec.toFixed(3)}S`;
+}
+
+function element(name: string, attributes: Attributes, children: string[]): string[] {
+  return [open(name, attributes), ...indent(children), `</${name}>`];
+}
+
+function open(name: string, attributes: Attributes): string {
+  return `<${name}${attributeText(attributes)}>`;
+}
+
+function empty(name: string, attributes: Attributes): string {
+  return `<${name}${attributeText(attributes)}/>`;
+}
+
+function attributeText(attributes: Attributes): string {
+  return Object.entries(attributes)
+    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+    .map(([key, value]) => ` ${key}="${xmlEscape(String(value))}"`)
+    .join("");
+}
+
+function indent(lines: string[]): string[] {
+  return lines.map((line) => `  ${line}`);
+}
+
+/**
+ * Escapes markup and whitespace that attribute normalisation would mangle, and drops the
+ * control characters XML 1.0 forbids outright (no escape makes them legal).
+ */
+export function xmlEscape(value: string): string {
+  return value
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;")
+    .replace(/\t/g, "&#9;")
+    .replace(/\n/g, "&#10;")
+    .replace(/\r/g, "&#13;");
+}

@@ -1,0 +1,190 @@
+// HLS playlists (multivariant, per-track media, subtitles) generated from an asset's rendition index.
+import type {
+  AudioTrack,
+  RenditionIndex,
+  SegmentList,
+  SubtitleTrack,
+  VideoRendition,
+} from "../../../lib/media-index.ts";
+import { allowedVideo } from "./ladder.ts";
+import { relativeTo } from "./uri.ts";
+
+const AUDIO_GROUP = "audio";
+const SUBTITLE_GROUP = "subs";
+/** Folder (relative to the asset) that subtitle playlists are served from. */
+const SUBTITLE_FOLDER = "subs";
+
+/**
+ * The multivariant (master) playlist: every audio track, every subtitle, and one variant per
+ * video rendition the height cap allows. With nothing allowed it lists nothing at all, so an
+ * accidental 200 still plays nothing; callers should answer 403 from `allowedVideo` first.
+ */
+export function multivariantPlaylist(index: RenditionIndex, maxHeight: number): string {
+  const videos = allowedVideo(index, maxHeight);
+  const lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"];
+  if (videos.length > 0) {
+    lines.push(...audioMediaTags(index.audio), ...subtitleMediaTags(index.subtitles));
+    for (const video of videos) lines.push(streamInf(video, index), `${video.id}/playlist.m3u8`);
+  }
+  return joinLines(lines);
+}
+
+/** The VOD media playlist of one video or audio track, or null when the index has no such track. */
+export function mediaPlaylist(index: RenditionIndex, trackId: string): string | null {
+  const track = findTrack(index, trackId);
+  if (!track) return null;
+  const { segments } = track;
+  const lines = [
+    "#EXTM3U",
+    "#EXT-X-VERSION:7",
+    `#EXT-X-TARGETDURATION:${targetDuration(segments)}`,
+    "#EXT-X-MEDIA-SEQUENCE:0",
+    "#EXT-X-PLAYLIST-TYPE:VOD",
+    "#EXT-X-INDEPENDENT-SEGMENTS",
+    // Relative to `{trackId}/playlist.m3u8`, so these resolve inside the track's folder.
+    '#EXT-X-MAP:URI="init.m4s"',
+  ];
+  segments.durations.forEach((duration, i) => {
+    lines.push(`#EXTINF:${seconds(duration / segments.timescale)},`, `${segments.startNumber + i}.m4s`);
+  });
+  lines.push("#EXT-X-ENDLIST");
+  return joinLines(lines);
+}
+
+/**
+ * The playlist wrapping one WebVTT file as a single segment (HLS cannot point a SUBTITLES
+ * rendition at a bare VTT), or null when the index has no subtitle in `lang`.
+ */
+export function subtitlePlaylist(index: RenditionIndex, lang: string): string | null {
+  const subtitle = index.subtitles.find((track) => track.lang === lang);
+  if (!subtitle) return null;
+  return joinLines([
+    "#EXTM3U",
+    "#EXT-X-VERSION:7",
+    `#EXT-X-TARGETDURATION:${Math.ceil(index.durationSec)}`,
+    "#EXT-X-MEDIA-SEQUENCE:0",
+    "#EXT-X-PLAYLIST-TYPE:VOD",
+    `#EXTINF:${seconds(index.durationSec)},`,
+    relativeTo(SUBTITLE_FOLDER, subtitle.path),
+    "#EXT-X-ENDLIST",
+  ]);
+}
+
+function audioMediaTags(audio: AudioTrack[]): string[] {
+  const names = uniqueNames(audio.map((track) => track.name));
+  const defaultAt = defaultIndex(audio, true);
+  return audio.map((track, i) =>
+    mediaTag([
+      ["TYPE", "AUDIO"],
+      ["GROUP-ID", quoted(AUDIO_GROUP)],
+      ["NAME", quoted(names[i] ?? track.id)],
+      ["LANGUAGE", quoted(track.lang)],
+      ["DEFAULT", yesNo(i === defaultAt)],
+      ["AUTOSELECT", "YES"],
+      ["CHANNELS", quoted(String(track.channels))],
+      ["URI", quoted(`${track.id}/playlist.m3u8`)],
+    ]),
+  );
+}
+
+function subtitleMediaTags(subtitles: SubtitleTrack[]): string[] {
+  const names = uniqueNames(subtitles.map((track) => track.name));
+  // Subtitles stay off unless the index asks for one: no fallback default as for audio.
+  const defaultAt = defaultIndex(subtitles, false);
+  return subtitles.map((track, i) =>
+    mediaTag([
+      ["TYPE", "SUBTITLES"],
+      ["GROUP-ID", quoted(SUBTITLE_GROUP)],
+      ["NAME", quoted(names[i] ?? track.lang)],
+      ["LANGUAGE", quoted(track.lang)],
+      ["DEFAULT", yesNo(i === defaultAt)],
+      ["AUTOSELECT", "YES"],
+      ["FORCED", "NO"],
+      ["URI", quoted(`${SUBTITLE_FOLDER}/${encodeURIComponent(track.lang)}.m3u8`)],
+    ]),
+  );
+}
+
+function streamInf(video: VideoRendition, index: RenditionIndex): string {
+  // BANDWIDTH must bound the whole variant, so it pairs with the most demanding audio track;
+  // CODECS must name every format any rendition of the variant may use.
+  const audio = loudestAudio(index.audio);
+  const audioCodecs = [...new Set(index.audio.map((track) => track.codecs))];
+  const attributes: [string, string][] = [
+    ["BANDWIDTH", String(video.bandwidth + (audio?.bandwidth ?? 0))],
+    ["AVERAGE-BANDWIDTH", String(video.averageBandwidth + (audio?.averageBandwidth ?? 0))],
+    ["CODECS", quoted([video.codecs, ...audioCodecs].join(","))],
+    ["RESOLUTION", `${video.width}x${video.height}`],
+    ["FRAME-RATE", video.frameRate.toFixed(3)],
+  ];
+  if (audio) attributes.push(["AUDIO", quoted(AUDIO_GROUP)]);
+  if (index.subtitles.length > 0) attributes.push(["SUBTITLES", quoted(SUBTITLE_GROUP)]);
+  return `#EXT-X-STREAM-INF:${attributeList(attributes)}`;
+}
+
+function loudestAudio(audio: AudioTrack[]): AudioTrack | undefined {
+  return audio.reduce<AudioTrack | undefined>((best, track) => (best && best.bandwidth >= track.bandwidth ? best : track), undefined);
+}
+
+function findTrack(index: RenditionIndex, trackId: string): { segments: SegmentList } | undefined {
+  return index.video.find((track) => track.id === trackId) ?? index.audio.find((track) => track.id === trackId);
+}
+
+/**
+ * The smallest whole number of seconds no segment exceeds. Integer arithmetic, because a float
+ * quotient like 6.000000001 would bump the target by a whole second.
+ */
+function targetDuration({ durations, timescale }: SegmentList): number {
+  const longest = Math.max(...durations);
+  return Math.floor((longest + timescale - 1) / timescale);
+}
+
+/**
+ * Where the DEFAULT=YES goes: HLS allows at most one per group, so the first flagged track
+ * wins; with none flagged, `fallbackToFirst` picks the first track (-1 means none).
+ */
+function defaultIndex(tracks: { default: boolean }[], fallbackToFirst: boolean): number {
+  const flagged = tracks.findIndex((track) => track.default);
+  if (flagged >= 0) return flagged;
+  return fallbackToFirst && tracks.length > 0 ? 0 : -1;
+}
+
+/** NAME must be unique within a group; players key renditions by it and drop duplicates. */
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((raw) => {
+    const name = attributeText(raw);
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    return count === 1 ? name : `${name} (${count})`;
+  });
+}
+
+function mediaTag(attributes: [string, string][]): string {
+  return `#EXT-X-MEDIA:${attributeList(attributes)}`;
+}
+
+function attributeList(attributes: [string, string][]): string {
+  return attributes.map(([key, value]) => `${key}=${value}`).join(",");
+}
+
+/** A quoted-string attribute value: it cannot contain `"`, CR or LF (RFC 8216 §4.2), so they are replaced. */
+function quoted(value: string): string {
+  return `"${attributeText(value)}"`;
+}
+
+function attributeText(value: string): string {
+  return value.replace(/"/g, "'").replace(/[\r\n]+/g, " ");
+}
+
+function yesNo(flag: boolean): string {
+  return flag ? "YES" : "NO";
+}
+
+function seconds(value: number): string {
+  return value.toFixed(6);
+}
+
+function joinLines(lines: string[]): string {
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,54 @@
+// Types for the parts of m3u8-parser (which ships none) that the manifest tests read.
+declare module "m3u8-parser" {
+  export interface Rendition {
+    default: boolean;
+    autoselect: boolean;
+    language?: string;
+    uri?: string;
+    forced?: boolean;
+  }
+
+  export interface Segment {
+    duration: number;
+    uri: string;
+    map?: { uri: string };
+  }
+
+  export interface VariantAttributes {
+    BANDWIDTH?: number;
+    /** Left as the raw string by the parser, unlike BANDWIDTH. */
+    "AVERAGE-BANDWIDTH"?: string;
+    CODECS?: string;
+    RESOLUTION?: { width: number; height: number };
+    "FRAME-RATE"?: number;
+    AUDIO?: string;
+    SUBTITLES?: string;
+    [name: string]: unknown;
+  }
+
+  export interface Variant {
+    uri: string;
+    attributes: VariantAttributes;
+  }
+
+  export type MediaGroups = Record<"AUDIO" | "VIDEO" | "CLOSED-CAPTIONS" | "SUBTITLES", Record<string, Record<string, Rendition>>>;
+
+  export interface Manifest {
+    version?: number;
+    independentSegments?: boolean;
+    playlists?: Variant[];
+    mediaGroups?: MediaGroups;
+    segments: Segment[];
+    targetDuration?: number;
+    mediaSequence?: number;
+    playlistType?: string;
+    endList?: boolean;
+  }
+
+  export class Parser {
+    manifest: Manifest;
+    push(chunk: string): void;
+    end(): void;
+    on(event: "warn" | "info", listener: (event: { message: string }) => void): void;
+  }
+}
