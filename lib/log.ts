@@ -5,6 +5,7 @@ export type LogEvent =
   | { event: "request"; requestId: string; method: string; path: string; status: number; durationMs: number }
   | { event: "unhandled_error"; requestId: string; method: string; path: string; message: string; stack: string }
   | { event: "dependency_failed"; requestId: string; dependency: "d1" | "r2" | "queue" | "durable_object"; message: string }
+  | { event: "r2_read"; key: string; range: boolean }
   | { event: "cron"; cron: string; scheduledTime: string }
   | { event: "queue_batch"; queue: string; messages: number; outcome: "retried"; reason: string };
 

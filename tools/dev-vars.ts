@@ -11,7 +11,7 @@ const mediaVars = path.join(projectRoot, "workers/media/.dev.vars");
 
 const random = (bytes: number) => randomBytes(bytes).toString("base64url");
 
-function parseVars(text: string): Map<string, string> {
+export function parseVars(text: string): Map<string, string> {
   const vars = new Map<string, string>();
   for (const line of text.split("\n")) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -42,6 +42,13 @@ export async function ensureDevVars(): Promise<void> {
     await writeFromExample(path.join(projectRoot, "workers/media/.dev.vars.example"), mediaVars, { PLAYBACK_TOKEN_KEYS: keys });
     console.log("created workers/media/.dev.vars with the api's playback keys");
   }
+}
+
+/** One variable of the api's local .dev.vars (e.g. to mint a playback token in a test). */
+export async function readDevVar(name: string): Promise<string> {
+  const value = parseVars(await readFile(apiVars, "utf8")).get(name);
+  if (value === undefined) throw new Error(`.dev.vars has no ${name}`);
+  return value;
 }
 
 if (import.meta.main) await ensureDevVars();
