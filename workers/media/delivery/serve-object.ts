@@ -100,8 +100,13 @@ async function readBody(c: Context, o: ServeObject, range: ByteRange | null): Pr
   const length = range ? range.end - range.start + 1 : o.info.bytes;
   if (o.info.bytes > CACHE_MAX_BYTES) return { stream: sized(await readR2(o, range), length), cache: "BYPASS" };
 
-  const fromCache = () =>
-    caches.default.match(new Request(cacheKey, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {} }));
+  const fromCache = async () => {
+    const res = await caches.default.match(new Request(cacheKey, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {} }));
+    if (!res || !range || res.status === 206) return res;
+    // A cache that ignored the Range (a whole 200) must not become this 206's body.
+    await res.body?.cancel();
+    return undefined;
+  };
 
   const hit = await fromCache();
   if (hit) return { stream: hit.body, cache: "HIT" };
