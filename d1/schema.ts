@@ -1,8 +1,11 @@
 // The D1 schema (drizzle). Migrations in d1/migrations are generated from this file with
 // `npm run db:generate`; never edit a generated migration by hand.
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/** A packaged video in R2 (`assets/{id}/…`); viewers see it only once published. */
+/**
+ * A packaged video in R2 (`assets/{id}/…`). `pending` while its files upload; viewers see
+ * it only once `published` (its index.json written after every file was verified).
+ */
 export const assets = sqliteTable("assets", {
   id: text("id").primaryKey(),
   status: text("status", { enum: ["pending", "published"] }).notNull(),
@@ -48,4 +51,37 @@ export const titleGenres = sqliteTable(
       .references(() => genres.id, { onDelete: "cascade" }),
   },
   (t) => [primaryKey({ columns: [t.titleId, t.genreId] }), index("title_genres_genre").on(t.genreId)],
+);
+
+/** A season of a series. */
+export const seasons = sqliteTable(
+  "seasons",
+  {
+    id: text("id").primaryKey(),
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    name: text("name").notNull(),
+  },
+  (t) => [uniqueIndex("seasons_title_number").on(t.titleId, t.number)],
+);
+
+/** An episode of a season, with its own video. */
+export const episodes = sqliteTable(
+  "episodes",
+  {
+    id: text("id").primaryKey(),
+    seasonId: text("season_id")
+      .notNull()
+      .references(() => seasons.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    name: text("name").notNull(),
+    synopsis: text("synopsis").notNull(),
+    runtimeSec: integer("runtime_sec"),
+    assetId: text("asset_id").references(() => assets.id),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("episodes_season_number").on(t.seasonId, t.number)],
 );

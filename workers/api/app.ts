@@ -1,6 +1,7 @@
 // The api Worker's HTTP application: shared middleware, every route, and the OpenAPI
 // document generated from the routes' zod schemas.
 import { installBase } from "../../lib/http.ts";
+import { adminRoutes } from "./admin/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { createRouter } from "./router.ts";
@@ -10,8 +11,10 @@ import { mediaForwardRoutes } from "./routes/media-forward.ts";
 export function createApp() {
   const app = installBase(createRouter());
   app.route("/", healthRoutes);
+  app.route("/", adminRoutes);
   app.route("/", mediaForwardRoutes);
   app.route("/", pageRoutes);
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
   app.doc31("/v1/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: { title: "Marquee API", version: c.env.BUILD_VERSION },

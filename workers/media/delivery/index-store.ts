@@ -14,11 +14,9 @@ export type LoadedIndex = {
 };
 
 const TTL_MS = 60_000;
-/** A missing asset is remembered briefly, so made-up asset ids cannot hammer R2. */
-const MISSING_TTL_MS = 10_000;
 const MAX_ENTRIES = 500;
 
-type Entry = { value: LoadedIndex | null; expires: number };
+type Entry = { value: LoadedIndex; expires: number };
 
 export class IndexStore {
   readonly #memory = new Map<string, Entry>();
@@ -31,19 +29,21 @@ export class IndexStore {
     if (hit && hit.expires > now) return hit.value;
     return this.#flight.run(assetId, async () => {
       const value = await load(bucket, cacheOrigin, assetId, waitUntil);
-      this.#remember(assetId, value);
+      // A missing asset is not remembered: it may be published a moment later, and only a
+      // valid token (minted for real assets) gets this far, so misses cannot be abused.
+      if (value) this.#remember(assetId, value);
       return value;
     });
   }
 
-  #remember(assetId: string, value: LoadedIndex | null): void {
+  #remember(assetId: string, value: LoadedIndex): void {
     if (this.#memory.size >= MAX_ENTRIES) {
       // Maps iterate in insertion order: drop the oldest.
       const oldest = this.#memory.keys().next().value;
       if (oldest !== undefined) this.#memory.delete(oldest);
     }
     this.#memory.delete(assetId);
-    this.#memory.set(assetId, { value, expires: Date.now() + (value ? TTL_MS : MISSING_TTL_MS) });
+    this.#memory.set(assetId, { value, expires: Date.now() + TTL_MS });
   }
 }
 

@@ -1,0 +1,204 @@
+// Uploading a packaged asset: its rendition index first (as a draft), then its files
+// straight into R2 (each verified against the index's SHA-256), then a publish step that
+// checks every file and only then writes the index where the media Worker looks. Until
+// then nothing of the asset is visible to viewers.
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { assets } from "../../../d1/schema.ts";
+import { ApiError } from "../../../lib/errors.ts";
+import { contentTypeFor, mediaKeys } from "../../../lib/media-layout.ts";
+import { renditionIndexSchema, type RenditionIndex } from "../../../lib/media-index.ts";
+
+type Storage = { DB: D1Database; MEDIA: R2Bucket };
+
+export type AssetFileStatus = { path: string; bytes: number; sha256: string; uploaded: boolean };
+export type AssetStatus = { assetId: string; status: "pending" | "published"; files: AssetFileStatus[] };
+
+/** Part size the CLI should use for multipart uploads (R2 needs >= 5 MiB but the last). */
+export const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
+
+const draftKey = (assetId: string) => `uploads/${assetId}/index.json`;
+
+const encoder = new TextEncoder();
+
+function hex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function assetRow(db: D1Database, assetId: string) {
+  const [row] = await drizzle(db).select().from(assets).where(eq(assets.id, assetId));
+  return row;
+}
+
+async function readIndex(bucket: R2Bucket, key: string): Promise<RenditionIndex | null> {
+  const object = await bucket.get(key);
+  return object ? renditionIndexSchema.parse(JSON.parse(await object.text())) : null;
+}
+
+/** What R2 holds of the asset, by path: size and the SHA-256 it was verified against. */
+async function uploadedFiles(bucket: R2Bucket, assetId: string): Promise<Map<string, { size: number; sha256?: string }>> {
+  const prefix = mediaKeys.assetPrefix(assetId);
+  const found = new Map<string, { size: number; sha256?: string }>();
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix, cursor, include: ["customMetadata"] });
+    for (const object of page.objects) {
+      found.set(object.key.slice(prefix.length), { size: object.size, sha256: object.customMetadata?.sha256 });
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return found;
+}
+
+function isIntact(file: RenditionIndex["files"][number], stored: { size: number; sha256?: string } | undefined): boolean {
+  return stored !== undefined && stored.size === file.bytes && stored.sha256 === file.sha256;
+}
+
+async function statusOf(env: Storage, assetId: string, status: AssetStatus["status"], index: RenditionIndex): Promise<AssetStatus> {
+  const stored = await uploadedFiles(env.MEDIA, assetId);
+  return {
+    assetId,
+    status,
+    files: index.files.map((f) => ({ ...f, uploaded: isIntact(f, stored.get(f.path)) })),
+  };
+}
+
+export async function getAssetStatus(env: Storage, assetId: string): Promise<AssetStatus> {
+  const row = await assetRow(env.DB, assetId);
+  if (!row) throw new ApiError("NOT_FOUND", `No asset ${assetId}.`);
+  const key = row.status === "published" ? mediaKeys.index(assetId) : draftKey(assetId);
+  const index = await readIndex(env.MEDIA, key);
+  if (!index) throw new ApiError("CONFLICT", `Asset ${assetId} has no rendition index; send it again.`);
+  return statusOf(env, assetId, row.status, index);
+}
+
+/**
+ * Starts (or resumes) an upload with the asset's rendition index. A published asset is
+ * immutable: the same index again is a no-op, a different one is a conflict — a
+ * re-packaged video gets a new asset id, so viewers never see a mix of two packagings.
+ */
+export async function putDraftIndex(env: Storage, index: RenditionIndex, now: Date): Promise<AssetStatus> {
+  const row = await assetRow(env.DB, index.assetId);
+  const body = JSON.stringify(index);
+  if (row?.status === "published") {
+    const live = await env.MEDIA.get(mediaKeys.index(index.assetId));
+    if (!live || (await live.text()) !== body) {
+      throw new ApiError("CONFLICT", `Asset ${index.assetId} is already published with other content; package it under a new asset id.`);
+    }
+    return statusOf(env, index.assetId, "published", index);
+  }
+  await env.MEDIA.put(draftKey(index.assetId), body, { httpMetadata: { contentType: "application/json" } });
+  const maxHeight = Math.max(...index.video.map((v) => v.height));
+  await drizzle(env.DB)
+    .insert(assets)
+    .values({ id: index.assetId, status: "pending", durationSec: index.durationSec, maxHeight, createdAt: now })
+    .onConflictDoUpdate({ target: assets.id, set: { durationSec: index.durationSec, maxHeight } });
+  return statusOf(env, index.assetId, "pending", index);
+}
+
+/** The draft's entry for `path`, after checking the asset can still take uploads. */
+async function draftFile(env: Storage, assetId: string, path: string) {
+  const row = await assetRow(env.DB, assetId);
+  if (!row) throw new ApiError("NOT_FOUND", `No asset ${assetId}; send its rendition index first.`);
+  if (row.status === "published") throw new ApiError("CONFLICT", `Asset ${assetId} is published; its files cannot change.`);
+  const draft = await readIndex(env.MEDIA, draftKey(assetId));
+  const file = draft?.files.find((f) => f.path === path);
+  if (!file) throw new ApiError("NOT_FOUND", `${path} is not a file of asset ${assetId}'s rendition index.`);
+  return file;
+}
+
+function isChecksumError(err: unknown): boolean {
+  return /sha-?256|checksum|digest/i.test(String(err));
+}
+
+/** Streams one file into R2; R2 itself refuses bytes that do not hash to the index's SHA-256. */
+export async function putFile(env: Storage, assetId: string, path: string, body: ReadableStream | null, length: number | null): Promise<void> {
+  const file = await draftFile(env, assetId, path);
+  if (length !== file.bytes) throw new ApiError("BAD_REQUEST", `Content-Length must be ${file.bytes} for ${path}.`);
+  if (!body) throw new ApiError("BAD_REQUEST", "The request has no body.");
+  try {
+    await env.MEDIA.put(mediaKeys.file(assetId, path), body, {
+      sha256: file.sha256,
+      customMetadata: { sha256: file.sha256 },
+      httpMetadata: { contentType: contentTypeFor(path) },
+    });
+  } catch (err) {
+    if (isChecksumError(err)) throw new ApiError("CHECKSUM_MISMATCH", `${path} does not match its SHA-256 in the rendition index.`);
+    throw err;
+  }
+}
+
+export async function createMultipartUpload(env: Storage, assetId: string, path: string): Promise<{ uploadId: string; partBytes: number }> {
+  const file = await draftFile(env, assetId, path);
+  const upload = await env.MEDIA.createMultipartUpload(mediaKeys.file(assetId, path), {
+    // Marked with the expected hash now; `completeMultipartUpload` deletes it unless it matches.
+    customMetadata: { sha256: file.sha256 },
+    httpMetadata: { contentType: contentTypeFor(path) },
+  });
+  return { uploadId: upload.uploadId, partBytes: MULTIPART_PART_BYTES };
+}
+
+export async function uploadPart(
+  env: Storage,
+  target: { assetId: string; path: string; uploadId: string; partNumber: number },
+  body: ReadableStream | null,
+): Promise<{ partNumber: number; etag: string }> {
+  await draftFile(env, target.assetId, target.path);
+  if (!body) throw new ApiError("BAD_REQUEST", "The request has no body.");
+  const upload = env.MEDIA.resumeMultipartUpload(mediaKeys.file(target.assetId, target.path), target.uploadId);
+  const part = await upload.uploadPart(target.partNumber, body);
+  return { partNumber: part.partNumber, etag: part.etag };
+}
+
+export async function completeMultipartUpload(
+  env: Storage,
+  target: { assetId: string; path: string; uploadId: string },
+  parts: R2UploadedPart[],
+): Promise<void> {
+  const file = await draftFile(env, target.assetId, target.path);
+  const key = mediaKeys.file(target.assetId, target.path);
+  await env.MEDIA.resumeMultipartUpload(key, target.uploadId).complete(parts);
+  // R2 cannot check a whole-object hash on multipart uploads: read it back once and check.
+  const object = await env.MEDIA.get(key);
+  let actual = "";
+  if (object) {
+    const digest = new crypto.DigestStream("SHA-256");
+    await object.body.pipeTo(digest);
+    actual = hex(await digest.digest);
+  }
+  if (object?.size !== file.bytes || actual !== file.sha256) {
+    await env.MEDIA.delete(key);
+    throw new ApiError("CHECKSUM_MISMATCH", `${target.path} does not match its size and SHA-256 in the rendition index; upload it again.`);
+  }
+}
+
+export async function abortMultipartUpload(env: Storage, target: { assetId: string; path: string; uploadId: string }): Promise<void> {
+  await env.MEDIA.resumeMultipartUpload(mediaKeys.file(target.assetId, target.path), target.uploadId).abort();
+}
+
+/**
+ * Checks that every file of the draft index is in R2 intact, then writes the index where
+ * the media Worker reads it: the one step that makes the asset playable. Publishing a
+ * published asset again changes nothing.
+ */
+export async function publishAsset(env: Storage, assetId: string, now: Date): Promise<RenditionIndex> {
+  const row = await assetRow(env.DB, assetId);
+  if (!row) throw new ApiError("NOT_FOUND", `No asset ${assetId}.`);
+  const draft = await readIndex(env.MEDIA, row.status === "published" ? mediaKeys.index(assetId) : draftKey(assetId));
+  if (!draft) throw new ApiError("CONFLICT", `Asset ${assetId} has no rendition index; send it again.`);
+  const stored = await uploadedFiles(env.MEDIA, assetId);
+  const missing = draft.files.filter((f) => !isIntact(f, stored.get(f.path))).map((f) => f.path);
+  if (missing.length > 0) {
+    throw new ApiError("CONFLICT", `${missing.length} of ${draft.files.length} files are not uploaded intact yet.`, {
+      details: { missing: missing.slice(0, 20), count: missing.length },
+    });
+  }
+  if (row.status !== "published") {
+    await env.MEDIA.put(mediaKeys.index(assetId), encoder.encode(JSON.stringify(draft)), {
+      httpMetadata: { contentType: "application/json" },
+    });
+    await drizzle(env.DB).update(assets).set({ status: "published", publishedAt: now }).where(eq(assets.id, assetId));
+    await env.MEDIA.delete(draftKey(assetId));
+  }
+  return draft;
+}
