@@ -4,7 +4,7 @@ import type { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { z } from "zod";
 import { notFoundFor, onError } from "./errors.ts";
-import { log, setLogLevel } from "./log.ts";
+import { log, setLogLevel, type LogLevel } from "./log.ts";
 
 export const healthSchema = z.object({
   ok: z.literal(true),
@@ -20,15 +20,24 @@ export function health(service: Health["service"], env: SharedBindings): Health 
   return { ok: true, service, version: env.BUILD_VERSION };
 }
 
+export type BaseOptions = {
+  /**
+   * The level of a request's access-log line. The media Worker logs cache hits at debug:
+   * one line per video segment is most of its CPU under `wrangler dev` and most of its log
+   * volume in production, and says nothing a metric would not.
+   */
+  accessLogLevel?: (res: Response) => LogLevel;
+};
+
 /** Installs request ids, access logs and the shared error handlers on an app (Hono or OpenAPIHono). */
-export function installBase<App extends Hono<any, any, any>>(given: App): App {
+export function installBase<App extends Hono<any, any, any>>(given: App, options: BaseOptions = {}): App {
   const app = given as unknown as Hono<{ Bindings: SharedBindings }>;
   app.use(requestId({ limitLength: 64 }));
   app.use(async (c, next) => {
     setLogLevel(c.env.LOG_LEVEL);
     const started = Date.now();
     await next();
-    log("info", {
+    log(options.accessLogLevel?.(c.res) ?? "info", {
       event: "request",
       requestId: c.get("requestId"),
       method: c.req.method,

@@ -14,6 +14,7 @@ import { dashManifest } from "./manifests/dash.ts";
 import { mediaPlaylist, multivariantPlaylist, subtitlePlaylist } from "./manifests/hls.ts";
 import { allowedVideo, isTrackAllowed } from "./manifests/ladder.ts";
 import { cors } from "./playback/cors.ts";
+import { VerifiedTokens } from "./playback/verified-tokens.ts";
 
 export type MediaAppEnv = {
   Bindings: MediaEnv;
@@ -36,9 +37,12 @@ const forbiddenMessages = {
 export type MediaAppOptions = { r2TimeoutMs?: number | undefined };
 
 export function createMediaApp(options: MediaAppOptions = {}) {
-  const app = installBase(new Hono<MediaAppEnv>());
-  // State of this isolate: parsed keys, loaded indexes, cache fills under way.
+  const app = installBase(new Hono<MediaAppEnv>(), {
+    accessLogLevel: (res) => (res.ok && res.headers.get("X-Cache") === "HIT" ? "debug" : "info"),
+  });
+  // State of this isolate: parsed keys, verified tokens, loaded indexes, cache fills under way.
   let keys: { spec: string; parsed: Promise<PlaybackKeys> } | undefined;
+  const verified = new VerifiedTokens();
   const indexes = new IndexStore();
   const fills = new SingleFlight<boolean>();
 
@@ -55,7 +59,11 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   app.options("/p/:token/:assetId/*", (c) => c.body(null, 204));
 
   app.use("/p/:token/:assetId/*", async (c, next) => {
-    const verdict = await verifyPlaybackToken(c.req.param("token"), await playbackKeys(c.env.PLAYBACK_TOKEN_KEYS), Date.now() / 1000);
+    const token = c.req.param("token");
+    const keySpec = c.env.PLAYBACK_TOKEN_KEYS;
+    const nowSeconds = Date.now() / 1000;
+    const verdict = verified.get(keySpec, token, nowSeconds) ?? (await verifyPlaybackToken(token, await playbackKeys(keySpec), nowSeconds));
+    if (verdict.ok) verified.remember(keySpec, token, verdict.claims);
     if (!verdict.ok) return errorResponse(c, "FORBIDDEN", forbiddenMessages[verdict.reason], { details: { reason: verdict.reason } });
     if (verdict.claims.assetId !== c.req.param("assetId")) {
       return errorResponse(c, "FORBIDDEN", "The playback token is for another title.", { details: { reason: "other_asset" } });

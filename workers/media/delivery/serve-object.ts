@@ -9,8 +9,15 @@ import type { FileInfo } from "./index-store.ts";
 import { parseRange, type ByteRange } from "./range.ts";
 import type { SingleFlight } from "./single-flight.ts";
 
-/** Larger objects stream straight from R2: caching them would hold a tee's buffer for a slow viewer. */
+/** Larger objects stream straight from R2, uncached. */
 export const CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Up to this size a miss tees R2's body to the viewer and the cache. A tee holds what the
+ * slower branch has not read — for a slow viewer, nearly the whole file (measured by
+ * `npm run bench:media`) — so larger misses read R2 twice instead: once for the viewer,
+ * once for the cache.
+ */
+export const TEE_MAX_BYTES = 8 * 1024 * 1024;
 const DEFAULT_R2_TIMEOUT_MS = 10_000;
 
 export type ServeObject = {
@@ -121,8 +128,8 @@ async function readBody(c: Context, o: ServeObject, range: ByteRange | null): Pr
     return { stream: sized(await readR2(o, range), length), cache: "MISS" };
   }
 
-  if (range) {
-    // Answer the range at once from R2 and fill the cache with the whole file beside it.
+  if (range || o.info.bytes > TEE_MAX_BYTES) {
+    // Answer at once from R2 and fill the cache with the whole file beside it.
     c.executionCtx.waitUntil(fill(o, cacheKey).catch(() => false));
     return { stream: sized(await readR2(o, range), length), cache: "MISS" };
   }

@@ -1,7 +1,8 @@
 // Serving media through the Cache API: misses, hits, shared misses, ranges, 304, HEAD, CORS.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { mediaKeys } from "../../../lib/media-layout.ts";
+import { TEE_MAX_BYTES } from "../delivery/serve-object.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { countingBucket, mediaClient, tokenFor } from "./helpers.ts";
 
@@ -49,6 +50,20 @@ describe("segments", () => {
       expect(r.body).toEqual(asset.files.get("240p/1.m4s"));
     }
     expect(segmentReads(reads, mediaKeys.segment("seg-herd", "240p", 1))).toBe(1);
+  });
+
+  it("above the tee limit, read R2 twice on a miss (viewer, cache) rather than buffer a tee", async () => {
+    const asset = await seedSyntheticAsset(env.MEDIA, "seg-large", { heights: [240], segments: 1, segmentBytes: TEE_MAX_BYTES + 1, audio: false, extras: false });
+    const token = await tokenFor({ assetId: "seg-large" });
+    const { bucket, reads } = countingBucket(env.MEDIA);
+    const get = mediaClient({ bucket });
+    const miss = await get(`/p/${token}/seg-large/240p/1.m4s`);
+    expect(miss.res.headers.get("x-cache")).toBe("MISS");
+    expect(miss.body).toEqual(asset.files.get("240p/1.m4s"));
+    expect(segmentReads(reads, mediaKeys.segment("seg-large", "240p", 1))).toBe(2);
+    const hit = await get(`/p/${token}/seg-large/240p/1.m4s`);
+    expect(hit.res.headers.get("x-cache")).toBe("HIT");
+    expect(hit.body).toEqual(miss.body);
   });
 
   it("answer Range requests on a miss and on a hit: single, open-ended and suffix ranges", async () => {
@@ -158,6 +173,31 @@ describe("other files", () => {
     const dash = await get(`/p/${await tokenFor({ assetId: "files-ladder", maxHeight: 720 })}/files-ladder/manifest.mpd`);
     expect(dash.text().match(/<Representation [^>]*height=/g)).toHaveLength(3);
     expect(dash.text()).not.toContain('id="1080p"');
+  });
+});
+
+describe("access logs", () => {
+  it("log cache hits at debug and everything else at info", async () => {
+    await seedSyntheticAsset(env.MEDIA, "log-levels");
+    const token = await tokenFor({ assetId: "log-levels" });
+    const get = mediaClient();
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const path = `/p/${token}/log-levels/240p/1.m4s`;
+      await get(path, {}, { LOG_LEVEL: "info" }); // MISS: logged
+      await get(path, {}, { LOG_LEVEL: "info" }); // HIT: below info
+      await get(`/p/${token}/log-levels/master.m3u8`, {}, { LOG_LEVEL: "info" });
+      await get(path, {}, { LOG_LEVEL: "debug" }); // HIT, at debug: logged
+    } finally {
+      spy.mockRestore();
+    }
+    const requests = lines.map((l) => JSON.parse(l)).filter((e) => e.event === "request");
+    expect(requests.map((e) => [e.level, e.path.split("/").at(-1)])).toEqual([
+      ["info", "1.m4s"],
+      ["info", "master.m3u8"],
+      ["debug", "1.m4s"],
+    ]);
   });
 });
 

@@ -36,9 +36,9 @@ export async function tokenFor(claims: Partial<PlaybackClaims> & { assetId: stri
 export function mediaClient(options: { bucket?: R2Bucket; r2TimeoutMs?: number } = {}) {
   const app = createMediaApp({ r2TimeoutMs: options.r2TimeoutMs });
   const bindings = { ...env, MEDIA: options.bucket ?? env.MEDIA };
-  return async (path: string, init: RequestInit = {}) => {
+  return async (path: string, init: RequestInit = {}, overrides: Partial<Cloudflare.Env> = {}) => {
     const ctx = createExecutionContext();
-    const res = await app.request(`${ORIGIN}${path}`, init, bindings, ctx);
+    const res = await app.request(`${ORIGIN}${path}`, init, { ...bindings, ...overrides }, ctx);
     // Read the body before waiting, so a streamed response and its cache fill both finish.
     const body = init.method === "HEAD" || res.status === 304 ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
     await waitOnExecutionContext(ctx);
