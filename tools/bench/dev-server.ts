@@ -1,10 +1,11 @@
 // Starts one `wrangler dev` in its own process group for the benchmark, and always kills the whole group.
 import { spawn } from "node:child_process";
-import { openSync, closeSync, readFileSync, readdirSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { offlineEnv, projectRoot } from "../project.ts";
+import { processTree, type TreeProcess } from "./proc.ts";
 
 const wranglerJs = path.join(projectRoot, "node_modules/wrangler/bin/wrangler.js");
 
@@ -15,6 +16,8 @@ export type DevServer = {
   pid: number;
   logFile: string;
   log: () => string;
+  /** How often wrangler reloaded the Worker since it started: each one is a restart mid-measurement. */
+  reloads: () => number;
   stop: () => Promise<void>;
 };
 
@@ -64,7 +67,6 @@ export type StartOptions = {
   config: string;
   persistTo: string;
   logFile: string;
-  vars?: Record<string, string>;
   /** A path that answers (any status) once the Worker is up. */
   readyPath: string;
   timeoutMs?: number;
@@ -80,7 +82,6 @@ export async function startDevServer(o: StartOptions): Promise<DevServer> {
     "--inspector-port", String(inspectorPort),
     "--persist-to", o.persistTo,
     "--show-interactive-dev-session=false",
-    ...Object.entries(o.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   // Output goes straight to a file: piping thousands of log lines a second through this
   // process would steal CPU from the load being measured.
@@ -98,6 +99,7 @@ export async function startDevServer(o: StartOptions): Promise<DevServer> {
     pid,
     logFile: o.logFile,
     log: () => readFileSync(o.logFile, "utf8"),
+    reloads: () => server.log().split("Reloading local server").length - 1,
     stop: async () => {
       running.delete(server);
       killGroup(pid, "SIGTERM");
@@ -122,47 +124,11 @@ export async function startDevServer(o: StartOptions): Promise<DevServer> {
   throw new Error(`wrangler dev for ${o.name} ${exited ?? "did not become ready"}; its output:\n${server.log().slice(-3000)}`);
 }
 
-type Proc = { pid: number; ppid: number; comm: string };
-
-function readProcs(): Proc[] {
-  const procs: Proc[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The command name is in parentheses and may itself contain spaces or parentheses.
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      procs.push({ pid: Number(entry), ppid, comm });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return procs;
+/** The processes under a dev server's wrangler (see processTree). */
+export function serverProcesses(server: DevServer): TreeProcess[] {
+  return processTree(server.pid, Number(new URL(server.url).port));
 }
 
-export type TreeProcess = { pid: number; comm: string; role: string };
-
-/**
- * The workerd processes under a wrangler: one runs wrangler's proxy Worker on the public
- * port, the other runs the user Worker(s). Told apart by the public port in the command line.
- */
 export function workerdProcesses(server: DevServer): TreeProcess[] {
-  const procs = readProcs();
-  const tree = new Set([server.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (tree.has(p.ppid) && !tree.has(p.pid)) (tree.add(p.pid), (grew = true));
-  }
-  const port = new URL(server.url).port;
-  return procs
-    .filter((p) => tree.has(p.pid) && p.comm === "workerd")
-    .map((p) => {
-      let cmdline = "";
-      try {
-        cmdline = readFileSync(`/proc/${p.pid}/cmdline`, "utf8");
-      } catch {}
-      return { pid: p.pid, comm: p.comm, role: cmdline.includes(`:${port}\0`) || cmdline.includes(`:${port} `) ? "proxy" : "runtime" };
-    });
+  return serverProcesses(server).filter((p) => p.role === "proxy" || p.role === "runtime");
 }

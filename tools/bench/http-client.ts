@@ -14,6 +14,8 @@ export type DownloadOptions = {
   bytesPerSecond?: number;
   keepBody?: boolean;
   timeoutMs?: number;
+  /** Updated as bytes arrive, for a caller watching a transfer in flight. */
+  progress?: { bytes: number };
 };
 
 export function download(url: string, o: DownloadOptions = {}): Promise<Download> {
@@ -27,6 +29,7 @@ export function download(url: string, o: DownloadOptions = {}): Promise<Download
         hash.update(chunk);
         if (o.keepBody) chunks.push(chunk);
         bytes += chunk.byteLength;
+        if (o.progress) o.progress.bytes = bytes;
         if (o.bytesPerSecond) {
           const dueMs = (bytes / o.bytesPerSecond) * 1000 - (performance.now() - started);
           if (dueMs > 1) {

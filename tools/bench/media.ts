@@ -4,22 +4,31 @@ import { mkdir, rm } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../lib/playback-token.ts";
 import { mediaKeys } from "../../lib/media-layout.ts";
+import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../lib/playback-token.ts";
 import type { SyntheticAsset } from "../../test-support/synthetic-asset.ts";
 import { ensureDevVars } from "../dev-vars.ts";
 import { mediaConfig, projectRoot } from "../project.ts";
-import { killAllNow, startDevServer, stopAll, workerdProcesses, type DevServer } from "./dev-server.ts";
+import { killAllNow, serverProcesses, startDevServer, stopAll, workerdProcesses, type DevServer } from "./dev-server.ts";
 import { download, releaseTogether, type Download } from "./http-client.ts";
+import { pinWorker } from "./pinned-worker.ts";
+import { cpuMs, machineBusyMs, ownCpuMs, rssBytes } from "./proc.ts";
 import { withRssSampling, type RssReport } from "./rss.ts";
 import { MB, buildBenchAssets, uploadBenchAssets, type BenchAssets } from "./seed-bench.ts";
 import { runWrk, wrkAvailable, type WrkResult } from "./wrk.ts";
 
 const stateRoot = path.join(projectRoot, ".wrangler/bench-state");
 const baselineConfig = path.join(projectRoot, "tools/bench/baseline.wrangler.toml");
+const mediaDevVars = path.join(projectRoot, "workers/media/.dev.vars");
 const HERD = 50;
-/** The whole run normally takes about two minutes; past this something hangs. */
-const WATCHDOG_MS = 240_000;
+/** The whole run takes under two minutes; past this something hangs. */
+const WATCHDOG_MS = 270_000;
+
+const runs = [
+  { threads: 2, connections: 16, seconds: 10 },
+  { threads: 2, connections: 4, seconds: 6 },
+  { threads: 1, connections: 1, seconds: 6 },
+];
 
 const fmtMB = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
 const pad = (s: string | number, n: number) => String(s).padStart(n);
@@ -43,16 +52,25 @@ setTimeout(() => {
 }, WATCHDOG_MS).unref();
 
 function mediaPlaybackKeys(): Promise<PlaybackKeys> {
-  const text = readFileSync(path.join(projectRoot, "workers/media/.dev.vars"), "utf8");
-  const spec = /^PLAYBACK_TOKEN_KEYS=(.*)$/m.exec(text)?.[1];
+  const spec = /^PLAYBACK_TOKEN_KEYS=(.*)$/m.exec(readFileSync(mediaDevVars, "utf8"))?.[1];
   if (!spec) throw new Error("workers/media/.dev.vars has no PLAYBACK_TOKEN_KEYS");
   return parsePlaybackKeys(spec.trim());
 }
 
-type Ctx = { media: DevServer; baseline: DevServer; assets: BenchAssets; tokens: Map<string, string> };
+type Ctx = {
+  /** LOG_LEVEL=debug: every request and R2 read logged (the herd count reads those lines). */
+  media: DevServer;
+  /** The same Worker as shipped (LOG_LEVEL=info: cache hits are not logged). The headline. */
+  mediaShipped: DevServer;
+  baseline: DevServer;
+  assets: BenchAssets;
+  tokens: Map<string, string>;
+  /** One line per measurement, printed last. */
+  summary: Partial<Record<"throughput" | "herd" | "memory", string>>;
+};
 
-function mediaUrl(ctx: Ctx, asset: SyntheticAsset, file: string): string {
-  return `${ctx.media.url}/p/${ctx.tokens.get(asset.index.assetId)}/${asset.index.assetId}/${file}`;
+function mediaUrl(ctx: Ctx, server: DevServer, asset: SyntheticAsset, file: string): string {
+  return `${server.url}/p/${ctx.tokens.get(asset.index.assetId)}/${asset.index.assetId}/${file}`;
 }
 
 function fileSha(asset: SyntheticAsset, file: string): string {
@@ -75,126 +93,231 @@ function r2Reads(log: string, key: string): number {
 }
 
 /** Logs travel runtime -> wrangler -> file; wait until `done` holds or a second passes. */
-async function settledLog(server: DevServer, done: (log: string) => boolean): Promise<string> {
+async function settledLog(server: DevServer, from: number, done: (log: string) => boolean): Promise<string> {
   for (let i = 0; i < 20; i++) {
-    const log = server.log();
+    const log = server.log().slice(from);
     if (done(log)) return log;
     await sleep(50);
   }
-  return server.log();
+  return server.log().slice(from);
 }
 
-const runs = [
-  { threads: 2, connections: 16, seconds: 10 },
-  { threads: 2, connections: 4, seconds: 10 },
-  { threads: 1, connections: 1, seconds: 10 },
-];
+/** The first GET fills the media Worker's cache beside the response; wait until GETs hit it. */
+async function warmMedia(url: string, sha: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const res = await download(url);
+    if (res.status !== 200 || res.sha256 !== sha) throw new Error(`${url}: status ${res.status}, sha256 ${res.sha256 === sha ? "ok" : "WRONG"}`);
+    if (res.headers["x-cache"] === "HIT") return;
+    await sleep(100);
+  }
+  throw new Error(`${url} never came from the cache`);
+}
 
 async function throughput(ctx: Ctx): Promise<void> {
   const asset = ctx.assets.segments;
   const file = "240p/1.m4s";
   const bytes = asset.files.get(file)!;
   const sha = fileSha(asset, file);
-  const media = mediaUrl(ctx, asset, file);
-  const baseline = `${ctx.baseline.url}/${asset.index.assetId}/${file}`;
+  const targets = {
+    baseline: `${ctx.baseline.url}/${asset.index.assetId}/${file}`,
+    media: mediaUrl(ctx, ctx.media, asset, file),
+    shipped: mediaUrl(ctx, ctx.mediaShipped, asset, file),
+  };
+  type Target = keyof typeof targets;
 
-  // Warm: the media Worker fills its cache on the first GET; the baseline is given the bytes.
-  const logBefore = ctx.media.log().length;
-  const first = await download(media);
-  if (first.status !== 200 || first.sha256 !== sha) throw new Error(`media ${file}: status ${first.status}, sha ${first.sha256 === sha ? "ok" : "WRONG"}`);
-  let cache = String(first.headers["x-cache"]);
-  for (let i = 0; i < 40 && cache !== "HIT"; i++) {
-    await sleep(100);
-    const again = await download(media);
-    cache = String(again.headers["x-cache"]);
-  }
-  if (cache !== "HIT") throw new Error(`media ${file} never came from the cache (X-Cache ${cache})`);
-  const put = await download(baseline, { method: "PUT", body: bytes, headers: { "Content-Type": "video/iso.segment" } });
-  const check = await download(baseline);
+  const logFrom = ctx.media.log().length;
+  await warmMedia(targets.media, sha);
+  await warmMedia(targets.shipped, sha);
+  const put = await download(targets.baseline, { method: "PUT", body: bytes, headers: { "Content-Type": "video/iso.segment" } });
+  const check = await download(targets.baseline);
   if (put.status !== 201 || check.status !== 200 || check.sha256 !== sha) throw new Error(`baseline did not cache the segment (PUT ${put.status}, GET ${check.status})`);
-  const readsLog = await settledLog(ctx.media, (log) => r2Reads(log.slice(logBefore), mediaKeys.file(asset.index.assetId, file)) > 0);
-  const warmReads = r2Reads(readsLog.slice(logBefore), mediaKeys.file(asset.index.assetId, file));
+  const key = mediaKeys.file(asset.index.assetId, file);
+  const warmReads = r2Reads(await settledLog(ctx.media, logFrom, (log) => r2Reads(log, key) > 0), key);
+  // JIT and connection pools warm, untimed.
+  for (const url of Object.values(targets)) await runWrk(url, { threads: 2, connections: 4, seconds: 2 });
 
-  for (const url of [baseline, media]) await runWrk(url, { threads: 2, connections: 4, seconds: 2 });
-
-  console.log(`\n1. Throughput: one cached ${fmtMB(bytes.byteLength)} segment, wrk ${runs[0]!.seconds} s per run (load avg ${loadavg()[0]!.toFixed(2)})`);
-  console.log(`   media warm-up: X-Cache HIT, ${warmReads} r2_read line(s) for the segment (LOG_LEVEL=debug reaches the media Worker: ${warmReads > 0 ? "yes" : "NO"})`);
-  console.log(`   ${"wrk".padEnd(10)} ${pad("baseline req/s", 15)} ${pad("MB/s", 8)} ${pad("media req/s", 12)} ${pad("MB/s", 8)} ${pad("media/baseline", 15)}  latency p99 base / media`);
-  for (const run of runs) {
-    // Alternating the order cancels some of the drift of a shared, noisy machine.
-    const order: ["baseline" | "media", string][] = runs.indexOf(run) % 2 === 0 ? [["baseline", baseline], ["media", media]] : [["media", media], ["baseline", baseline]];
-    const results: Partial<Record<"baseline" | "media", WrkResult>> = {};
-    for (const [name, url] of order) results[name] = await runWrk(url, run);
-    const b = results.baseline!;
-    const m = results.media!;
-    const mbps = (r: WrkResult) => ((r.requestsPerSec * bytes.byteLength) / MB).toFixed(1);
-    const errors = b.errors + m.errors > 0 ? `  (ERRORS: baseline ${b.errors}, media ${m.errors})` : "";
+  console.log(`\n1. Throughput: one cached ${fmtMB(bytes.byteLength)} segment, media Worker vs a minimal caches.default Worker (goal: ratio ≥ 0.9; load avg ${loadavg()[0]!.toFixed(2)})`);
+  console.log(`   media warm-up read R2 ${warmReads}× and then hit the cache; LOG_LEVEL=debug reaches the media Worker: ${warmReads > 0 ? "yes" : "NO"}`);
+  console.log(`   shipped = the media Worker at its default LOG_LEVEL info (cache hits not logged); media = the same Worker at debug (a log line per request)`);
+  console.log(
+    `   ${"wrk".padEnd(16)} ${pad("baseline req/s", 14)} ${pad("MB/s", 7)} ${pad("media req/s", 12)} ${pad("MB/s", 7)} ${pad("media/base", 10)} ${pad("shipped req/s", 12)} ${pad("shipped/base", 10)}   p99 latency base / media / shipped`,
+  );
+  const names = Object.keys(targets) as Target[];
+  const ratios: Record<"media" | "shipped", number[]> = { media: [], shipped: [] };
+  const cpuRatios: Record<"media" | "shipped", number[]> = { media: [], shipped: [] };
+  const servers: Record<Target, DevServer> = { baseline: ctx.baseline, media: ctx.media, shipped: ctx.mediaShipped };
+  const cpuLines: string[] = [];
+  for (const [i, run] of runs.entries()) {
+    // Rotating the order spreads the drift of a shared, noisy machine over all three.
+    const order = names.map((_, k) => names[(k + i) % names.length]!);
+    const r = {} as Record<Target, WrkResult>;
+    const cpu = {} as Record<Target, string>;
+    const cpuTotal = {} as Record<Target, number>;
+    let othersCores = 0;
+    for (const name of order) {
+      // CPU time per request, per process: unlike req/s, other load on the machine barely moves it.
+      const procs = serverProcesses(servers[name]).filter((p) => p.role !== "other");
+      const before = procs.map((p) => cpuMs(p.pid));
+      // Whatever else the machine did meanwhile is what makes req/s unreliable: measure it.
+      const all = Object.values(servers).flatMap((server) => serverProcesses(server));
+      const ours = () => ownCpuMs() + all.reduce((sum, p) => sum + cpuMs(p.pid), 0);
+      const [busy0, ours0, wall0] = [machineBusyMs(), ours(), performance.now()];
+      r[name] = await runWrk(targets[name], run);
+      othersCores = Math.max(othersCores, (machineBusyMs() - busy0 - (ours() - ours0)) / (performance.now() - wall0));
+      const per: Record<string, number> = {};
+      procs.forEach((p, k) => (per[p.role] = (per[p.role] ?? 0) + (cpuMs(p.pid) - before[k]!) / r[name].requests));
+      cpu[name] = `${pad(per.runtime!.toFixed(2), 5)} /${pad(per.proxy!.toFixed(2), 5)} /${pad(per.wrangler!.toFixed(2), 5)}`;
+      cpuTotal[name] = per.runtime! + per.proxy! + per.wrangler!;
+    }
+    const cpuRatio = (n: Target) => (cpuTotal.baseline / cpuTotal[n]).toFixed(2);
+    cpuRatios.media.push(cpuTotal.baseline / cpuTotal.media);
+    cpuRatios.shipped.push(cpuTotal.baseline / cpuTotal.shipped);
+    cpuLines.push(
+      `   ${`-t${run.threads} -c${run.connections}`.padEnd(16)} ${names.map((n) => `${n.padStart(8)} ${cpu[n]}`).join("   ")}   base/media ${cpuRatio("media")}, base/shipped ${cpuRatio("shipped")}; other processes used up to ${othersCores.toFixed(2)} of ${cpus().length} cores`,
+    );
+    ratios.media.push(r.media.requestsPerSec / r.baseline.requestsPerSec);
+    ratios.shipped.push(r.shipped.requestsPerSec / r.baseline.requestsPerSec);
+    const mbps = (x: WrkResult) => ((x.requestsPerSec * bytes.byteLength) / MB).toFixed(1);
+    const errors = names.some((n) => r[n].errors > 0) ? `  ERRORS: ${names.map((n) => `${n} ${r[n].errors}`).join(", ")}` : "";
     console.log(
-      `   ${`-t${run.threads} -c${run.connections}`.padEnd(10)} ${pad(b.requestsPerSec.toFixed(1), 15)} ${pad(mbps(b), 8)} ${pad(m.requestsPerSec.toFixed(1), 12)} ${pad(mbps(m), 8)} ${pad((m.requestsPerSec / b.requestsPerSec).toFixed(2), 15)}  ${b.latencyP99} / ${m.latencyP99}${errors}`,
+      `   ${`-t${run.threads} -c${run.connections} -d${run.seconds}s`.padEnd(16)} ${pad(r.baseline.requestsPerSec.toFixed(1), 14)} ${pad(mbps(r.baseline), 7)} ${pad(r.media.requestsPerSec.toFixed(1), 12)} ${pad(mbps(r.media), 7)} ${pad((r.media.requestsPerSec / r.baseline.requestsPerSec).toFixed(2), 10)} ${pad(r.shipped.requestsPerSec.toFixed(1), 12)} ${pad((r.shipped.requestsPerSec / r.baseline.requestsPerSec).toFixed(2), 10)}   ${r.baseline.latencyP99} / ${r.media.latencyP99} / ${r.shipped.latencyP99}${errors}`,
     );
   }
+  console.log(`   CPU ms per request in each dev server's processes: runtime workerd (the Worker) / proxy workerd / wrangler node (log printing);`);
+  console.log(`   the ratios of their sums estimate the throughput ratios on a machine with nothing else running`);
+  for (const line of cpuLines) console.log(line);
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  ctx.summary.throughput =
+    `throughput media (as shipped)/baseline ${range(ratios.shipped)} by req/s, ${range(cpuRatios.shipped)} by CPU per request (goal ≥ 0.9); ` +
+    `at LOG_LEVEL=debug ${range(ratios.media)} by req/s, ${range(cpuRatios.media)} by CPU`;
 }
 
 async function thunderingHerd(ctx: Ctx): Promise<void> {
   const asset = ctx.assets.segments;
   console.log(`\n2. Thundering herd: ${HERD} clients released together on one not-yet-cached segment (goal: 1 R2 read)`);
+  const reads: number[] = [];
+  let allIntact = true;
   // Segment 1 is cached by now and the index is in isolate memory: only the segment is cold.
   for (const n of [2, 3, 4]) {
     const file = `240p/${n}.m4s`;
     const key = mediaKeys.file(asset.index.assetId, file);
     const sha = fileSha(asset, file);
-    const logBefore = ctx.media.log().length;
+    const logFrom = ctx.media.log().length;
     const started = performance.now();
-    const responses = await releaseTogether(mediaUrl(ctx, asset, file), HERD, "/healthz");
+    const responses = await releaseTogether(mediaUrl(ctx, ctx.media, asset, file), HERD, "/healthz");
     const ms = performance.now() - started;
-    const accessLines = (log: string) => log.split("\n").filter((l) => l.includes('"event":"request"') && l.includes(`/${file}"`)).length;
-    const log = (await settledLog(ctx.media, (l) => accessLines(l.slice(logBefore)) >= HERD)).slice(logBefore);
+    const accessLines = (log: string) => log.split("\n").filter((l) => l.includes('"event":"request"') && l.includes(`/${file}"`));
+    const log = await settledLog(ctx.media, logFrom, (l) => accessLines(l).length >= HERD);
+    // One R2 read proves little if the requests came one after another: when did the Worker see each start?
+    const starts = accessLines(log).map((l) => {
+      const entry = JSON.parse(l.slice(l.indexOf("{"))) as { time: string; durationMs: number };
+      return Date.parse(entry.time) - entry.durationMs;
+    });
+    const spread = starts.length ? Math.max(...starts) - Math.min(...starts) : NaN;
     const intact = responses.filter((r) => r.status === 200 && r.sha256 === sha && r.bytes === asset.files.get(file)!.byteLength).length;
     const caches: Record<string, number> = {};
     for (const r of responses) caches[String(r.headers["x-cache"])] = (caches[String(r.headers["x-cache"])] ?? 0) + 1;
     const statuses = [...new Set(responses.map((r) => r.status))].join(",");
+    reads.push(r2Reads(log, key));
+    allIntact &&= intact === HERD;
     console.log(
-      `   ${file}: R2 reads ${r2Reads(log, key)}; ${intact}/${HERD} responses complete and correct (status ${statuses}); X-Cache ${Object.entries(caches).map(([k, v]) => `${k}×${v}`).join(" ")}; ${ms.toFixed(0)} ms`,
+      `   ${file}: R2 reads ${reads.at(-1)}; ${intact}/${HERD} responses complete and correct (status ${statuses}); X-Cache ${Object.entries(caches).map(([k, v]) => `${k}×${v}`).join(" ")}; ${starts.length} requests logged, started within ${spread} ms of each other; ${ms.toFixed(0)} ms in all`,
     );
   }
+  ctx.summary.herd = `thundering herd: R2 reads per ${HERD}-request herd ${reads.join(", ")} (goal 1); every response complete and correct: ${allIntact ? "yes" : "NO"}`;
 }
 
-type Transfer = { label: string; asset: SyntheticAsset; file: string; bytesPerSecond?: number };
+type Transfer = {
+  label: string;
+  /** For the summary line. */
+  short: string;
+  on: "media" | "shipped";
+  asset: SyntheticAsset;
+  file: string;
+  bytesPerSecond?: number;
+  /** Ask, mid-transfer, when the cache fill finished (a tee would hold what the viewer had not read by then). */
+  probeFill?: boolean;
+  /** A one-byte range of a cold file: answered from R2 while the whole file fills the cache with no tee. */
+  rangeFill?: boolean;
+};
 
-function rssLine(r: RssReport): string {
-  const role = (name: string) => {
-    const before = r.before.byRole[name] ?? 0;
-    return `${name} ${fmtMB(before)}→${fmtMB(r.peak.byRole[name] ?? 0)} (+${fmtMB((r.peak.byRole[name] ?? 0) - before)})`;
-  };
-  return `before ${fmtMB(r.before.total)}, peak ${fmtMB(r.peak.total)}, growth +${fmtMB(r.peak.total - r.before.total)}, after ${fmtMB(r.after.total)} | ${role("runtime")}, ${role("proxy")} | ${r.samples} samples, max gap ${r.maxGapMs.toFixed(0)} ms`;
+/**
+ * A one-byte range request for a file whose fill is under way waits for that fill (the
+ * Worker's single flight) and then answers from the cache: it returns when the fill ends.
+ */
+async function probeFill(url: string, viewer: { bytes: number }, afterMs: number): Promise<string> {
+  await sleep(afterMs);
+  const started = performance.now();
+  const probe = await download(url, { headers: { Range: "bytes=0-0" } });
+  return `a range request sent ${afterMs} ms in came back ${probe.status} X-Cache ${probe.headers["x-cache"]} after ${(performance.now() - started).toFixed(0)} ms, when the viewer had read ${fmtMB(viewer.bytes)}`;
 }
 
-async function memory(ctx: Ctx): Promise<void> {
+function rssLine(r: RssReport, floor: number): string {
+  const role = (name: string) => `${name} +${fmtMB((r.peak.byRole[name] ?? 0) - (r.before.byRole[name] ?? 0))}`;
+  return `before ${fmtMB(r.before.total)}, peak ${fmtMB(r.peak.total)}, growth +${fmtMB(r.peak.total - r.before.total)} (${role("runtime")}, ${role("proxy")}), after ${fmtMB(r.after.total)}, peak over this server's first floor +${fmtMB(r.peak.total - floor)} [${r.samples} samples, max gap ${r.maxGapMs.toFixed(0)} ms]`;
+}
+
+/**
+ * Runs before the wrk load, which grows every runtime's allocator by a few hundred MB that
+ * it then reuses: on fresh runtimes a transfer's growth shows. Returns the lines to print.
+ */
+async function memory(ctx: Ctx): Promise<string[]> {
   const { small, mid, large } = ctx.assets;
-  const procs = workerdProcesses(ctx.media);
+  const servers = { media: ctx.media, shipped: ctx.mediaShipped };
   const transfers: Transfer[] = [
-    { label: "2 MB, cold (MISS: R2 tee'd into the cache)", asset: small, file: "240p/1.m4s" },
-    { label: "40 MB, cold (MISS: R2 tee'd into the cache)", asset: mid, file: "240p/1.m4s" },
-    { label: "40 MB, warm (HIT: from the cache)", asset: mid, file: "240p/1.m4s" },
-    { label: "200 MB (BYPASS: straight from R2)", asset: large, file: "240p/1.m4s" },
-    { label: "40 MB, cold, viewer reading 10 MB/s", asset: mid, file: "240p/2.m4s", bytesPerSecond: 10 * MB },
-    { label: "200 MB, viewer reading 50 MB/s", asset: large, file: "240p/1.m4s", bytesPerSecond: 50 * MB },
+    // The control: the runtime's own cache.put, with no tee and no viewer.
+    { label: "40 MB, cold, Range bytes=0-0: the whole file fills the cache with no tee", short: "40 MB fill without tee", on: "shipped", asset: mid, file: "240p/1.m4s", rangeFill: true },
+    { label: "40 MB, cold, viewer reading at full speed (MISS: two R2 reads, no tee above 8 MiB)", short: "40 MB cold", on: "shipped", asset: mid, file: "240p/2.m4s" },
+    { label: "2 MB, cold (MISS: tee to viewer and cache)", short: "2 MB cold", on: "media", asset: small, file: "240p/1.m4s" },
+    // An allocator keeps and reuses memory it once took, hiding later growth: on this server
+    // the slow reader goes first, as the case most likely to hold a whole file.
+    { label: "40 MB, cold, viewer reading 10 MB/s (MISS: two R2 reads)", short: "40 MB cold, slow viewer", on: "media", asset: mid, file: "240p/2.m4s", bytesPerSecond: 10 * MB, probeFill: true },
+    { label: "40 MB, cold, viewer reading at full speed (MISS: two R2 reads; growth hidden by reuse)", short: "", on: "media", asset: mid, file: "240p/1.m4s" },
+    { label: "40 MB, warm (HIT: from the cache)", short: "40 MB warm", on: "media", asset: mid, file: "240p/1.m4s" },
+    { label: "200 MB (BYPASS: straight from R2)", short: "200 MB bypass", on: "media", asset: large, file: "240p/1.m4s" },
+    { label: "200 MB, viewer reading 50 MB/s (BYPASS)", short: "200 MB bypass, slow viewer", on: "media", asset: large, file: "240p/1.m4s", bytesPerSecond: 50 * MB },
   ];
-  console.log(`\n3. Memory: workerd RSS of the media dev server (pids ${procs.map((p) => `${p.pid} ${p.role}`).join(", ")}), sampled every 50 ms`);
+  const procs = { media: workerdProcesses(ctx.media), shipped: workerdProcesses(ctx.mediaShipped) };
+  const lines = [
+    `\n3. Memory: RSS of each dev server's workerd processes, sampled every 50 ms; measured before any other load`,
+    `   (media: ${procs.media.map((p) => `${p.role} ${p.pid}`).join(", ")}; media-shipped: ${procs.shipped.map((p) => `${p.role} ${p.pid}`).join(", ")})`,
+  ];
+  const floors: Partial<Record<Transfer["on"], number>> = {};
+  const growth: string[] = [];
   for (const t of transfers) {
     // Let the previous transfer's cache fill and garbage settle so "before" is a floor.
     await sleep(1000);
-    const { result, rss } = await withRssSampling(procs, 50, () =>
-      download(mediaUrl(ctx, t.asset, t.file), { timeoutMs: 60_000, ...(t.bytesPerSecond ? { bytesPerSecond: t.bytesPerSecond } : {}) }),
+    const url = mediaUrl(ctx, servers[t.on], t.asset, t.file);
+    const progress = { bytes: 0 };
+    let probe: Promise<string> | undefined;
+    let filled: Download | undefined;
+    const { result, rss } = await withRssSampling(procs[t.on], 50, async () => {
+      if (t.rangeFill) {
+        const first = await download(url, { headers: { Range: "bytes=0-0" } });
+        // The second waits for the fill under way, so the sampling spans all of it.
+        filled = await download(url, { headers: { Range: "bytes=0-0" } });
+        return first;
+      }
+      const transfer = download(url, { timeoutMs: 60_000, progress, ...(t.bytesPerSecond ? { bytesPerSecond: t.bytesPerSecond } : {}) });
+      if (t.probeFill) probe = probeFill(url, progress, 300);
+      return transfer;
+    });
+    const floor = (floors[t.on] ??= rss.before.total);
+    const expected = t.rangeFill ? 1 : t.asset.files.get(t.file)!.byteLength;
+    const sha = fileSha(t.asset, t.file);
+    const ok = result.status === (t.rangeFill ? 206 : 200) && result.bytes === expected && (t.rangeFill || result.sha256 === sha);
+    lines.push(`   [${t.on === "media" ? "media" : "media-shipped"}] ${t.label}`);
+    lines.push(
+      `     ${ok ? "ok" : "WRONG"}: status ${result.status}, X-Cache ${result.headers["x-cache"]}, ${result.bytes < MB ? `${result.bytes} B` : fmtMB(result.bytes)} of ${expected < MB ? `${expected} B` : fmtMB(expected)}${t.rangeFill ? "" : `, sha256 ${result.sha256 === sha ? "matches" : "DIFFERS"}`}, ${(result.ms / 1000).toFixed(2)} s${t.rangeFill ? "" : ` (${(result.bytes / MB / (result.ms / 1000)).toFixed(0)} MB/s)`}`,
     );
-    const expected = t.asset.files.get(t.file)!.byteLength;
-    const ok = (d: Download) => d.status === 200 && d.bytes === expected && d.sha256 === fileSha(t.asset, t.file);
-    console.log(`   ${t.label}`);
-    console.log(
-      `     ${ok(result) ? "ok" : "WRONG"}: status ${result.status}, X-Cache ${result.headers["x-cache"]}, ${fmtMB(result.bytes)} of ${fmtMB(expected)}, sha256 ${result.sha256 === fileSha(t.asset, t.file) ? "matches" : "DIFFERS"}, ${(result.ms / 1000).toFixed(2)} s (${(result.bytes / MB / (result.ms / 1000)).toFixed(0)} MB/s)`,
-    );
-    console.log(`     RSS ${rssLine(rss)}`);
+    if (filled) lines.push(`     fill: the next range request came back ${filled.status} X-Cache ${filled.headers["x-cache"]} after ${(filled.ms / 1000).toFixed(2)} s`);
+    lines.push(`     RSS ${rssLine(rss, floor)}`);
+    const runtimeGrowth = (rss.peak.byRole.runtime ?? 0) - (rss.before.byRole.runtime ?? 0);
+    if (t.short) growth.push(`${t.short} +${fmtMB(runtimeGrowth)}`);
+    if (probe) lines.push(`     fill: ${await probe}`);
   }
+  ctx.summary.memory = `memory, runtime workerd growth: ${growth.join("; ")}`;
+  return lines;
 }
 
 async function main(): Promise<void> {
@@ -204,34 +327,35 @@ async function main(): Promise<void> {
   await ensureDevVars();
   const keys = await mediaPlaybackKeys();
   await rm(stateRoot, { recursive: true, force: true });
-  const mediaState = path.join(stateRoot, "media");
-  const baselineState = path.join(stateRoot, "baseline");
-  await mkdir(mediaState, { recursive: true });
-  await mkdir(baselineState, { recursive: true });
+  const state = (name: string) => path.join(stateRoot, name);
+  for (const name of ["media", "media-shipped", "baseline"]) await mkdir(state(name), { recursive: true });
 
-  // Two processes, because only the first --config of a multi-config `wrangler dev` gets a
-  // port (and the --var flags): each Worker is primary in its own, with its own state.
-  const baselineReady = startDevServer({
-    name: "baseline",
-    config: baselineConfig,
-    persistTo: baselineState,
-    logFile: path.join(stateRoot, "baseline.log"),
-    readyPath: "/",
-  });
-  baselineReady.catch(() => {});
+  // One `wrangler dev` per Worker: only the first --config of a multi-config dev gets a port
+  // (and the --var flags), so each Worker is the primary of its own, with its own state dir.
+  const [baselinePinned, mediaPinned, shippedPinned] = await Promise.all([
+    pinWorker({ config: baselineConfig, outDir: state("baseline-worker") }),
+    // debug: the herd measurement counts the Worker's r2_read lines.
+    pinWorker({ config: mediaConfig, outDir: state("media-worker"), vars: { LOG_LEVEL: "debug" }, devVars: mediaDevVars }),
+    pinWorker({ config: mediaConfig, outDir: state("media-shipped-worker"), vars: { LOG_LEVEL: "info" }, devVars: mediaDevVars }),
+  ]);
   const assets = await buildBenchAssets();
-  await uploadBenchAssets(mediaState, assets);
-  console.log(`setup: assets built and uploaded to ${path.relative(projectRoot, mediaState)} (${elapsed()})`);
-  const media = await startDevServer({
-    name: "media",
-    config: mediaConfig,
-    persistTo: mediaState,
-    logFile: path.join(stateRoot, "media.log"),
-    vars: { LOG_LEVEL: "debug" },
-    readyPath: "/healthz",
-  });
-  const baseline = await baselineReady;
-  console.log(`setup: media Worker on ${media.url}, baseline Worker on ${baseline.url} (${elapsed()})`);
+  // The shipped copy needs the throughput segment and one 40 MB file (a fill with no viewer,
+  // in a runtime whose allocator has not grown yet); it and the baseline start while the
+  // rest uploads (two runtimes must not open one persisted bucket at once).
+  await uploadBenchAssets(state("media-shipped"), [assets.segments, assets.mid]);
+  const start = (name: string, config: string, readyPath: string) =>
+    startDevServer({ name, config, persistTo: state(name), logFile: path.join(stateRoot, `${name}.log`), readyPath });
+  const early = Promise.all([start("baseline", baselinePinned, "/"), start("media-shipped", shippedPinned, "/healthz")]);
+  early.catch(() => {});
+  await uploadBenchAssets(state("media"), Object.values(assets));
+  const media = await start("media", mediaPinned, "/healthz");
+  const [baseline, mediaShipped] = await early;
+  console.log(`setup: 3 wrangler dev servers (media, media-shipped, baseline), each Worker bundled once into ${path.relative(projectRoot, stateRoot)}/ (${elapsed()})`);
+  const rssNow = (server: DevServer) =>
+    workerdProcesses(server)
+      .map((p) => `${p.role} ${fmtMB(rssBytes(p.pid))}`)
+      .join(", ");
+  console.log(`workerd RSS at start: media ${rssNow(media)}; baseline ${rssNow(baseline)}`);
 
   const tokens = new Map<string, string>();
   const expiresAt = Math.floor(Date.now() / 1000) + 3600;
@@ -239,11 +363,17 @@ async function main(): Promise<void> {
     const assetId = asset.index.assetId;
     tokens.set(assetId, await signPlaybackToken({ assetId, accountId: "bench", sessionId: "bench", maxHeight: 4320, expiresAt }, keys));
   }
-  const ctx: Ctx = { media, baseline, assets, tokens };
+  const ctx: Ctx = { media, mediaShipped, baseline, assets, tokens, summary: {} };
+  const memoryLines = await memory(ctx);
   await throughput(ctx);
+  console.log(`   workerd RSS after the memory transfers and the wrk runs: media ${rssNow(media)}; baseline ${rssNow(baseline)}`);
   await thunderingHerd(ctx);
-  await memory(ctx);
-  console.log(`\ndone in ${elapsed()}; dev server logs in ${path.relative(projectRoot, stateRoot)}/`);
+  for (const line of memoryLines) console.log(line);
+  const reloads = media.reloads() + mediaShipped.reloads() + baseline.reloads();
+  if (reloads > 0) console.log(`\nWARNING: wrangler reloaded a Worker ${reloads} time(s) during the run; the numbers are suspect.`);
+  const { throughput: t, herd: h, memory: m } = ctx.summary;
+  console.log(`\nSummary\n${[t, h, m].map((l) => `  - ${l}`).join("\n")}`);
+  console.log(`\ndone in ${elapsed()}; dev server logs in ${path.relative(projectRoot, stateRoot)}/*.log`);
 }
 
 let exitCode = 0;
@@ -254,5 +384,7 @@ try {
   exitCode = 1;
 } finally {
   await stopAll();
+  // Half a gigabyte of synthetic media is no use after the run; the logs stay for reading.
+  for (const name of ["media", "media-shipped", "baseline"]) await rm(path.join(stateRoot, name), { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -1,15 +1,5 @@
 // Samples the resident memory of a set of processes while a transfer runs, to see what a response holds in memory.
-import { readFileSync } from "node:fs";
-import type { TreeProcess } from "./dev-server.ts";
-
-export function rssBytes(pid: number): number {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+import { rssBytes, type TreeProcess } from "./proc.ts";
 
 export type RssSample = { total: number; byRole: Record<string, number> };
 

@@ -13,7 +13,7 @@ export const benchAssets = {
   /** Segment 1 is the throughput target; 2..4 stay cold for the thundering-herd trials. */
   segments: { id: "bench-segments", segments: 4, segmentBytes: 1 * MB },
   small: { id: "bench-small", segments: 1, segmentBytes: 2 * MB },
-  /** Under CACHE_MAX_BYTES: fetched once cold (tee into the cache), once warm, once cold by a slow reader. */
+  /** Under CACHE_MAX_BYTES, so through the cache and the tee: two files, each cold once on each media dev server. */
   mid: { id: "bench-mid", segments: 2, segmentBytes: 40 * MB },
   /** Over CACHE_MAX_BYTES: streams straight from R2. */
   large: { id: "bench-large", segments: 1, segmentBytes: 200 * MB },
@@ -43,7 +43,7 @@ export async function buildBenchAssets(): Promise<BenchAssets> {
 }
 
 /** Must run before the dev server starts: two runtimes must not open one persisted bucket at once. */
-export async function uploadBenchAssets(persistTo: string, assets: BenchAssets): Promise<void> {
+export async function uploadBenchAssets(persistTo: string, assets: SyntheticAsset[]): Promise<void> {
   const { env, dispose } = await getPlatformProxy<{ MEDIA: R2Bucket }>({
     configPath: await storageOnlyConfig(persistTo),
     persist: { path: path.join(persistTo, "v3") },
@@ -51,7 +51,7 @@ export async function uploadBenchAssets(persistTo: string, assets: BenchAssets):
     envFiles: [],
   });
   try {
-    for (const asset of Object.values(assets)) await seedAsset(env.MEDIA, asset);
+    for (const asset of assets) await seedAsset(env.MEDIA, asset);
   } finally {
     await dispose();
   }

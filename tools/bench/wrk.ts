@@ -37,7 +37,7 @@ export function runWrk(url: string, o: { threads: number; connections: number; s
           (Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)) +
           (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
         latencyAvg: /Latency\s+(\S+)/.exec(out)?.[1] ?? "?",
-        latencyP99: /99%\s+(\S+)/.exec(out)?.[1] ?? "?",
+        latencyP99: /Latency Distribution[\s\S]*?\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? "?",
         raw: out,
       });
     });
