@@ -10,7 +10,7 @@ export const assets = sqliteTable("assets", {
   id: text("id").primaryKey(),
   status: text("status", { enum: ["pending", "published"] }).notNull(),
   durationSec: real("duration_sec").notNull(),
-  /** Height of the tallest rendition: what the best plan can get from this asset. */
+  /** Resolution class (short side) of the best rendition: what the best plan can get. */
   maxHeight: integer("max_height").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   publishedAt: integer("published_at", { mode: "timestamp_ms" }),

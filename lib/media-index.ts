@@ -95,3 +95,11 @@ export type VideoRendition = z.infer<typeof videoRenditionSchema>;
 export type AudioTrack = z.infer<typeof audioTrackSchema>;
 export type SubtitleTrack = z.infer<typeof subtitleTrackSchema>;
 export type RenditionIndex = z.infer<typeof renditionIndexSchema>;
+
+/**
+ * A rendition's resolution class, what a plan's limit ("up to 1080p") is compared with:
+ * the short side of the picture, so portrait video is classed like landscape video.
+ */
+export function resolutionClass(rendition: { width: number; height: number }): number {
+  return Math.min(rendition.width, rendition.height);
+}

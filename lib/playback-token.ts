@@ -8,7 +8,7 @@ export const playbackClaimsSchema = z.object({
   assetId: assetIdSchema,
   accountId: z.string().min(1).max(64),
   sessionId: z.string().min(1).max(64),
-  /** The tallest rendition this stream may receive (the plan's limit). */
+  /** The highest resolution class (short side of the picture) this stream may receive: the plan's limit. */
   maxHeight: z.number().int().positive().max(4320),
   /** Unix time, seconds. */
   expiresAt: z.number().int().positive(),

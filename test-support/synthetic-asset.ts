@@ -28,7 +28,7 @@ export type SyntheticAsset = {
 
 export async function syntheticAsset(
   assetId: string,
-  options: { heights?: number[]; segments?: number; segmentBytes?: number; audio?: boolean; extras?: boolean } = {},
+  options: { heights?: number[]; segments?: number; segmentBytes?: number; audio?: boolean; extras?: boolean; portrait?: boolean } = {},
 ): Promise<SyntheticAsset> {
   const heights = options.heights ?? [240, 720];
   const segments = options.segments ?? 3;
@@ -50,13 +50,17 @@ export async function syntheticAsset(
       },
     };
   };
-  const video: VideoRendition[] = heights.map((h) => ({
-    ...track(`${h}p`),
-    codecs: "avc1.64001f",
-    width: Math.round((h * 16) / 9 / 2) * 2,
-    height: h,
-    frameRate: 24,
-  }));
+  const video: VideoRendition[] = heights.map((h) => {
+    // `h` is the resolution class (short side); portrait pictures are taller than wide.
+    const long = Math.round((h * 16) / 9 / 2) * 2;
+    return {
+      ...track(`${h}p`),
+      codecs: "avc1.64001f",
+      width: options.portrait ? h : long,
+      height: options.portrait ? long : h,
+      frameRate: 24,
+    };
+  });
   const audio: AudioTrack[] =
     options.audio === false
       ? []

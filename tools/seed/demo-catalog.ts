@@ -2,7 +2,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { assets, genres, titleGenres, titles } from "../../d1/schema.ts";
-import type { RenditionIndex } from "../../lib/media-index.ts";
+import { resolutionClass, type RenditionIndex } from "../../lib/media-index.ts";
 
 export const demoCatalogSchema = z.object({
   genres: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) })).min(1),
@@ -44,7 +44,7 @@ export async function seedCatalog(db: D1Database, catalog: DemoCatalog, indexes:
           id: i.assetId,
           status: "published",
           durationSec: i.durationSec,
-          maxHeight: Math.max(...i.video.map((v) => v.height)),
+          maxHeight: Math.max(...i.video.map((v) => resolutionClass(v))),
           createdAt: now,
           publishedAt: now,
         })

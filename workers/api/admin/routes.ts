@@ -35,6 +35,7 @@ const assetStatusSchema = z
     assetId: z.string(),
     status: z.enum(["pending", "published"]),
     files: z.array(z.object({ path: z.string(), bytes: z.number(), sha256: z.string(), uploaded: z.boolean() })),
+    linkedTo: z.array(z.object({ titleId: z.string(), episodeId: z.string().optional() })),
   })
   .openapi("AssetStatus");
 

@@ -4,15 +4,21 @@
 // then nothing of the asset is visible to viewers.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { assets } from "../../../d1/schema.ts";
+import { assets, episodes, seasons, titles } from "../../../d1/schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { contentTypeFor, mediaKeys } from "../../../lib/media-layout.ts";
-import { renditionIndexSchema, type RenditionIndex } from "../../../lib/media-index.ts";
+import { renditionIndexSchema, resolutionClass, type RenditionIndex } from "../../../lib/media-index.ts";
 
 type Storage = { DB: D1Database; MEDIA: R2Bucket };
 
 export type AssetFileStatus = { path: string; bytes: number; sha256: string; uploaded: boolean };
-export type AssetStatus = { assetId: string; status: "pending" | "published"; files: AssetFileStatus[] };
+export type AssetStatus = {
+  assetId: string;
+  status: "pending" | "published";
+  files: AssetFileStatus[];
+  /** The movie or episodes this asset is the video of. */
+  linkedTo: { titleId: string; episodeId?: string }[];
+};
 
 /** Part size the CLI should use for multipart uploads (R2 needs >= 5 MiB but the last). */
 export const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
@@ -55,12 +61,26 @@ function isIntact(file: RenditionIndex["files"][number], stored: { size: number;
 }
 
 async function statusOf(env: Storage, assetId: string, status: AssetStatus["status"], index: RenditionIndex): Promise<AssetStatus> {
-  const stored = await uploadedFiles(env.MEDIA, assetId);
+  const [stored, linkedTo] = await Promise.all([uploadedFiles(env.MEDIA, assetId), linksOf(env.DB, assetId)]);
   return {
     assetId,
     status,
     files: index.files.map((f) => ({ ...f, uploaded: isIntact(f, stored.get(f.path)) })),
+    linkedTo,
   };
+}
+
+async function linksOf(db: D1Database, assetId: string): Promise<AssetStatus["linkedTo"]> {
+  const orm = drizzle(db);
+  const [movies, parts] = await orm.batch([
+    orm.select({ titleId: titles.id }).from(titles).where(eq(titles.assetId, assetId)),
+    orm
+      .select({ titleId: seasons.titleId, episodeId: episodes.id })
+      .from(episodes)
+      .innerJoin(seasons, eq(seasons.id, episodes.seasonId))
+      .where(eq(episodes.assetId, assetId)),
+  ]);
+  return [...movies, ...parts];
 }
 
 export async function getAssetStatus(env: Storage, assetId: string): Promise<AssetStatus> {
@@ -88,7 +108,7 @@ export async function putDraftIndex(env: Storage, index: RenditionIndex, now: Da
     return statusOf(env, index.assetId, "published", index);
   }
   await env.MEDIA.put(draftKey(index.assetId), body, { httpMetadata: { contentType: "application/json" } });
-  const maxHeight = Math.max(...index.video.map((v) => v.height));
+  const maxHeight = Math.max(...index.video.map((v) => resolutionClass(v)));
   await drizzle(env.DB)
     .insert(assets)
     .values({ id: index.assetId, status: "pending", durationSec: index.durationSec, maxHeight, createdAt: now })

@@ -55,6 +55,9 @@ describe("uploading an asset", () => {
     expect(linked.status).toBe(200);
     expect(await linked.json()).toMatchObject({ titleId: seriesId, episodeId: `${seriesId}-s1e2` });
 
+    const status = (await (await api(`/v1/admin/assets/ingest-episode`)).json()) as { linkedTo: unknown[] };
+    expect(status.linkedTo).toEqual([{ titleId: seriesId, episodeId: `${seriesId}-s1e2` }]);
+
     const titles = await listTitles(env.DB);
     expect(titles.find((t) => t.id === movieId)).toMatchObject({ name: "Zoë's Long Night", runtimeSec: 6 });
     const episode = await env.DB.prepare("SELECT name, asset_id FROM episodes WHERE id = ?").bind(`${seriesId}-s1e2`).first();

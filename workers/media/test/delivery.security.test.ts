@@ -47,6 +47,17 @@ describe("renditions above the token's height", () => {
     expect((await get(`/p/${token}/sec-asset/audio-en/1.m4s`)).res.status).toBe(200);
   });
 
+  it("are judged by the short side, so a portrait 720x1280 rendition is 720p", async () => {
+    await seedSyntheticAsset(env.MEDIA, "sec-portrait", { heights: [240, 720], portrait: true });
+    const get = mediaClient();
+    const token = await tokenFor({ assetId: "sec-portrait", maxHeight: 720 });
+    const master = await get(`/p/${token}/sec-portrait/master.m3u8`);
+    expect(master.text()).toContain("RESOLUTION=720x1280");
+    const lower = await tokenFor({ assetId: "sec-portrait", maxHeight: 480 });
+    expect((await get(`/p/${lower}/sec-portrait/master.m3u8`)).text()).not.toContain("720p/");
+    await expectError(await get(`/p/${lower}/sec-portrait/720p/1.m4s`), 403, "FORBIDDEN", "rendition_not_allowed");
+  });
+
   it("leave no manifest when not even the lowest fits", async () => {
     const token = await tokenFor({ assetId: "sec-asset", maxHeight: 144 });
     await expectError(await mediaClient()(`/p/${token}/sec-asset/master.m3u8`), 403, "FORBIDDEN", "rendition_not_allowed");

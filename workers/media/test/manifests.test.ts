@@ -413,7 +413,7 @@ describe("an HLS media playlist", () => {
       "#EXT-X-PLAYLIST-TYPE:VOD",
       "#EXT-X-INDEPENDENT-SEGMENTS",
       '#EXT-X-MAP:URI="init.m4s"',
-      "#EXTINF:1.984000,",
+      "#EXTINF:2.005333,",
       "1.m4s",
     ]);
     expect(lines.at(-2)).toBe("#EXT-X-ENDLIST");
