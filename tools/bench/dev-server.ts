@@ -1,9 +1,9 @@
 // Starts one `wrangler dev` in its own process group for the benchmark, and always kills the whole group.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../platform.ts";
 import { offlineEnv, projectRoot } from "../project.ts";
 import { processTree, type TreeProcess } from "./proc.ts";
 
@@ -23,17 +23,6 @@ export type DevServer = {
 
 /** Every server started and not yet stopped, so an exit on any path can kill them. */
 const running = new Set<DevServer>();
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function groupAlive(pid: number): boolean {
   try {

@@ -1,7 +1,7 @@
 // `npm run bench:ingest`: what per-title packaging chooses and costs for a simple and a
 // complex source, and how fast the upload protocol moves bytes — each beside a baseline
 // from the same run (one plain top-rung encode; bare PUTs of the same bytes).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
@@ -9,8 +9,9 @@ import { readDevVar } from "../dev-vars.ts";
 import { AdminApi } from "../ingest/admin-api.ts";
 import { packageAsset, type PackageResult } from "../ingest/package-asset.ts";
 import { uploadAsset } from "../ingest/upload.ts";
-import { offlineEnv, projectRoot } from "../project.ts";
-import { freePort, startDevServer, stopAll } from "./dev-server.ts";
+import { startPlatform } from "../platform.ts";
+import { projectRoot } from "../project.ts";
+import { startDevServer, stopAll } from "./dev-server.ts";
 import { pinWorker } from "./pinned-worker.ts";
 
 const SECONDS = 10;
@@ -52,34 +53,8 @@ async function packaging(work: string): Promise<Record<keyof typeof sources, Pac
   return results;
 }
 
-/** `npm run dev`'s own script on a free port and a fresh state, in its own process group. */
-async function startPlatform(state: string): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["tools/dev.ts", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state], {
-    cwd: projectRoot,
-    env: offlineEnv,
-    detached: true,
-    stdio: "ignore",
-  });
-  const stop = () => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  };
-  process.once("exit", stop);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, stop };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  stop();
-  throw new Error("npm run dev did not come up");
-}
-
 async function upload(work: string, packaged: PackageResult): Promise<void> {
-  const platform = await startPlatform(path.join(work, "platform-state"));
+  const platform = await startPlatform({ stateDir: path.join(work, "platform-state"), logFile: path.join(work, "platform.log") });
   try {
     const pinned = await pinWorker({ config: path.join(projectRoot, "tools/bench/baseline.wrangler.toml"), outDir: path.join(work, "baseline-worker") });
     const baseline = await startDevServer({ name: "baseline", config: pinned, persistTo: path.join(work, "baseline-state"), logFile: path.join(work, "baseline.log"), readyPath: "/" });
@@ -110,7 +85,7 @@ async function upload(work: string, packaged: PackageResult): Promise<void> {
     console.log(`   baseline (bare PUTs to a caching Worker, 4 at a time): ${baseSec.toFixed(2)} s = ${mbps(total, baseSec)} MB/s`);
     console.log(`   ingest/baseline throughput ${(baseSec / report.seconds).toFixed(2)}`);
   } finally {
-    platform.stop();
+    await platform.stop();
     await stopAll();
   }
 }

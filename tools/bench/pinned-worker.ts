@@ -1,8 +1,8 @@
 // Bundles a Worker once and writes a `no_bundle` wrangler config for it, so the code under measurement is fixed for the whole run.
-import { build } from "esbuild";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
+import { bundleWorker } from "../bundle-worker.ts";
 
 export type PinOptions = {
   config: string;
@@ -21,17 +21,7 @@ export async function pinWorker(o: PinOptions): Promise<string> {
   const config = unstable_readConfig({ config: o.config });
   if (!config.main) throw new Error(`${o.config} has no main`);
   await mkdir(o.outDir, { recursive: true });
-  await build({
-    entryPoints: [config.main],
-    outfile: path.join(o.outDir, "index.mjs"),
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*"],
-    logLevel: "warning",
-  });
+  await bundleWorker(config.main, path.join(o.outDir, "index.mjs"));
   const file = path.join(o.outDir, "wrangler.json");
   await writeFile(
     file,

@@ -4,7 +4,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { bundleMediaWorker } from "../../tools/bundle-media-worker.ts";
+import { bundleMediaWorker } from "../../tools/bundle-worker.ts";
 import { projectRoot } from "../../tools/project.ts";
 import { testBindings } from "../../tools/test-bindings.ts";
 

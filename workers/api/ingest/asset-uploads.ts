@@ -116,13 +116,34 @@ export async function putDraftIndex(env: Storage, index: RenditionIndex, now: Da
   return statusOf(env, index.assetId, "pending", index);
 }
 
+type DraftFiles = { etag: string; files: Map<string, RenditionIndex["files"][number]> };
+
+/**
+ * Parsed drafts of this isolate, by asset id. A large asset's index lists thousands of
+ * files and every one of their uploads needs it: reading and parsing it each time would
+ * make an upload quadratic. The R2 etag tells whether a cached copy is still the draft.
+ */
+const drafts = new Map<string, DraftFiles>();
+const MAX_DRAFTS = 50;
+
 /** The draft's entry for `path`, after checking the asset can still take uploads. */
 async function draftFile(env: Storage, assetId: string, path: string) {
-  const row = await assetRow(env.DB, assetId);
-  if (!row) throw new ApiError("NOT_FOUND", `No asset ${assetId}; send its rendition index first.`);
-  if (row.status === "published") throw new ApiError("CONFLICT", `Asset ${assetId} is published; its files cannot change.`);
-  const draft = await readIndex(env.MEDIA, draftKey(assetId));
-  const file = draft?.files.find((f) => f.path === path);
+  // Publishing deletes the draft, so a draft means the asset still takes uploads.
+  const head = await env.MEDIA.head(draftKey(assetId));
+  if (!head) {
+    const row = await assetRow(env.DB, assetId);
+    if (row?.status === "published") throw new ApiError("CONFLICT", `Asset ${assetId} is published; its files cannot change.`);
+    throw new ApiError("NOT_FOUND", `No asset ${assetId}; send its rendition index first.`);
+  }
+  let draft = drafts.get(assetId);
+  if (draft?.etag !== head.etag) {
+    const index = await readIndex(env.MEDIA, draftKey(assetId));
+    if (!index) throw new ApiError("NOT_FOUND", `No asset ${assetId}; send its rendition index first.`);
+    draft = { etag: head.etag, files: new Map(index.files.map((f) => [f.path, f])) };
+    if (drafts.size >= MAX_DRAFTS) drafts.delete(drafts.keys().next().value!);
+    drafts.set(assetId, draft);
+  }
+  const file = draft.files.get(path);
   if (!file) throw new ApiError("NOT_FOUND", `${path} is not a file of asset ${assetId}'s rendition index.`);
   return file;
 }
