@@ -85,3 +85,78 @@ export const episodes = sqliteTable(
   },
   (t) => [uniqueIndex("episodes_season_number").on(t.seasonId, t.number)],
 );
+
+/** A member: one email, one password, one subscription, up to five profiles. */
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  /** Lowercased and trimmed; unique. */
+  email: text("email").notNull().unique(),
+  /** A versioned hash string (lib/passwords.ts), never the password. */
+  passwordHash: text("password_hash").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/**
+ * Signed-in devices. The token itself is never stored: `id` is its SHA-256. Sessions end
+ * when idle too long, at their absolute expiry, or when deleted (sign out).
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["web", "device"] }).notNull(),
+    deviceName: text("device_name").notNull(),
+    /** The profile entered on this device (after its PIN, if it has one). */
+    profileId: text("profile_id"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("sessions_account").on(t.accountId)],
+);
+
+export const profiles = sqliteTable(
+  "profiles",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    avatar: text("avatar").notNull(),
+    language: text("language").notNull(),
+    isKids: integer("is_kids", { mode: "boolean" }).notNull(),
+    /** 0 little kids, 1 older kids, 2 teens, 3 adults (lib/maturity.ts). */
+    maturityLevel: integer("maturity_level").notNull(),
+    /** Hash of the optional 4-digit PIN (lib/passwords.ts); null when the profile has none. */
+    pinHash: text("pin_hash"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("profiles_account").on(t.accountId)],
+);
+
+/** One per account once it has chosen a plan. */
+export const subscriptions = sqliteTable("subscriptions", {
+  accountId: text("account_id")
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: "cascade" }),
+  planId: text("plan_id", { enum: ["basic", "standard", "premium"] }).notNull(),
+  status: text("status", { enum: ["trialing", "active", "past_due", "canceled"] }).notNull(),
+  provider: text("provider", { enum: ["dev", "stripe"] }).notNull(),
+  providerCustomerId: text("provider_customer_id"),
+  providerSubscriptionId: text("provider_subscription_id").unique(),
+  currentPeriodEnd: integer("current_period_end", { mode: "timestamp_ms" }),
+  /** Time of the newest provider event applied: older events, delivered late, are ignored. */
+  lastEventAt: integer("last_event_at", { mode: "timestamp_ms" }),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Billing provider events already processed, by their id: a redelivery changes nothing. */
+export const billingEvents = sqliteTable("billing_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+});

@@ -6,6 +6,9 @@ export type LogEvent =
   | { event: "unhandled_error"; requestId: string; method: string; path: string; message: string; stack: string }
   | { event: "dependency_failed"; requestId: string; dependency: "d1" | "r2" | "queue" | "durable_object"; message: string }
   | { event: "r2_read"; key: string; range: boolean }
+  | { event: "billing_event_ignored"; eventId: string; type: string; reason: string }
+  | { event: "billing_event_handled"; eventId: string; type: string; outcome: "applied" | "stale" }
+  | { event: "stripe_request_failed"; status: number | null; message: string }
   | { event: "cron"; cron: string; scheduledTime: string }
   | { event: "queue_batch"; queue: string; messages: number; outcome: "retried"; reason: string };
 

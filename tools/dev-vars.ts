@@ -27,6 +27,16 @@ async function writeFromExample(example: string, target: string, values: Record<
   await writeFile(target, out, { mode: 0o600 });
 }
 
+/** Variables the example gained since the file was made are appended, with the example's values. */
+export async function addMissing(example: string, target: string): Promise<void> {
+  const have = parseVars(await readFile(target, "utf8"));
+  const missing = [...parseVars(await readFile(example, "utf8"))].filter(([name]) => !have.has(name));
+  if (missing.length === 0) return;
+  const text = await readFile(target, "utf8");
+  await writeFile(target, `${text.replace(/\n?$/, "\n")}${missing.map(([k, v]) => `${k}=${v}`).join("\n")}\n`, { mode: 0o600 });
+  console.log(`added ${missing.map(([k]) => k).join(", ")} to ${path.relative(projectRoot, target)} from its example`);
+}
+
 export async function ensureDevVars(): Promise<void> {
   if (!existsSync(apiVars)) {
     await writeFromExample(path.join(projectRoot, ".dev.vars.example"), apiVars, {
@@ -34,6 +44,8 @@ export async function ensureDevVars(): Promise<void> {
       PLAYBACK_TOKEN_KEYS: `k1:${random(32)}`,
     });
     console.log("created .dev.vars with fresh local secrets");
+  } else {
+    await addMissing(path.join(projectRoot, ".dev.vars.example"), apiVars);
   }
   if (!existsSync(mediaVars)) {
     // The media Worker verifies what the api signs: it must hold the same keys.

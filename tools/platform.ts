@@ -8,7 +8,12 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { offlineEnv, projectRoot } from "./project.ts";
 
-export type Platform = { url: string; stop: () => Promise<void> };
+export type Platform = {
+  url: string;
+  /** The dev script's process: leader of the group holding wrangler and workerd. */
+  pid: number;
+  stop: () => Promise<void>;
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,5 +80,5 @@ export async function startPlatform(o: { stateDir: string; logFile: string; time
     const output = await readFile(o.logFile, "utf8").catch(() => "");
     throw new Error(`${(err as Error).message}\n--- ${o.logFile} ---\n${output.slice(-4000)}`);
   }
-  return { url, stop };
+  return { url, pid: child.pid!, stop };
 }

@@ -7,6 +7,9 @@ export const testBindings = {
     LOG_LEVEL: "error",
     BUILD_VERSION: "test",
     ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",
+    BILLING_PROVIDER: "dev",
+    STRIPE_SECRET_KEY: "sk_test_fake",
+    STRIPE_WEBHOOK_SECRET: "whsec_test_secret_for_signatures",
     PLAYBACK_TOKEN_KEYS,
   },
   media: {

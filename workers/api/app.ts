@@ -2,6 +2,9 @@
 // document generated from the routes' zod schemas.
 import { installBase } from "../../lib/http.ts";
 import { adminRoutes } from "./admin/routes.ts";
+import { authRoutes } from "./auth/routes.ts";
+import { billingRoutes } from "./billing/routes.ts";
+import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { createRouter } from "./router.ts";
@@ -12,9 +15,17 @@ export function createApp() {
   const app = installBase(createRouter());
   app.route("/", healthRoutes);
   app.route("/", adminRoutes);
+  app.route("/", authRoutes);
+  app.route("/", profileRoutes);
+  app.route("/", billingRoutes);
   app.route("/", mediaForwardRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "http",
+    scheme: "bearer",
+    description: "A device's session token; the web app sends the __Host-marquee_session cookie and X-CSRF-Token instead.",
+  });
   app.doc31("/v1/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: { title: "Marquee API", version: c.env.BUILD_VERSION },

@@ -6,6 +6,7 @@ import { consumeWatchEvents } from "./queue/consume-watch-events.ts";
 import { runScheduled } from "./cron/run-scheduled.ts";
 
 export { AccountStreams } from "../../durable-objects/account-streams.ts";
+export { SignInThrottle } from "../../durable-objects/sign-in-throttle.ts";
 
 const app = createApp();
 

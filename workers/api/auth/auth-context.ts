@@ -1,0 +1,13 @@
+// Who is calling: set by `requireAuth` (workers/api/auth/require-auth.ts) on every route
+// that needs a signed-in member, read by routes with `c.get("auth")`.
+
+export type Auth = {
+  accountId: string;
+  /** The session's id (the SHA-256 of its token), to end it or list it as "this device". */
+  sessionId: string;
+  kind: "web" | "device";
+  /** The profile entered on this device, if any. */
+  profileId: string | null;
+  /** Kids profiles cannot change profiles, the plan or the account. */
+  isKidsProfile: boolean;
+};

@@ -1,0 +1,49 @@
+// The guard of every member route: a session from `Authorization: Bearer` (devices) or the
+// session cookie (the web app, which must also send its CSRF token on state-changing
+// requests). Sets `c.get("auth")`; one D1 query per request.
+import type { MiddlewareHandler } from "hono";
+import { constantTimeEqual } from "../../../lib/constant-time.ts";
+import { ApiError } from "../../../lib/errors.ts";
+import type { AppEnv } from "../env.ts";
+import { readSessionCookie } from "./session-cookie.ts";
+import { checkSession } from "./sessions.ts";
+import { csrfTokenFor } from "./session-tokens.ts";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function unauthorized(): ApiError {
+  return new ApiError("UNAUTHORIZED", "Sign in to continue.", { headers: { "WWW-Authenticate": 'Bearer realm="marquee"' } });
+}
+
+export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const cookie = bearer ? undefined : readSessionCookie(c);
+  const token = bearer ?? cookie;
+  if (!token) throw unauthorized();
+  if (cookie && !SAFE_METHODS.has(c.req.method)) {
+    // A cookie rides along on requests other sites make; the CSRF token cannot.
+    const sent = c.req.header("x-csrf-token") ?? "";
+    if (!(await constantTimeEqual(sent, await csrfTokenFor(cookie)))) {
+      throw new ApiError("FORBIDDEN", "This request needs the X-CSRF-Token header of your session.", { details: { reason: "csrf" } });
+    }
+  }
+  const session = await checkSession(c.env.DB, token, new Date());
+  if (!session) throw unauthorized();
+  if (session.touch) c.executionCtx.waitUntil(session.touch);
+  c.set("auth", {
+    accountId: session.accountId,
+    sessionId: session.sessionId,
+    kind: session.kind,
+    profileId: session.profileId,
+    isKidsProfile: session.isKidsProfile,
+  });
+  await next();
+};
+
+/** For routes a kids profile may not use: profiles, the plan, the account. */
+export const refuseKidsProfile: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("auth").isKidsProfile) {
+    throw new ApiError("FORBIDDEN", "A kids profile cannot change profiles or the account.", { details: { reason: "kids_profile" } });
+  }
+  await next();
+};

@@ -1,0 +1,95 @@
+// Sessions in D1: created at sign-in, checked on every authenticated request in one
+// query, ended by sign-out, by "sign out everywhere", or by their timeouts.
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
+import { newSessionToken, sessionIdFor } from "./session-tokens.ts";
+
+type Kind = "web" | "device";
+
+/** Idle: unused this long, a session ends. Absolute: it ends this long after sign-in, used or not. */
+export const SESSION_TIMEOUTS: Record<Kind, { idleMs: number; absoluteMs: number }> = {
+  web: { idleMs: 14 * 86_400_000, absoluteMs: 90 * 86_400_000 },
+  device: { idleMs: 60 * 86_400_000, absoluteMs: 365 * 86_400_000 },
+};
+
+/** `lastSeenAt` is written at most this often: most requests then cost one read, no write. */
+const TOUCH_EVERY_MS = 3_600_000;
+
+export type SessionCheck = {
+  sessionId: string;
+  accountId: string;
+  kind: Kind;
+  profileId: string | null;
+  isKidsProfile: boolean;
+  planId: string | null;
+  subscriptionStatus: string | null;
+  /** A write the caller should let finish after the response (`waitUntil`), or null. */
+  touch: Promise<unknown> | null;
+};
+
+export async function createSession(db: D1Database, accountId: string, kind: Kind, deviceName: string, now: Date) {
+  const token = newSessionToken();
+  const expiresAt = new Date(now.getTime() + SESSION_TIMEOUTS[kind].absoluteMs);
+  const id = await sessionIdFor(token);
+  await drizzle(db).insert(sessions).values({ id, accountId, kind, deviceName, profileId: null, createdAt: now, lastSeenAt: now, expiresAt });
+  return { token, sessionId: id, expiresAt };
+}
+
+/** One D1 query: the session, its entered profile's kids flag, and the subscription. */
+export async function checkSession(db: D1Database, token: string, now: Date): Promise<SessionCheck | null> {
+  const orm = drizzle(db);
+  const id = await sessionIdFor(token);
+  const [row] = await orm
+    .select({
+      session: sessions,
+      isKids: profiles.isKids,
+      planId: subscriptions.planId,
+      status: subscriptions.status,
+    })
+    .from(sessions)
+    .leftJoin(profiles, eq(profiles.id, sessions.profileId))
+    .leftJoin(subscriptions, eq(subscriptions.accountId, sessions.accountId))
+    .where(eq(sessions.id, id));
+  if (!row) return null;
+  const s = row.session;
+  const idleLimit = s.lastSeenAt.getTime() + SESSION_TIMEOUTS[s.kind].idleMs;
+  if (now.getTime() >= s.expiresAt.getTime() || now.getTime() >= idleLimit) {
+    return null; // expired rows are removed by sign-out-everywhere or left to be overwritten; never honoured
+  }
+  const touch = now.getTime() - s.lastSeenAt.getTime() > TOUCH_EVERY_MS ? orm.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id)).run() : null;
+  return {
+    sessionId: s.id,
+    accountId: s.accountId,
+    kind: s.kind,
+    profileId: s.profileId,
+    isKidsProfile: row.isKids ?? false,
+    planId: row.planId,
+    subscriptionStatus: row.status,
+    touch,
+  };
+}
+
+export async function endSession(db: D1Database, accountId: string, sessionId: string): Promise<boolean> {
+  const result = await drizzle(db)
+    .delete(sessions)
+    .where(and(eq(sessions.id, sessionId), eq(sessions.accountId, accountId)))
+    .run();
+  return result.meta.changes > 0;
+}
+
+export async function endAllSessions(db: D1Database, accountId: string): Promise<number> {
+  const result = await drizzle(db).delete(sessions).where(eq(sessions.accountId, accountId)).run();
+  return result.meta.changes;
+}
+
+export async function listSessions(db: D1Database, accountId: string, now: Date) {
+  const rows = await drizzle(db).select().from(sessions).where(eq(sessions.accountId, accountId));
+  return rows
+    .filter((s) => now < s.expiresAt && now.getTime() < s.lastSeenAt.getTime() + SESSION_TIMEOUTS[s.kind].idleMs)
+    .map((s) => ({ id: s.id, kind: s.kind, deviceName: s.deviceName, profileId: s.profileId, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt }));
+}
+
+export async function enterProfile(db: D1Database, sessionId: string, profileId: string): Promise<void> {
+  await drizzle(db).update(sessions).set({ profileId }).where(eq(sessions.id, sessionId));
+}

@@ -1,0 +1,112 @@
+// /v1/plans and /v1/billing/*: the plans on offer, choosing one (checkout), the account's subscription, and Stripe's webhook.
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorBodySchema } from "../../../lib/errors.ts";
+import { planById, planIds, plans } from "../../../lib/plans.ts";
+import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
+import { createRouter } from "../router.ts";
+import { startCheckout } from "./checkout.ts";
+import { getSubscription, type Subscription } from "./subscriptions.ts";
+import { receiveStripeWebhook } from "./webhook.ts";
+
+const tags = ["billing"];
+const security = [{ session: [] }];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const errors = {
+  400: json(errorBodySchema, "Invalid request"),
+  401: json(errorBodySchema, "Not signed in"),
+  403: json(errorBodySchema, "Not allowed from a kids profile, or dev billing on a non-local host"),
+};
+
+const planSchema = z
+  .object({
+    id: z.enum(planIds),
+    name: z.string(),
+    priceCents: z.number().int(),
+    currency: z.string(),
+    interval: z.literal("month"),
+    maxStreams: z.number().int().openapi({ description: "Streams playing at once" }),
+    maxHeight: z.number().int().openapi({ description: "Best resolution class (720, 1080, 2160)" }),
+  })
+  .openapi("Plan");
+
+const liveStatuses = ["trialing", "active", "past_due", "canceled"] as const;
+const subscriptionSchema = z
+  .union([
+    z.object({
+      status: z.enum(liveStatuses),
+      planId: z.enum(planIds),
+      provider: z.enum(["dev", "stripe"]),
+      currentPeriodEnd: z.string().nullable(),
+    }),
+    z.object({ status: z.literal("none") }),
+  ])
+  .openapi("Subscription");
+
+const checkoutResultSchema = z
+  .union([
+    z.object({ status: z.literal("active"), planId: z.enum(planIds) }).openapi({ description: "Dev provider: active at once" }),
+    z.object({ url: z.url() }).openapi({ description: "Stripe: send the member to this Checkout page" }),
+  ])
+  .openapi("CheckoutResult");
+
+function subscriptionView(row: Subscription | null): z.infer<typeof subscriptionSchema> {
+  if (!row) return { status: "none" };
+  return { status: row.status, planId: row.planId, provider: row.provider, currentPeriodEnd: row.currentPeriodEnd?.toISOString() ?? null };
+}
+
+export const billingRoutes = createRouter();
+
+billingRoutes.openapi(
+  createRoute({ method: "get", path: "/v1/plans", tags, summary: "The plans on offer, with price and limits", responses: { 200: json(z.object({ plans: z.array(planSchema) }), "Plans") } }),
+  (c) => c.json({ plans: plans.map((p) => ({ ...p, interval: "month" as const })) }, 200),
+);
+
+billingRoutes.use("/v1/billing/checkout", requireAuth, refuseKidsProfile);
+billingRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/billing/checkout",
+    tags,
+    security,
+    summary: "Choose a plan: the dev provider activates it at once, Stripe answers with its Checkout page",
+    request: { body: { required: true, content: { "application/json": { schema: z.object({ planId: z.enum(planIds) }) } } } },
+    responses: {
+      200: json(checkoutResultSchema, "Activated (dev) or the Checkout page (Stripe)"),
+      409: json(errorBodySchema, "Already subscribed through Stripe: change plans there"),
+      503: json(errorBodySchema, "Stripe is unavailable"),
+      ...errors,
+    },
+  }),
+  async (c) => {
+    const plan = planById(c.req.valid("json").planId)!;
+    return c.json(await startCheckout(c.env, c.get("auth").accountId, plan, new URL(c.req.url)), 200);
+  },
+);
+
+billingRoutes.use("/v1/billing/subscription", requireAuth);
+billingRoutes.openapi(
+  createRoute({ method: "get", path: "/v1/billing/subscription", tags, security, summary: "The account's subscription", responses: { 200: json(subscriptionSchema, "The subscription, or status none"), ...errors } }),
+  async (c) => c.json(subscriptionView(await getSubscription(c.env.DB, c.get("auth").accountId)), 200),
+);
+
+billingRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/billing/webhook",
+    tags,
+    summary: "Stripe's webhook: subscription events, signed with the endpoint's secret (Stripe-Signature)",
+    description: "The body is a Stripe event, read as raw text: the signature covers its exact bytes. Each event id is applied once.",
+    request: { headers: z.object({ "stripe-signature": z.string().optional().openapi({ example: "t=1767225600,v1=5257a869…" }) }) },
+    responses: {
+      200: json(z.object({ received: z.literal(true), duplicate: z.boolean() }), "Recorded; duplicate when this event id was already received"),
+      400: json(errorBodySchema, "Missing, malformed, stale or wrong signature, or not an event"),
+      503: json(errorBodySchema, "The webhook secret is not configured"),
+    },
+  }),
+  async (c) => {
+    // Read as text, never re-serialised: the signature covers these exact bytes.
+    const payload = await c.req.text();
+    const { duplicate } = await receiveStripeWebhook(c.env.DB, c.env.STRIPE_WEBHOOK_SECRET, payload, c.req.valid("header")["stripe-signature"], new Date());
+    return c.json({ received: true as const, duplicate }, 200);
+  },
+);
