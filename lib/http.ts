@@ -29,6 +29,11 @@ export type BaseOptions = {
   accessLogLevel?: (res: Response) => LogLevel;
 };
 
+/** Playback paths carry their token (`/p/{token}/…`): a credential, kept out of logs. */
+export function redactedPath(path: string): string {
+  return path.replace(/^\/p\/[^/]+\/(?=.)/, "/p/<token>/");
+}
+
 /** Installs request ids, access logs and the shared error handlers on an app (Hono or OpenAPIHono). */
 export function installBase<App extends Hono<any, any, any>>(given: App, options: BaseOptions = {}): App {
   const app = given as unknown as Hono<{ Bindings: SharedBindings }>;
@@ -41,7 +46,7 @@ export function installBase<App extends Hono<any, any, any>>(given: App, options
       event: "request",
       requestId: c.get("requestId"),
       method: c.req.method,
-      path: c.req.path,
+      path: redactedPath(c.req.path),
       status: c.res.status,
       durationMs: Date.now() - started,
     });

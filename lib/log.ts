@@ -9,7 +9,7 @@ export type LogEvent =
   | { event: "billing_event_ignored"; eventId: string; type: string; reason: string }
   | { event: "billing_event_handled"; eventId: string; type: string; outcome: "applied" | "stale" }
   | { event: "stripe_request_failed"; status: number | null; message: string }
-  | { event: "cron"; cron: string; scheduledTime: string }
+  | { event: "cron"; cron: string; scheduledTime: string; removed: Record<string, number> }
   | { event: "queue_batch"; queue: string; messages: number; outcome: "retried"; reason: string };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -24,9 +24,12 @@ export type AssetStatus = {
 
 const RETRIES = 4;
 
+/** Status 0: no HTTP answer at all (refused, reset, DNS). */
+const UNREACHABLE = 0;
+
 function retryable(err: unknown): boolean {
   // Network failures and 5xx (e.g. 503 from a briefly unavailable store); never 4xx.
-  return !(err instanceof AdminApiError) || err.status >= 500 || err.status === 429;
+  return !(err instanceof AdminApiError) || err.status === UNREACHABLE || err.status >= 500 || err.status === 429;
 }
 
 export class AdminApi {
@@ -63,7 +66,8 @@ export class AdminApi {
     try {
       res = await fetch(`${this.base}${path}`, { method, headers, body: payload });
     } catch (err) {
-      throw new Error(`cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`);
+      const cause = (err as Error).cause;
+      throw new AdminApiError(UNREACHABLE, "UNREACHABLE", `cannot reach ${this.base}: ${cause instanceof Error ? cause.message : (err as Error).message}`);
     }
     const text = await res.text();
     if (!res.ok) {

@@ -1,10 +1,11 @@
 // The ingest command's arguments: parsed, checked, and turned into one plain object, with
 // usage errors as one clear line each.
 import { parseArgs } from "node:util";
+import { X264_PRESETS } from "./package-asset.ts";
 
 export const usage = `usage: npm run ingest -- <video> [--title <id> | --new-title "Name" [--series]]
                       [--episode S01E02 [--episode-name "Name"]] [--subs en=path.srt ...]
-                      [--api <url>] [--admin-token <token>] [--json]`;
+                      [--preset medium] [--api <url>] [--admin-token <token>] [--json]`;
 
 export class UsageError extends Error {}
 
@@ -13,6 +14,8 @@ export type IngestArgs = {
   title: { id: string } | { name: string; kind: "movie" | "series" } | null;
   episode: { season: number; number: number; name?: string } | null;
   subtitles: { lang: string; name: string; path: string }[];
+  /** x264 preset: faster presets encode quicker at a larger size for the same quality. */
+  preset: string | undefined;
   api: string;
   adminToken: string | undefined;
   json: boolean;
@@ -39,6 +42,7 @@ export function parseIngestArgs(argv: string[]): IngestArgs {
         episode: { type: "string" },
         "episode-name": { type: "string" },
         subs: { type: "string", multiple: true, default: [] },
+        preset: { type: "string" },
         api: { type: "string", default: process.env.MARQUEE_API ?? "http://localhost:8787" },
         "admin-token": { type: "string" },
         json: { type: "boolean", default: false },
@@ -64,6 +68,10 @@ export function parseIngestArgs(argv: string[]): IngestArgs {
       ? { name: values["new-title"], kind: values.series || episode ? "series" : "movie" }
       : null;
 
+  if (values.preset !== undefined && !X264_PRESETS.includes(values.preset)) {
+    throw new UsageError(`--preset must be one of ${X264_PRESETS.join(", ")}`);
+  }
+
   const seen = new Set<string>();
   const subtitles = (values.subs as string[]).map((spec) => {
     const eq = spec.indexOf("=");
@@ -79,6 +87,7 @@ export function parseIngestArgs(argv: string[]): IngestArgs {
     title,
     episode,
     subtitles,
+    preset: values.preset,
     api: values.api!,
     adminToken: values["admin-token"] ?? process.env.MARQUEE_ADMIN_TOKEN,
     json: values.json!,

@@ -64,7 +64,7 @@ async function ingest(args: IngestArgs): Promise<Outcome> {
       return { lang: s.lang, sha256: createHash("sha256").update(bytes).digest("hex") };
     }),
   );
-  const assetId = await assetIdFor(args.video, { pipeline: PIPELINE_VERSION, subtitles });
+  const assetId = await assetIdFor(args.video, { pipeline: PIPELINE_VERSION, subtitles, preset: args.preset ?? "medium" });
   currentAssetId = assetId;
 
   // Fail on a wrong URL or token now, not after a long encode.
@@ -83,6 +83,7 @@ async function ingest(args: IngestArgs): Promise<Outcome> {
       assetId,
       outDir: workDir,
       subtitles: args.subtitles,
+      ...(args.preset ? { preset: args.preset } : {}),
       onProgress: (p) => {
         if (p.phase === "probe") return; // a moment's work: a bar would only add noise
         let bar = bars.get(p.phase);

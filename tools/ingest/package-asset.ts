@@ -92,7 +92,7 @@ export type PackageResult = { index: RenditionIndex; dir: string; report: Packag
 
 const DEFAULT_AUDIO_KBPS = 128;
 const DEFAULT_PRESET = "medium";
-const X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
+export const X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
 /** A tenth in, past the black or the logo most titles open with. */
 const POSTER_AT = 0.1;
 /** Largest poster short side: a still for a page, not for a 4K screen. */

@@ -1,7 +1,7 @@
 // The factory for the api's routers: OpenAPI-documented routes whose zod validation
 // failures become the standard VALIDATION_FAILED error.
-import { OpenAPIHono } from "@hono/zod-openapi";
-import { errorResponse, validationDetails } from "../../lib/errors.ts";
+import { OpenAPIHono, type z } from "@hono/zod-openapi";
+import { errorBodySchema, errorResponse, validationDetails } from "../../lib/errors.ts";
 import type { AppEnv } from "./env.ts";
 
 export function createRouter(): OpenAPIHono<AppEnv> {
@@ -16,5 +16,16 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   });
 }
 
-/** Error responses every route can give, for the OpenAPI document. */
-export { errorBodySchema } from "../../lib/errors.ts";
+/** A JSON response (or request body) for the OpenAPI document. */
+export function json<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** Error responses in the standard body, one description per status. */
+export function errorDocs<S extends number>(descriptions: Record<S, string>) {
+  const docs = {} as Record<S, ReturnType<typeof json<typeof errorBodySchema>>>;
+  for (const [status, description] of Object.entries(descriptions) as [`${S}`, string][]) {
+    docs[Number(status) as S] = json(errorBodySchema, description);
+  }
+  return docs;
+}

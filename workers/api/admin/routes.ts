@@ -14,18 +14,12 @@ import {
   putFile,
   uploadPart,
 } from "../ingest/asset-uploads.ts";
-import { createRouter } from "../router.ts";
+import { createRouter, errorDocs, json } from "../router.ts";
 import { requireAdmin } from "./require-admin.ts";
 
 const security = [{ adminToken: [] }];
 const tags = ["admin"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const errors = {
-  400: json(errorBodySchema, "Invalid request"),
-  401: json(errorBodySchema, "No or wrong admin token"),
-  404: json(errorBodySchema, "No such asset, file or title"),
-  409: json(errorBodySchema, "The asset's state does not allow this"),
-};
+const errors = errorDocs({ 400: "Invalid request", 401: "No or wrong admin token", 404: "No such asset, file or title", 409: "The asset's state does not allow this" });
 
 const assetParams = z.object({ assetId: assetIdSchema });
 const fileParams = assetParams.extend({ path: z.string().min(1).max(256).openapi({ description: "File path within the asset, URL-encoded (240p%2F1.m4s)" }) });

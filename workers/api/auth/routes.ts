@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import type { AppEnv } from "../env.ts";
-import { createRouter } from "../router.ts";
+import { createRouter, errorDocs, json } from "../router.ts";
 import { signIn, signUp } from "./accounts.ts";
 import { describeAccount } from "./me.ts";
 import { refuseKidsProfile, requireAuth } from "./require-auth.ts";
@@ -14,12 +14,7 @@ import { createSession, endAllSessions, endSession, listSessions } from "./sessi
 
 const tags = ["auth"];
 const security = [{ session: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const errors = {
-  400: json(errorBodySchema, "Invalid request"),
-  401: json(errorBodySchema, "Not signed in, or wrong email or password"),
-  403: json(errorBodySchema, "Not allowed (CSRF token missing, kids profile)"),
-};
+const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in, or wrong email or password", 403: "Not allowed (CSRF token missing, kids profile)" });
 
 const credentials = z.object({
   email: z.string().trim().email().max(254),

@@ -3,19 +3,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import { planById, planIds, plans } from "../../../lib/plans.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
-import { createRouter } from "../router.ts";
+import { createRouter, errorDocs, json } from "../router.ts";
 import { startCheckout } from "./checkout.ts";
 import { getSubscription, type Subscription } from "./subscriptions.ts";
 import { receiveStripeWebhook } from "./webhook.ts";
 
 const tags = ["billing"];
 const security = [{ session: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const errors = {
-  400: json(errorBodySchema, "Invalid request"),
-  401: json(errorBodySchema, "Not signed in"),
-  403: json(errorBodySchema, "Not allowed from a kids profile, or dev billing on a non-local host"),
-};
+const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "Not allowed from a kids profile, or dev billing on a non-local host" });
 
 const planSchema = z
   .object({

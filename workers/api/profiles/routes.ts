@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { enterProfile } from "../auth/sessions.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
-import { createRouter } from "../router.ts";
+import { createRouter, errorDocs, json } from "../router.ts";
 import {
   checkProfilePin,
   createProfile,
@@ -18,13 +18,7 @@ import {
 
 const tags = ["profiles"];
 const security = [{ session: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const errors = {
-  400: json(errorBodySchema, "Invalid request"),
-  401: json(errorBodySchema, "Not signed in"),
-  403: json(errorBodySchema, "Not allowed from a kids profile, or a wrong PIN"),
-  404: json(errorBodySchema, "No such profile on this account"),
-};
+const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "Not allowed from a kids profile, or a wrong PIN", 404: "No such profile on this account" });
 
 const profileSchema = z
   .object({ id: z.string(), name: z.string(), avatar: z.string(), language: z.string(), isKids: z.boolean(), maturityLevel: z.number(), hasPin: z.boolean() })

@@ -193,6 +193,9 @@ describe("access logs", () => {
       spy.mockRestore();
     }
     const requests = lines.map((l) => JSON.parse(l)).filter((e) => e.event === "request");
+    // The token is a credential: never in a log line.
+    expect(lines.join("\n")).not.toContain(token);
+    expect(requests[0].path).toBe("/p/<token>/log-levels/240p/1.m4s");
     expect(requests.map((e) => [e.level, e.path.split("/").at(-1)])).toEqual([
       ["info", "1.m4s"],
       ["info", "master.m3u8"],
