@@ -29,10 +29,23 @@ export const titles = sqliteTable(
     runtimeSec: integer("runtime_sec"),
     /** The movie's video; null for series (episodes carry their own) and unreleased titles. */
     assetId: text("asset_id").references(() => assets.id),
+    /** From the rating (lib/maturity.ts), kept beside it so lists filter on an index. */
+    maturityLevel: integer("maturity_level").notNull().default(3),
+    /** Higher is more popular; lists sort by it (the watch-events issue feeds it). */
+    popularity: real("popularity").notNull().default(0),
+    /** Path of the title's poster under the site's origin, e.g. /artwork/{id}.svg. */
+    posterPath: text("poster_path"),
+    /** Invisible to viewers before `availableFrom` and from `availableUntil` on (null: open). */
+    availableFrom: integer("available_from", { mode: "timestamp_ms" }),
+    availableUntil: integer("available_until", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [index("titles_release_year").on(t.releaseYear)],
+  (t) => [
+    index("titles_release_year").on(t.releaseYear),
+    index("titles_popularity").on(t.popularity, t.id),
+    index("titles_newest").on(t.releaseYear, t.createdAt, t.id),
+  ],
 );
 
 export const genres = sqliteTable("genres", {
@@ -159,4 +172,36 @@ export const billingEvents = sqliteTable("billing_events", {
   id: text("id").primaryKey(),
   type: text("type").notNull(),
   receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** People in cast and crew. */
+export const people = sqliteTable("people", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+});
+
+/** Who is in or made a title, in billing order. */
+export const credits = sqliteTable(
+  "credits",
+  {
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    personId: text("person_id")
+      .notNull()
+      .references(() => people.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["cast", "director", "writer", "creator"] }).notNull(),
+    character: text("character"),
+    position: integer("position").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.titleId, t.personId, t.role] }), index("credits_person").on(t.personId)],
+);
+
+/**
+ * One row per named counter. `catalog` is bumped by every catalog write: public catalog
+ * responses are cached under keys containing it, so an edit shows on the next request.
+ */
+export const versions = sqliteTable("versions", {
+  name: text("name").primaryKey(),
+  version: integer("version").notNull(),
 });

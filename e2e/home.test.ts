@@ -32,8 +32,15 @@ describe("the first page", () => {
     expect(await page.title()).toBe("Marquee");
     const names = await page.locator(".card h3").allTextContents();
     // Other e2e files share this platform and may add titles: every demo title must show.
-    const demo = JSON.parse(await readFile(path.join(projectRoot, "demo/catalog.json"), "utf8")) as { titles: { name: string }[] };
-    expect(names).toEqual(expect.arrayContaining(demo.titles.map((t) => t.name)));
+    // Titles outside their availability window (one not yet open, one closed) must not.
+    type DemoTitle = { name: string; availableFrom?: string; availableUntil?: string };
+    const demo = JSON.parse(await readFile(path.join(projectRoot, "demo/catalog.json"), "utf8")) as { titles: DemoTitle[] };
+    const now = new Date().toISOString();
+    const available = (t: DemoTitle) => (!t.availableFrom || t.availableFrom <= now) && (!t.availableUntil || t.availableUntil > now);
+    expect(names).toEqual(expect.arrayContaining(demo.titles.filter(available).map((t) => t.name)));
+    const hidden = demo.titles.filter((t) => !available(t)).map((t) => t.name);
+    expect(hidden.length).toBeGreaterThan(0);
+    expect(names.filter((n) => hidden.includes(n))).toEqual([]);
     // The content-hashed stylesheet loaded and applied.
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(background).toBe("rgb(15, 15, 18)");

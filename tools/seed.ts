@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getPlatformProxy, unstable_readConfig } from "wrangler";
 import { renditionIndexSchema, type RenditionIndex } from "../lib/media-index.ts";
-import { demoCatalogSchema, seedCatalog } from "./seed/demo-catalog.ts";
+import { catalogAssetIds, demoCatalogSchema, seedCatalog } from "./seed/demo-catalog.ts";
 import { seedAsset } from "./seed/demo-media.ts";
 import { apiConfig, projectRoot } from "./project.ts";
 import { runWrangler } from "./wrangler.ts";
@@ -41,7 +41,7 @@ export async function seedLocal(persistTo?: string, options: { quiet?: boolean }
   await runWrangler(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], options);
 
   const catalog = demoCatalogSchema.parse(JSON.parse(await readFile(path.join(projectRoot, "demo/catalog.json"), "utf8")));
-  const assetIds = [...new Set(catalog.titles.flatMap((t) => (t.assetId ? [t.assetId] : [])))];
+  const assetIds = catalogAssetIds(catalog);
 
   const { env, dispose } = await getPlatformProxy<LocalBindings>({
     configPath: await storageOnlyConfig(),

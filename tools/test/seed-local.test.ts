@@ -1,22 +1,71 @@
 // `npm run seed` (and so `npm run dev`) against real local D1 and R2 state: everything
-// the first time, nothing the second.
-import { mkdtemp, rm } from "node:fs/promises";
+// the first time, nothing the second; and the demo catalog is what its generator writes.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { generateCatalog } from "../demo-catalog/generate.ts";
+import { posterSvg } from "../demo-catalog/poster.ts";
+import { projectRoot } from "../project.ts";
+import { demoCatalogSchema } from "../seed/demo-catalog.ts";
 import { seedLocal } from "../seed.ts";
 
 const state = await mkdtemp(path.join(tmpdir(), "marquee-seed-"));
 afterAll(() => rm(state, { recursive: true, force: true }));
 
+const catalog = demoCatalogSchema.parse(JSON.parse(await readFile(path.join(projectRoot, "demo/catalog.json"), "utf8")));
+
 describe("seedLocal", () => {
   it("seeds the demo media and catalog once; a second run changes nothing", async () => {
+    const seasons = catalog.titles.flatMap((t) => t.seasons ?? []);
+    const expectedRows =
+      1 + // the demo asset
+      catalog.genres.length +
+      (catalog.people ?? []).length +
+      catalog.titles.length +
+      catalog.titles.reduce((n, t) => n + t.genres.length, 0) +
+      seasons.length +
+      seasons.reduce((n, s) => n + s.episodes.length, 0) +
+      catalog.titles.reduce((n, t) => n + (t.credits ?? []).length, 0);
+
     const first = await seedLocal(state, { quiet: true });
     expect(first.filesUploaded).toBe(33); // 32 listed files + index.json
     expect(first.filesUnchanged).toBe(0);
-    expect(first.rowsInserted).toBeGreaterThanOrEqual(6 + 1); // at least the titles and the asset
+    expect(first.rowsInserted).toBe(expectedRows);
 
     const second = await seedLocal(state, { quiet: true });
     expect(second).toEqual({ filesUploaded: 0, filesUnchanged: 33, rowsInserted: 0 });
+  });
+});
+
+describe("the demo catalog", () => {
+  it("is exactly what tools/demo-catalog/generate.ts writes, posters included", async () => {
+    expect(catalog).toEqual(generateCatalog());
+    for (const t of catalog.titles) {
+      expect(t.posterPath).toBe(`/artwork/${t.id}.svg`);
+      expect(await readFile(path.join(projectRoot, "web/public", t.posterPath!), "utf8")).toBe(posterSvg(t.id, t.name, t.releaseYear));
+    }
+  });
+
+  it("is believable: 100+ titles, every rating, movies and episodes that play the demo asset", () => {
+    expect(catalog.titles.length).toBeGreaterThanOrEqual(100);
+    const ratings = new Set(catalog.titles.map((t) => t.maturityRating));
+    for (const r of ["G", "PG", "PG-13", "R", "TV-Y", "TV-Y7", "TV-PG", "TV-14", "TV-MA"]) expect(ratings).toContain(r);
+    for (const t of catalog.titles) {
+      if (t.kind === "movie") expect(t.assetId).toBe("demo-aurora");
+      else {
+        expect(t.assetId).toBeNull();
+        expect(t.seasons?.length).toBeGreaterThanOrEqual(1);
+        expect(t.seasons?.length).toBeLessThanOrEqual(3);
+        for (const s of t.seasons ?? []) {
+          expect(s.episodes.length).toBeGreaterThanOrEqual(2);
+          expect(s.episodes.length).toBeLessThanOrEqual(6);
+          for (const e of s.episodes) expect(e.assetId).toBe("demo-aurora");
+        }
+      }
+    }
+    const now = new Date("2026-11-26T00:00:00Z").toISOString();
+    expect(catalog.titles.filter((t) => t.availableFrom && t.availableFrom > now)).toHaveLength(1);
+    expect(catalog.titles.filter((t) => t.availableUntil && t.availableUntil <= now)).toHaveLength(1);
   });
 });

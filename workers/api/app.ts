@@ -1,13 +1,16 @@
 // The api Worker's HTTP application: shared middleware, every route, and the OpenAPI
 // document generated from the routes' zod schemas.
 import { installBase } from "../../lib/http.ts";
+import { adminCatalogRoutes } from "./admin/catalog-routes.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { billingRoutes } from "./billing/routes.ts";
+import { catalogRoutes } from "./catalog/routes.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { createRouter } from "./router.ts";
+import { searchRoutes } from "./catalog/search-routes.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mediaForwardRoutes } from "./routes/media-forward.ts";
 
@@ -15,9 +18,12 @@ export function createApp() {
   const app = installBase(createRouter());
   app.route("/", healthRoutes);
   app.route("/", adminRoutes);
+  app.route("/", adminCatalogRoutes);
   app.route("/", authRoutes);
   app.route("/", profileRoutes);
   app.route("/", billingRoutes);
+  app.route("/", searchRoutes);
+  app.route("/", catalogRoutes);
   app.route("/", mediaForwardRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });

@@ -22,6 +22,8 @@ export type SessionCheck = {
   kind: Kind;
   profileId: string | null;
   isKidsProfile: boolean;
+  /** The entered profile's maturity level; null when no profile is entered. */
+  maturityLevel: number | null;
   planId: string | null;
   subscriptionStatus: string | null;
   /** A write the caller should let finish after the response (`waitUntil`), or null. */
@@ -44,6 +46,7 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
     .select({
       session: sessions,
       isKids: profiles.isKids,
+      maturityLevel: profiles.maturityLevel,
       planId: subscriptions.planId,
       status: subscriptions.status,
     })
@@ -64,6 +67,7 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
     kind: s.kind,
     profileId: s.profileId,
     isKidsProfile: row.isKids ?? false,
+    maturityLevel: row.maturityLevel,
     planId: row.planId,
     subscriptionStatus: row.status,
     touch,

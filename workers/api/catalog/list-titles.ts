@@ -1,7 +1,10 @@
-// Reads the catalog for browsing: every title with its genres, newest first.
+// Reads the catalog for the first page: every title the viewer may see, with its genres,
+// newest first (the web-app issue replaces this page with rows).
 import { asc, desc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { genres, titleGenres, titles } from "../../../d1/schema.ts";
+import { visibleTo } from "./browse.ts";
+import type { Viewer } from "./viewer.ts";
 
 export type TitleCard = {
   id: string;
@@ -14,11 +17,11 @@ export type TitleCard = {
   genres: string[];
 };
 
-export async function listTitles(db: D1Database): Promise<TitleCard[]> {
+export async function listTitles(db: D1Database, viewer: Viewer = { maturityLevel: 3 }, now = new Date()): Promise<TitleCard[]> {
   const orm = drizzle(db);
   // Two queries in one round trip: the titles, and every (title, genre) pair.
   const [rows, pairs] = await orm.batch([
-    orm.select().from(titles).orderBy(desc(titles.releaseYear), asc(titles.name)),
+    orm.select().from(titles).where(visibleTo(viewer, now)).orderBy(desc(titles.releaseYear), asc(titles.name)),
     orm
       .select({ titleId: titleGenres.titleId, name: genres.name })
       .from(titleGenres)

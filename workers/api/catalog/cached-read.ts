@@ -1,0 +1,68 @@
+// Public catalog responses through caches.default: keyed by the catalog's version (every
+// write bumps it, so an edit shows on the next request with no purge), the viewer's
+// maturity level (what they may see) and the minute (availability windows open and
+// close on time); ETag/304 for clients. Reads go through a D1 session, so a client that
+// sends back `x-d1-bookmark` reads at least what it wrote once read replicas are on.
+import type { Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { catalogVersion } from "./catalog-version.ts";
+import type { Viewer } from "./viewer.ts";
+
+const EDGE_TTL_SEC = 300;
+const BOOKMARK = "x-d1-bookmark";
+
+async function etagOf(body: string, version: number): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `"c${version}-${hex.slice(0, 20)}"`;
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  return ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag) ?? false;
+}
+
+/**
+ * Answers from the cache or from `compute` (which gets the D1 session); `compute`
+ * returning null is a 404 the caller renders, not cached.
+ */
+export async function cachedCatalogRead(
+  c: Context<AppEnv>,
+  viewer: Viewer,
+  compute: (db: D1DatabaseSession, now: Date) => Promise<unknown | null>,
+): Promise<Response | null> {
+  const session = c.env.DB.withSession(c.req.header(BOOKMARK) ?? "first-unconstrained");
+  const version = await catalogVersion(session);
+  const now = new Date();
+  const url = new URL(c.req.url);
+  const params = [...url.searchParams].sort(([a], [b]) => a.localeCompare(b));
+  const minute = Math.floor(now.getTime() / 60_000);
+  const key = `${url.origin}/__catalog-cache/v${version}/l${viewer.maturityLevel}/m${minute}${url.pathname}?${new URLSearchParams(params)}`;
+
+  let body: string;
+  let etag: string;
+  let cacheState: "HIT" | "MISS";
+  const hit = await caches.default.match(key);
+  if (hit) {
+    body = await hit.text();
+    etag = hit.headers.get("etag") ?? (await etagOf(body, version));
+    cacheState = "HIT";
+  } else {
+    const value = await compute(session, now);
+    if (value === null) return null;
+    body = JSON.stringify(value);
+    etag = await etagOf(body, version);
+    cacheState = "MISS";
+    c.executionCtx.waitUntil(
+      caches.default.put(key, new Response(body, { headers: { "Content-Type": "application/json", ETag: etag, "Cache-Control": `max-age=${EDGE_TTL_SEC}` } })),
+    );
+  }
+  const headers: Record<string, string> = {
+    ETag: etag,
+    // The edge cache is ours (above); clients keep a copy but ask again each time.
+    "Cache-Control": "private, no-cache",
+    "X-Cache": cacheState,
+    [BOOKMARK]: session.getBookmark() ?? "",
+  };
+  if (matches(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers });
+  return new Response(body, { status: 200, headers: { ...headers, "Content-Type": "application/json" } });
+}
