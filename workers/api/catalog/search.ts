@@ -38,6 +38,12 @@ const MIN_COVERAGE = 0.75;
 /** Bounds the OR query; a 100-character query has at most 98. */
 const MAX_TRIGRAMS = 48;
 const SYNOPSIS_CHARS = 200;
+/**
+ * Text matches ranked before visibility and popularity are applied. Popularity moves a
+ * score by at most 10%, so it only reorders near-ties within these; a viewer who may see
+ * under 1 in 25 of the best matches can get fewer results than asked for.
+ */
+const CANDIDATES = 500;
 
 // Name matters most, then synopsis, then cast/crew (bm25 weights, in column order).
 const BM25 = "bm25(titles_fts, 10.0, 3.0, 1.0)";
@@ -53,13 +59,22 @@ export async function searchTitles(db: D1Database, q: string, options: { limit: 
   const { limit, now, maxLevel } = options;
   const match = ftsMatchExpression(queryWords(q));
   if (!match) return [];
+  // Two stages: FTS5 alone ranks every match by text score and keeps the best few hundred
+  // (cheap), and only those are joined to titles for visibility and the popularity nudge.
+  // Joining every match first made a common word cost in proportion to the catalog.
   const { results: fulltext } = await db
     .prepare(
-      `SELECT ${COLUMNS} FROM titles_fts
-       JOIN titles_fts_keys k ON k.id = titles_fts.rowid
+      `WITH candidates AS (
+         SELECT rowid AS key, ${BM25} AS score FROM titles_fts
+         WHERE titles_fts MATCH ?3
+         ORDER BY score
+         LIMIT ${CANDIDATES}
+       )
+       SELECT ${COLUMNS} FROM candidates c
+       JOIN titles_fts_keys k ON k.id = c.key
        JOIN titles t ON t.id = k.title_id
-       WHERE titles_fts MATCH ?3 AND ${VISIBLE}
-       ORDER BY ${BM25} * ${POPULARITY_BOOST}, t.id
+       WHERE ${VISIBLE}
+       ORDER BY c.score * ${POPULARITY_BOOST}, t.id
        LIMIT ?4`,
     )
     .bind(now.getTime(), maxLevel, match, limit)
@@ -84,11 +99,17 @@ async function fuzzyTitles(db: D1Database, q: string, now: Date, maxLevel: numbe
   const match = grams.map((g) => `"${g}"`).join(" OR ");
   const { results } = await db
     .prepare(
-      `SELECT ${COLUMNS} FROM titles_trigram
-       JOIN titles_fts_keys k ON k.id = titles_trigram.rowid
+      `WITH candidates AS (
+         SELECT rowid AS key, bm25(titles_trigram) AS score FROM titles_trigram
+         WHERE titles_trigram MATCH ?3
+         ORDER BY score
+         LIMIT ${CANDIDATES}
+       )
+       SELECT ${COLUMNS} FROM candidates c
+       JOIN titles_fts_keys k ON k.id = c.key
        JOIN titles t ON t.id = k.title_id
-       WHERE titles_trigram MATCH ?3 AND ${VISIBLE}
-       ORDER BY bm25(titles_trigram), t.id
+       WHERE ${VISIBLE}
+       ORDER BY c.score, t.id
        LIMIT 200`,
     )
     .bind(now.getTime(), maxLevel, match)
