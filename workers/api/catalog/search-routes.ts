@@ -3,6 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { searchTitles } from "./search.ts";
+import { cachedCatalogRead } from "./cached-read.ts";
 import { catalogViewer } from "./viewer.ts";
 
 const querySchema = z.object({
@@ -37,17 +38,19 @@ searchRoutes.openapi(
     description:
       "Case- and accent-insensitive; the last word is a prefix. Only titles available now; with a session whose entered profile has a maturity level, only titles within it. When full-text search finds fewer than 3 titles, names sharing at least half of the query's trigrams follow (match: fuzzy).",
     request: { query: querySchema },
-    responses: { 200: json(searchResponseSchema, "Results, best first"), ...errorDocs({ 400: "q empty or longer than 100 characters, or limit outside 1–50" }) },
+    responses: { 200: json(searchResponseSchema, "Results, best first"), 304: { description: "Not modified (If-None-Match)" }, ...errorDocs({ 400: "q empty or longer than 100 characters, or limit outside 1–50" }) },
   }),
   async (c) => {
     const { q, limit } = c.req.valid("query");
     // Optional auth, shared with browsing: a session's entered profile caps the level; no
     // session (or a stale one) sees every level, as anonymous callers do.
     const viewer = await catalogViewer(c);
-    const results = await searchTitles(c.env.DB, q, { limit, now: new Date(), maxLevel: viewer.maturityLevel });
-    // Results depend on the caller's profile: never in a shared cache.
-    c.header("Cache-Control", "private, max-age=30");
-    c.header("Vary", "Authorization, Cookie");
-    return c.json({ query: q, results }, 200);
+    // Cached like every public catalog read: per catalog version and maturity level (the
+    // only thing about the caller that changes results), with ETag/304.
+    const res = await cachedCatalogRead(c, viewer, async (db, now) => ({
+      query: q,
+      results: await searchTitles(db as unknown as D1Database, q, { limit, now, maxLevel: viewer.maturityLevel }),
+    }));
+    return res!;
   },
 );

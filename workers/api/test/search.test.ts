@@ -18,6 +18,10 @@ function title(id: string, name: string, synopsis: string, extra: { rating?: str
   ).bind(id, name, synopsis, extra.rating ?? "PG", extra.level ?? 1, extra.popularity ?? 0, `/artwork/${id}.svg`, extra.from ?? null, extra.until ?? null, now, now);
 }
 
+/** A catalog write as every writer makes it: the change and a catalog version bump together. */
+const bump = () => env.DB.prepare("INSERT INTO versions (name, version) VALUES ('catalog', 1) ON CONFLICT(name) DO UPDATE SET version = version + 1");
+const write = (...statements: D1PreparedStatement[]) => env.DB.batch([...statements, bump()]);
+
 async function search(q: string, init: { headers?: Record<string, string>; limit?: number } = {}) {
   const params = new URLSearchParams({ q });
   if (init.limit !== undefined) params.set("limit", String(init.limit));
@@ -53,7 +57,9 @@ describe("GET /v1/search", () => {
   it("answers the response shape, privately cacheable", async () => {
     const res = await call("/v1/search?q=keyframes");
     expect(res.status).toBe(200);
-    expect(res.headers.get("cache-control")).toBe("private, max-age=30");
+    // Cached at the edge per catalog version and maturity level; clients revalidate.
+    expect(res.headers.get("cache-control")).toBe("private, no-cache");
+    expect(res.headers.get("etag")).toMatch(/^"c\d+-[0-9a-f]{20}"$/);
     const body = (await res.json()) as Body;
     expect(body.query).toBe("keyframes");
     expect(body.results[0]).toEqual({
@@ -153,27 +159,27 @@ describe("GET /v1/search", () => {
   });
 
   it("follows renames made in plain SQL (triggers) and credits added or removed", async () => {
-    await title("rename-me", "Quokka Quest", "A marsupial adventure.").run();
+    await write(title("rename-me", "Quokka Quest", "A marsupial adventure."));
     expect(ids(await search("quokka"))).toEqual(["rename-me"]);
-    await env.DB.prepare("UPDATE titles SET name = 'Wombat Walk' WHERE id = 'rename-me'").run();
+    await write(env.DB.prepare("UPDATE titles SET name = 'Wombat Walk' WHERE id = 'rename-me'"));
     expect(ids(await search("wombat"))).toEqual(["rename-me"]);
     expect(ids(await search("quokka"))).toEqual([]);
     expect(ids(await search("qokka quest"))).toEqual([]); // the trigram index follows too
 
-    await env.DB.batch([
+    await write(
       env.DB.prepare("INSERT INTO people (id, name) VALUES ('zed', 'Zebulon Figg')"),
       env.DB.prepare("INSERT INTO credits (title_id, person_id, role, position) VALUES ('rename-me', 'zed', 'cast', 0)"),
-    ]);
+    );
     expect(ids(await search("zebulon"))).toEqual(["rename-me"]);
-    await env.DB.prepare("UPDATE people SET name = 'Zebediah Figg' WHERE id = 'zed'").run();
+    await write(env.DB.prepare("UPDATE people SET name = 'Zebediah Figg' WHERE id = 'zed'"));
     expect(ids(await search("zebulon"))).toEqual([]);
     expect(ids(await search("zebediah"))).toEqual(["rename-me"]);
-    await env.DB.prepare("DELETE FROM credits WHERE person_id = 'zed'").run();
+    await write(env.DB.prepare("DELETE FROM credits WHERE person_id = 'zed'"));
     expect(ids(await search("zebediah"))).toEqual([]);
 
     // Deleting a title with credits: the cascade's credit triggers must not bring it back.
-    await env.DB.prepare("INSERT INTO credits (title_id, person_id, role, position) VALUES ('rename-me', 'zed', 'cast', 0)").run();
-    await env.DB.prepare("DELETE FROM titles WHERE id = 'rename-me'").run();
+    await write(env.DB.prepare("INSERT INTO credits (title_id, person_id, role, position) VALUES ('rename-me', 'zed', 'cast', 0)"));
+    await write(env.DB.prepare("DELETE FROM titles WHERE id = 'rename-me'"));
     expect(ids(await search("zebediah"))).toEqual([]);
     expect(ids(await search("wombat"))).toEqual([]);
     const leftovers = await env.DB.prepare("SELECT count(*) AS n FROM titles_fts_keys WHERE title_id = 'rename-me'").first<{ n: number }>();
@@ -182,15 +188,15 @@ describe("GET /v1/search", () => {
 
   it("reindexTitleStatements rebuilds rows idempotently, in chunks of at most 100 parameters", async () => {
     // Simulate an index that missed a write (e.g. restored without triggers).
-    await title("drift", "Old Drift Name", "Synopsis.").run();
-    await env.DB.batch([env.DB.prepare("DELETE FROM titles_fts"), env.DB.prepare("DELETE FROM titles_trigram")]);
+    await write(title("drift", "Old Drift Name", "Synopsis."));
+    await write(env.DB.prepare("DELETE FROM titles_fts"), env.DB.prepare("DELETE FROM titles_trigram"));
     expect(ids(await search("drift"))).toEqual([]);
     const all = (await env.DB.prepare("SELECT id FROM titles").all<{ id: string }>()).results.map((r) => r.id);
     const many = [...all, ...Array.from({ length: 150 }, (_, i) => `missing-${i}`)];
     const statements = reindexTitleStatements(env.DB, many);
     expect(statements.length).toBe(6 * Math.ceil(many.length / 100));
-    await env.DB.batch(statements);
-    await env.DB.batch(reindexTitleStatements(env.DB, many)); // twice: same result
+    await write(...statements);
+    await write(...reindexTitleStatements(env.DB, many)); // twice: same result
     expect(ids(await search("drift"))).toEqual(["drift"]);
     expect(ids(await search("siobhan"))).toEqual(["keyframes"]);
     const counts = await env.DB.prepare("SELECT (SELECT count(*) FROM titles_fts) AS fts, (SELECT count(*) FROM titles_trigram) AS tri, (SELECT count(*) FROM titles) AS titles").first<{ fts: number; tri: number; titles: number }>();
