@@ -3,10 +3,11 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
-import { credits, episodes, genres, people, seasons, titleGenres, titles } from "../../../d1/schema.ts";
+import { credits, episodes, genres, seasons, titleGenres, titles } from "../../../d1/schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { ratingLevel } from "../../../lib/maturity.ts";
 import { catalogBatch, catalogIdSchema, checkGenres, dateOrNull, linkStatements, prepare, titleFieldsSchema } from "./admin-titles.ts";
+import { titleCreditsQuery, titleEpisodesQuery, titleSeasonsQuery } from "./title-parts.ts";
 
 export const titlePatchSchema = titleFieldsSchema
   .partial()
@@ -67,19 +68,9 @@ export async function readTitle(db: D1Database, id: string): Promise<AdminTitle>
   const [[title], genreRows, creditRows, seasonRows, episodeRows] = await orm.batch([
     orm.select().from(titles).where(eq(titles.id, id)),
     orm.select({ id: titleGenres.genreId }).from(titleGenres).where(eq(titleGenres.titleId, id)).orderBy(asc(titleGenres.genreId)),
-    orm
-      .select({ name: people.name, role: credits.role, character: credits.character })
-      .from(credits)
-      .innerJoin(people, eq(people.id, credits.personId))
-      .where(eq(credits.titleId, id))
-      .orderBy(asc(credits.position)),
-    orm.select().from(seasons).where(eq(seasons.titleId, id)).orderBy(asc(seasons.number)),
-    orm
-      .select({ seasonId: episodes.seasonId, id: episodes.id, number: episodes.number, name: episodes.name, synopsis: episodes.synopsis, runtimeSec: episodes.runtimeSec, assetId: episodes.assetId })
-      .from(episodes)
-      .innerJoin(seasons, eq(seasons.id, episodes.seasonId))
-      .where(eq(seasons.titleId, id))
-      .orderBy(asc(episodes.number)),
+    titleCreditsQuery(orm, id),
+    titleSeasonsQuery(orm, id),
+    titleEpisodesQuery(orm, id),
   ]);
   if (!title) throw new ApiError("NOT_FOUND", `No title ${id}.`);
   return {

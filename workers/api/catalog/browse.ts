@@ -5,8 +5,9 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
-import { credits, episodes, genres, people, seasons, titleGenres, titles } from "../../../d1/schema.ts";
+import { genres, titleGenres, titles } from "../../../d1/schema.ts";
 import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
+import { titleCreditsQuery, titleEpisodesQuery, titleSeasonsQuery } from "./title-parts.ts";
 import type { Viewer } from "./viewer.ts";
 
 export const listQuerySchema = z.object({
@@ -118,19 +119,9 @@ export async function getTitle(db: Db, viewer: Viewer, id: string, now: Date) {
   const [found, genreRows, creditRows, seasonRows, episodeRows] = await orm.batch([
     orm.select(card).from(titles).where(and(eq(titles.id, id), visibleTo(viewer, now))),
     orm.select({ id: genres.id, name: genres.name }).from(titleGenres).innerJoin(genres, eq(genres.id, titleGenres.genreId)).where(eq(titleGenres.titleId, id)),
-    orm
-      .select({ name: people.name, role: credits.role, character: credits.character })
-      .from(credits)
-      .innerJoin(people, eq(people.id, credits.personId))
-      .where(eq(credits.titleId, id))
-      .orderBy(asc(credits.position)),
-    orm.select().from(seasons).where(eq(seasons.titleId, id)).orderBy(asc(seasons.number)),
-    orm
-      .select({ id: episodes.id, seasonId: episodes.seasonId, number: episodes.number, name: episodes.name, synopsis: episodes.synopsis, runtimeSec: episodes.runtimeSec, playable: episodes.assetId })
-      .from(episodes)
-      .innerJoin(seasons, eq(seasons.id, episodes.seasonId))
-      .where(eq(seasons.titleId, id))
-      .orderBy(asc(seasons.number), asc(episodes.number)),
+    titleCreditsQuery(orm, id),
+    titleSeasonsQuery(orm, id),
+    titleEpisodesQuery(orm, id),
   ]);
   const title = found[0];
   if (!title) return null;
@@ -145,7 +136,7 @@ export async function getTitle(db: Db, viewer: Viewer, id: string, now: Date) {
       name: s.name,
       episodes: episodeRows
         .filter((e) => e.seasonId === s.id)
-        .map(({ seasonId: __, playable, ...e }) => ({ ...e, playable: playable !== null })),
+        .map(({ seasonId: __, assetId, ...e }) => ({ ...e, playable: assetId !== null })),
     })),
   };
 }
