@@ -59,14 +59,32 @@ export async function searchTitles(db: D1Database, q: string, options: { limit: 
   const { limit, now, maxLevel } = options;
   const match = ftsMatchExpression(queryWords(q));
   if (!match) return [];
-  // Two stages: FTS5 alone ranks every match by text score and keeps the best few hundred
-  // (cheap), and only those are joined to titles for visibility and the popularity nudge.
-  // Joining every match first made a common word cost in proportion to the catalog.
-  const { results: fulltext } = await db
+  const fulltext = await rankedVisible(db, { table: "titles_fts", score: BM25, order: `c.score * ${POPULARITY_BOOST}`, limit }, match, now, maxLevel);
+  const hits = fulltext.map((r) => hit(r, "fulltext"));
+  if (hits.length >= Math.min(FUZZY_BELOW, limit)) return hits;
+  const seen = new Set(hits.map((h) => h.id));
+  const fuzzy = (await fuzzyTitles(db, q, now, maxLevel)).filter((r) => !seen.has(r.id));
+  return [...hits, ...fuzzy.slice(0, limit - hits.length).map((r) => hit(r, "fuzzy"))];
+}
+
+/**
+ * Two stages: FTS5 alone ranks every match by text score and keeps the best few hundred
+ * (cheap), and only those are joined to titles for visibility and the final order.
+ * Joining every match first made a common word cost in proportion to the catalog.
+ * `table`, `score` and `order` are constants of this module, never user input.
+ */
+async function rankedVisible(
+  db: D1Database,
+  query: { table: "titles_fts" | "titles_trigram"; score: string; order: string; limit: number },
+  match: string,
+  now: Date,
+  maxLevel: number,
+): Promise<Row[]> {
+  const { results } = await db
     .prepare(
       `WITH candidates AS (
-         SELECT rowid AS key, ${BM25} AS score FROM titles_fts
-         WHERE titles_fts MATCH ?3
+         SELECT rowid AS key, ${query.score} AS score FROM ${query.table}
+         WHERE ${query.table} MATCH ?3
          ORDER BY score
          LIMIT ${CANDIDATES}
        )
@@ -74,16 +92,12 @@ export async function searchTitles(db: D1Database, q: string, options: { limit: 
        JOIN titles_fts_keys k ON k.id = c.key
        JOIN titles t ON t.id = k.title_id
        WHERE ${VISIBLE}
-       ORDER BY c.score * ${POPULARITY_BOOST}, t.id
+       ORDER BY ${query.order}, t.id
        LIMIT ?4`,
     )
-    .bind(now.getTime(), maxLevel, match, limit)
+    .bind(now.getTime(), maxLevel, match, query.limit)
     .all<Row>();
-  const hits = fulltext.map((r) => hit(r, "fulltext"));
-  if (hits.length >= Math.min(FUZZY_BELOW, limit)) return hits;
-  const seen = new Set(hits.map((h) => h.id));
-  const fuzzy = (await fuzzyTitles(db, q, now, maxLevel)).filter((r) => !seen.has(r.id));
-  return [...hits, ...fuzzy.slice(0, limit - hits.length).map((r) => hit(r, "fuzzy"))];
+  return results;
 }
 
 /**
@@ -97,23 +111,7 @@ async function fuzzyTitles(db: D1Database, q: string, now: Date, maxLevel: numbe
   if (grams.length < MIN_SHARED) return [];
   // Each trigram as a quoted string of letters and digits only (wordTrigrams): no syntax.
   const match = grams.map((g) => `"${g}"`).join(" OR ");
-  const { results } = await db
-    .prepare(
-      `WITH candidates AS (
-         SELECT rowid AS key, bm25(titles_trigram) AS score FROM titles_trigram
-         WHERE titles_trigram MATCH ?3
-         ORDER BY score
-         LIMIT ${CANDIDATES}
-       )
-       SELECT ${COLUMNS} FROM candidates c
-       JOIN titles_fts_keys k ON k.id = c.key
-       JOIN titles t ON t.id = k.title_id
-       WHERE ${VISIBLE}
-       ORDER BY c.score, t.id
-       LIMIT 200`,
-    )
-    .bind(now.getTime(), maxLevel, match)
-    .all<Row>();
+  const results = await rankedVisible(db, { table: "titles_trigram", score: "bm25(titles_trigram)", order: "c.score", limit: 200 }, match, now, maxLevel);
   const querySet = new Set(grams);
   return results
     .map((row) => ({ row, score: trigramSimilarity(querySet, row.name) }))
