@@ -1,6 +1,7 @@
 // The D1 schema (drizzle). Migrations in d1/migrations are generated from this file with
 // `npm run db:generate`; never edit a generated migration by hand.
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AssetExtras } from "../lib/media-index.ts";
 
 /**
  * A packaged video in R2 (`assets/{id}/…`). `pending` while its files upload; viewers see
@@ -14,6 +15,15 @@ export const assets = sqliteTable("assets", {
   maxHeight: integer("max_height").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   publishedAt: integer("published_at", { mode: "timestamp_ms" }),
+  /**
+   * What a player needs besides the manifests — subtitle tracks, trick-play thumbnails,
+   * poster — copied from the rendition index when it is written, so starting playback
+   * reads D1 only, never R2 (lib/media-index.ts `assetExtras`).
+   */
+  extras: text("extras", { mode: "json" })
+    .$type<AssetExtras>()
+    .notNull()
+    .default({ subtitles: [], thumbnailsVtt: null, poster: null }),
 });
 
 export const titles = sqliteTable(
@@ -205,3 +215,28 @@ export const versions = sqliteTable("versions", {
   name: text("name").primaryKey(),
   version: integer("version").notNull(),
 });
+
+/**
+ * Where each profile is in each title: the resume point of a movie, or of the episode of a
+ * series it watched last. Filled from watch events (the queue consumer); read when a
+ * stream starts. `eventAt` is the client time of the event that set it: a late event
+ * never moves a resume point back.
+ */
+export const watchProgress = sqliteTable(
+  "watch_progress",
+  {
+    profileId: text("profile_id")
+      .notNull()
+      .references(() => profiles.id, { onDelete: "cascade" }),
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    /** The episode the position is in; null for a movie. */
+    episodeId: text("episode_id"),
+    positionSec: real("position_sec").notNull(),
+    durationSec: real("duration_sec").notNull(),
+    eventAt: integer("event_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profileId, t.titleId] }), index("watch_progress_recent").on(t.profileId, t.eventAt)],
+);

@@ -1,6 +1,262 @@
 // `AccountStreams`: one Durable Object per account holding its stream leases, so the
-// plan's concurrent-stream limit is enforced in one place (filled by the "Playback
-// sessions" issue; declared now so its SQLite storage migration exists from the start).
+// plan's concurrent-stream limit is enforced in one place, whatever location each device
+// plays from. A stream holds a lease while its player keeps beating (the heartbeat model).
 import { DurableObject } from "cloudflare:workers";
 
-export class AccountStreams extends DurableObject<ApiEnv> {}
+/** How long a lease lives without a heartbeat; players beat every HEARTBEAT_INTERVAL_SEC. */
+export const LEASE_TTL_MS = 90_000;
+/** How long an ended stream is remembered, so its next heartbeat learns why it ended. */
+export const ENDED_RETENTION_MS = 60 * 60_000;
+
+/** What the api knows about a stream when it asks for a lease (shown to the account's other devices). */
+export type LeaseRequest = {
+  /** The playback session's id: acquiring twice with one id grants one lease. */
+  id: string;
+  /** The sign-in session (device) that started it: only that device may beat it. */
+  deviceSessionId: string;
+  deviceName: string;
+  profileId: string;
+  profileName: string;
+  titleId: string;
+  episodeId: string | null;
+  /** "First Light", or "Second Wind: S1 E2 Relapse". */
+  titleName: string;
+  /** What the stream's playback tokens are for: heartbeats mint the next one from the lease alone. */
+  assetId: string;
+  maxHeight: number;
+};
+
+export type ActiveStream = {
+  id: string;
+  deviceName: string;
+  profileId: string;
+  profileName: string;
+  titleId: string;
+  episodeId: string | null;
+  titleName: string;
+  assetId: string;
+  maxHeight: number;
+  startedAt: number;
+  expiresAt: number;
+  positionSec: number;
+  deviceSessionId: string;
+};
+
+export type EndReason = "released" | "ended_by_other_device" | "expired";
+
+/**
+ * Plain results, never exceptions: an error crossing RPC keeps only its message, and a
+ * refusal is an expected outcome the api turns into a 409.
+ */
+export type AcquireResult =
+  | { ok: true; lease: ActiveStream; granted: "new" | "existing" }
+  | { ok: false; code: "TOO_MANY_STREAMS"; limit: number; streams: ActiveStream[] }
+  | { ok: false; code: "ENDED"; reason: EndReason }
+  | { ok: false; code: "ID_IN_USE" };
+
+export type HeartbeatResult =
+  | { ok: true; lease: ActiveStream }
+  | { ok: false; code: "ENDED"; reason: EndReason | "unknown" }
+  | { ok: false; code: "OTHER_DEVICE" };
+
+export type ReleaseResult =
+  | { ok: true; ended: ActiveStream; reason: "released" | "ended_by_other_device" }
+  | { ok: false; code: "NOT_FOUND" | "OTHER_DEVICE" };
+
+type LeaseRow = {
+  id: string;
+  device_session_id: string;
+  device_name: string;
+  profile_id: string;
+  profile_name: string;
+  title_id: string;
+  episode_id: string | null;
+  title_name: string;
+  asset_id: string;
+  max_height: number;
+  started_at_ms: number;
+  expires_at_ms: number;
+  position_sec: number;
+};
+
+const toStream = (r: LeaseRow): ActiveStream => ({
+  id: r.id,
+  deviceName: r.device_name,
+  profileId: r.profile_id,
+  profileName: r.profile_name,
+  titleId: r.title_id,
+  episodeId: r.episode_id,
+  titleName: r.title_name,
+  assetId: r.asset_id,
+  maxHeight: r.max_height,
+  startedAt: r.started_at_ms,
+  expiresAt: r.expires_at_ms,
+  positionSec: r.position_sec,
+  deviceSessionId: r.device_session_id,
+});
+
+/** Limits arrive over RPC from our own code (the plan's screens); nonsense there is a bug. */
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError("limit must be an integer in 1..100");
+}
+
+export class AccountStreams extends DurableObject<ApiEnv> {
+  constructor(ctx: DurableObjectState, env: ApiEnv) {
+    super(ctx, env);
+    // SQLite storage: leases survive eviction, restarts and deploys.
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS leases (
+        id TEXT PRIMARY KEY,
+        device_session_id TEXT NOT NULL,
+        device_name TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        profile_name TEXT NOT NULL,
+        title_id TEXT NOT NULL,
+        episode_id TEXT,
+        title_name TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        max_height INTEGER NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        position_sec REAL NOT NULL DEFAULT 0
+      )`);
+      ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS leases_expiry ON leases (expires_at_ms)");
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS ended (id TEXT PRIMARY KEY, reason TEXT NOT NULL, ended_at_ms INTEGER NOT NULL)");
+      ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS ended_at ON ended (ended_at_ms)");
+    });
+  }
+
+  /**
+   * Grants a lease unless the account already has `limit` live ones. Everything from the
+   * expiry sweep to the insert runs without an await, so concurrent acquires (each an
+   * RPC call into this single-threaded object) can never both see a free screen.
+   * `endStreamId` ends that stream first, atomically: "stop watching there, watch here".
+   */
+  async acquire(request: LeaseRequest, limit: number, nowMs: number, endStreamId?: string): Promise<AcquireResult> {
+    checkLimit(limit);
+    const result = this.acquireNow(request, limit, nowMs, endStreamId);
+    if (result.ok && result.granted === "new") await this.scheduleAlarm();
+    return result;
+  }
+
+  private acquireNow(request: LeaseRequest, limit: number, nowMs: number, endStreamId: string | undefined): AcquireResult {
+    this.expire(nowMs);
+    const existing = this.lease(request.id);
+    // A retry of a call that already succeeded (the response was lost): the same lease,
+    // but only for the device that asked for it.
+    if (existing) {
+      if (existing.device_session_id !== request.deviceSessionId) return { ok: false, code: "ID_IN_USE" };
+      return { ok: true, lease: toStream(existing), granted: "existing" };
+    }
+    const ended = this.endedReason(request.id);
+    if (ended) return { ok: false, code: "ENDED", reason: ended };
+    if (endStreamId !== undefined && endStreamId !== request.id) this.end(endStreamId, "ended_by_other_device", nowMs);
+    const live = this.live();
+    if (live.length >= limit) return { ok: false, code: "TOO_MANY_STREAMS", limit, streams: live.map(toStream) };
+    const row: LeaseRow = {
+      id: request.id,
+      device_session_id: request.deviceSessionId,
+      device_name: request.deviceName,
+      profile_id: request.profileId,
+      profile_name: request.profileName,
+      title_id: request.titleId,
+      episode_id: request.episodeId,
+      title_name: request.titleName,
+      asset_id: request.assetId,
+      max_height: request.maxHeight,
+      started_at_ms: nowMs,
+      expires_at_ms: nowMs + LEASE_TTL_MS,
+      position_sec: 0,
+    };
+    this.ctx.storage.sql.exec(
+      `INSERT INTO leases (${Object.keys(row).join(", ")}) VALUES (${Object.keys(row).map(() => "?").join(", ")})`,
+      ...Object.values(row),
+    );
+    return { ok: true, lease: toStream(row), granted: "new" };
+  }
+
+  /** Extends a live lease and records the position. An ended or expired stream is told why, so its player stops. */
+  heartbeat(id: string, deviceSessionId: string, positionSec: number, nowMs: number): HeartbeatResult {
+    this.expire(nowMs);
+    const row = this.lease(id);
+    if (!row) return { ok: false, code: "ENDED", reason: this.endedReason(id) ?? "unknown" };
+    if (row.device_session_id !== deviceSessionId) return { ok: false, code: "OTHER_DEVICE" };
+    const position = Number.isFinite(positionSec) && positionSec >= 0 ? positionSec : row.position_sec;
+    const expiresAt = nowMs + LEASE_TTL_MS;
+    this.ctx.storage.sql.exec("UPDATE leases SET expires_at_ms = ?, position_sec = ? WHERE id = ?", expiresAt, position, id);
+    // The pending alarm is at the earliest expiry, which an extension never moves earlier.
+    return { ok: true, lease: toStream({ ...row, expires_at_ms: expiresAt, position_sec: position }) };
+  }
+
+  /**
+   * Ends a stream at once: its own device stopped, or another device of the account ended
+   * it (when `mayEndOthers`; a kids profile may not). Its next heartbeat is told why.
+   */
+  async release(id: string, byDeviceSessionId: string, mayEndOthers: boolean, nowMs: number): Promise<ReleaseResult> {
+    this.expire(nowMs);
+    const row = this.lease(id);
+    if (!row) return { ok: false, code: "NOT_FOUND" };
+    const reason = row.device_session_id === byDeviceSessionId ? "released" : "ended_by_other_device";
+    if (reason === "ended_by_other_device" && !mayEndOthers) return { ok: false, code: "OTHER_DEVICE" };
+    this.end(id, reason, nowMs);
+    await this.scheduleAlarm();
+    return { ok: true, ended: toStream(row), reason };
+  }
+
+  /** The account's live streams, oldest first. */
+  list(nowMs: number): ActiveStream[] {
+    this.expire(nowMs);
+    return this.live().map(toStream);
+  }
+
+  /**
+   * Sweeps expired leases and forgets old tombstones, then sets the alarm for the next
+   * thing to do. Idempotent: a rerun, or an alarm that fires early or twice, deletes
+   * only what is stale by then and schedules the same next time.
+   */
+  override async alarm(): Promise<void> {
+    this.expire(Date.now());
+    await this.scheduleAlarm();
+  }
+
+  private lease(id: string): LeaseRow | undefined {
+    return this.ctx.storage.sql.exec<LeaseRow>("SELECT * FROM leases WHERE id = ?", id).toArray()[0];
+  }
+
+  private live(): LeaseRow[] {
+    return this.ctx.storage.sql.exec<LeaseRow>("SELECT * FROM leases ORDER BY started_at_ms, id").toArray();
+  }
+
+  private endedReason(id: string): EndReason | undefined {
+    return this.ctx.storage.sql.exec<{ reason: EndReason }>("SELECT reason FROM ended WHERE id = ?", id).toArray()[0]?.reason;
+  }
+
+  private end(id: string, reason: EndReason, nowMs: number): LeaseRow | undefined {
+    const row = this.lease(id);
+    if (!row) return undefined;
+    this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", id);
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO ended (id, reason, ended_at_ms) VALUES (?, ?, ?)", id, reason, nowMs);
+    return row;
+  }
+
+  /** Leases past their expiry become tombstones; tombstones past retention go. */
+  private expire(nowMs: number): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("INSERT OR REPLACE INTO ended (id, reason, ended_at_ms) SELECT id, 'expired', expires_at_ms FROM leases WHERE expires_at_ms <= ?", nowMs);
+    sql.exec("DELETE FROM leases WHERE expires_at_ms <= ?", nowMs);
+    sql.exec("DELETE FROM ended WHERE ended_at_ms <= ?", nowMs - ENDED_RETENTION_MS);
+  }
+
+  /** One alarm, at the earliest lease expiry or tombstone retention end; none when there is nothing left. */
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.ctx.storage.sql
+      .exec<{ at: number | null }>(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(expires_at_ms) AS at FROM leases
+           UNION ALL SELECT MIN(ended_at_ms) + ${ENDED_RETENTION_MS} FROM ended)`,
+      )
+      .one().at;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+  }
+}

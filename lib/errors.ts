@@ -15,6 +15,8 @@ export const errorStatus = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   TOO_MANY_STREAMS: 409,
+  /** A heartbeat for a stream that was stopped, ended from another device, or let expire: the player must stop. */
+  STREAM_ENDED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,

@@ -103,3 +103,19 @@ export type RenditionIndex = z.infer<typeof renditionIndexSchema>;
 export function resolutionClass(rendition: { width: number; height: number }): number {
   return Math.min(rendition.width, rendition.height);
 }
+
+/** The part of an index a player is told about when a stream starts (stored with the asset in D1). */
+export type AssetExtras = {
+  subtitles: { lang: string; name: string; path: string; default: boolean }[];
+  /** Path of the trick-play WebVTT (which points into the sprite), or null. */
+  thumbnailsVtt: string | null;
+  poster: string | null;
+};
+
+export function assetExtras(index: RenditionIndex): AssetExtras {
+  return {
+    subtitles: index.subtitles.map((s) => ({ lang: s.lang, name: s.name, path: s.path, default: s.default })),
+    thumbnailsVtt: index.thumbnails?.vtt ?? null,
+    poster: index.poster,
+  };
+}

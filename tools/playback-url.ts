@@ -1,6 +1,7 @@
 // `npm run playback-url -- [assetId] [--height 720] [--minutes 60] [--base http://localhost:8787]`:
 // prints HLS and DASH URLs for a local asset, signed with the dev key from .dev.vars, to
-// try the media Worker in any player before the playback API exists.
+// try the media Worker in any player without an account (players get theirs from
+// POST /v1/playback/sessions: docs/playback-sessions.md).
 import { parseArgs } from "node:util";
 import { parsePlaybackKeys, signPlaybackToken } from "../lib/playback-token.ts";
 import { readDevVar } from "./dev-vars.ts";

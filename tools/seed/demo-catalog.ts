@@ -1,11 +1,11 @@
 // The shape of demo/catalog.json, and how to write it into D1: idempotently, in as few
 // batches as D1 comfortably takes.
-import { getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, ne, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { assets, credits, episodes, genres, people, seasons, titleGenres, titles } from "../../d1/schema.ts";
-import { resolutionClass, type RenditionIndex } from "../../lib/media-index.ts";
+import { assetExtras, resolutionClass, type RenditionIndex } from "../../lib/media-index.ts";
 import { ratingLevel } from "../../lib/maturity.ts";
 import { bumpCatalogVersion } from "../../workers/api/catalog/catalog-version.ts";
 
@@ -103,6 +103,7 @@ export async function seedCatalog(db: D1Database, catalog: DemoCatalog, indexes:
     status: "published" as const,
     durationSec: i.durationSec,
     maxHeight: Math.max(...i.video.map((v) => resolutionClass(v))),
+    extras: assetExtras(i),
     createdAt: now,
     publishedAt: now,
   }));
@@ -190,6 +191,14 @@ export async function seedCatalog(db: D1Database, catalog: DemoCatalog, indexes:
     if (!first) break;
     const results = await orm.batch([first, ...rest]);
     inserted += results.reduce((sum, rows) => sum + rows.length, 0);
+  }
+  // Asset rows seeded before their `extras` column existed got its empty default: fill it
+  // in from the index (a no-op once it matches).
+  for (const row of assetRows) {
+    await orm
+      .update(assets)
+      .set({ extras: row.extras })
+      .where(and(eq(assets.id, row.id), ne(assets.extras, row.extras)));
   }
   // Cached catalog responses are keyed by the catalog version: new rows must show.
   if (inserted > 0) await bumpCatalogVersion(orm);

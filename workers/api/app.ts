@@ -9,6 +9,7 @@ import { catalogRoutes } from "./catalog/routes.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { pageRoutes } from "./pages/routes.tsx";
+import { playbackRoutes } from "./playback/routes.ts";
 import { createRouter } from "./router.ts";
 import { searchRoutes } from "./catalog/search-routes.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -24,6 +25,7 @@ export function createApp() {
   app.route("/", billingRoutes);
   app.route("/", searchRoutes);
   app.route("/", catalogRoutes);
+  app.route("/", playbackRoutes);
   app.route("/", mediaForwardRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });

@@ -6,6 +6,8 @@ export type Auth = {
   /** The session's id (the SHA-256 of its token), to end it or list it as "this device". */
   sessionId: string;
   kind: "web" | "device";
+  /** The device's label ("Chrome on Linux", or what the device named itself), shown in lists of streams. */
+  deviceName: string;
   /** The profile entered on this device, if any. */
   profileId: string | null;
   /** Kids profiles cannot change profiles, the plan or the account. */

@@ -34,6 +34,7 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
     accountId: session.accountId,
     sessionId: session.sessionId,
     kind: session.kind,
+    deviceName: session.deviceName,
     profileId: session.profileId,
     isKidsProfile: session.isKidsProfile,
   });

@@ -20,6 +20,7 @@ export type SessionCheck = {
   sessionId: string;
   accountId: string;
   kind: Kind;
+  deviceName: string;
   profileId: string | null;
   isKidsProfile: boolean;
   /** The entered profile's maturity level; null when no profile is entered. */
@@ -65,6 +66,7 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
     sessionId: s.id,
     accountId: s.accountId,
     kind: s.kind,
+    deviceName: s.deviceName,
     profileId: s.profileId,
     isKidsProfile: row.isKids ?? false,
     maturityLevel: row.maturityLevel,

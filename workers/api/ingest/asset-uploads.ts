@@ -7,7 +7,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { assets, episodes, seasons, titles } from "../../../d1/schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { contentTypeFor, mediaKeys } from "../../../lib/media-layout.ts";
-import { renditionIndexSchema, resolutionClass, type RenditionIndex } from "../../../lib/media-index.ts";
+import { assetExtras, renditionIndexSchema, resolutionClass, type RenditionIndex } from "../../../lib/media-index.ts";
 
 type Storage = { DB: D1Database; MEDIA: R2Bucket };
 
@@ -111,8 +111,8 @@ export async function putDraftIndex(env: Storage, index: RenditionIndex, now: Da
   const maxHeight = Math.max(...index.video.map((v) => resolutionClass(v)));
   await drizzle(env.DB)
     .insert(assets)
-    .values({ id: index.assetId, status: "pending", durationSec: index.durationSec, maxHeight, createdAt: now })
-    .onConflictDoUpdate({ target: assets.id, set: { durationSec: index.durationSec, maxHeight } });
+    .values({ id: index.assetId, status: "pending", durationSec: index.durationSec, maxHeight, extras: assetExtras(index), createdAt: now })
+    .onConflictDoUpdate({ target: assets.id, set: { durationSec: index.durationSec, maxHeight, extras: assetExtras(index) } });
   return statusOf(env, index.assetId, "pending", index);
 }
 

@@ -1,0 +1,63 @@
+// What a player is handed: a playback token for one asset, scoped to the plan's height
+// and bounded by the lease, and the media-origin URLs under it (DESIGN.md §2 step 4).
+import type { AssetExtras } from "../../../lib/media-index.ts";
+import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../../lib/playback-token.ts";
+import { tokenExpiry } from "./policy.ts";
+
+let keys: { spec: string; parsed: Promise<PlaybackKeys> } | undefined;
+
+/** Parsed once per isolate (and again only if the secret changes). */
+function playbackKeys(spec: string): Promise<PlaybackKeys> {
+  if (keys?.spec !== spec) keys = { spec, parsed: parsePlaybackKeys(spec) };
+  return keys.parsed;
+}
+
+export type MediaGrant = {
+  token: string;
+  /** ISO time the token stops working: a heartbeat before then hands out the next one. */
+  tokenExpiresAt: string;
+  hlsUrl: string;
+  dashUrl: string;
+  /** The folder every other media URL of this stream is relative to. */
+  baseUrl: string;
+};
+
+type GrantInput = {
+  env: { PLAYBACK_TOKEN_KEYS: string; MEDIA_ORIGIN: string };
+  requestUrl: string;
+  assetId: string;
+  accountId: string;
+  playbackSessionId: string;
+  maxHeight: number;
+  leaseExpiresAtMs: number;
+};
+
+/** The media origin: MEDIA_ORIGIN, or (when empty) this origin, which forwards `/p/*` to the media Worker. */
+export function mediaOrigin(env: { MEDIA_ORIGIN: string }, requestUrl: string): string {
+  return (env.MEDIA_ORIGIN || new URL(requestUrl).origin).replace(/\/$/, "");
+}
+
+export async function grantMedia(input: GrantInput): Promise<MediaGrant> {
+  const expiresAt = tokenExpiry(input.leaseExpiresAtMs);
+  const token = await signPlaybackToken(
+    { assetId: input.assetId, accountId: input.accountId, sessionId: input.playbackSessionId, maxHeight: input.maxHeight, expiresAt },
+    await playbackKeys(input.env.PLAYBACK_TOKEN_KEYS),
+  );
+  const baseUrl = `${mediaOrigin(input.env, input.requestUrl)}/p/${token}/${input.assetId}/`;
+  return {
+    token,
+    tokenExpiresAt: new Date(expiresAt * 1000).toISOString(),
+    hlsUrl: `${baseUrl}master.m3u8`,
+    dashUrl: `${baseUrl}manifest.mpd`,
+    baseUrl,
+  };
+}
+
+/** Subtitle, trick-play and poster URLs under the stream's token. */
+export function extrasUrls(baseUrl: string, extras: AssetExtras) {
+  return {
+    subtitles: extras.subtitles.map((s) => ({ lang: s.lang, name: s.name, default: s.default, url: baseUrl + s.path })),
+    trickPlayUrl: extras.thumbnailsVtt === null ? null : baseUrl + extras.thumbnailsVtt,
+    posterUrl: extras.poster === null ? null : baseUrl + extras.poster,
+  };
+}

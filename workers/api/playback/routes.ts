@@ -1,0 +1,297 @@
+// /v1/playback/sessions: pressing Play (one call answers everything the player needs),
+// keeping a stream alive with heartbeats, stopping it, and the account's active streams.
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ActiveStream } from "../../../durable-objects/account-streams.ts";
+import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
+import { requireAuth } from "../auth/require-auth.ts";
+import type { AppEnv } from "../env.ts";
+import { createRouter, errorDocs, json } from "../router.ts";
+import { extrasUrls, grantMedia } from "./playback-urls.ts";
+import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
+import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
+import { streamLeases } from "./stream-leases.ts";
+
+const tags = ["playback"];
+const security = [{ session: [] }];
+const errors = errorDocs({
+  400: "Invalid request",
+  401: "Not signed in",
+  403: "Not allowed: no plan, maturity, a locked or kids profile (details.reason)",
+  404: "No such title, episode, published video, profile or stream (details.reason)",
+  503: "Streams could not be checked; retry after Retry-After",
+});
+
+const id = z.string().min(1).max(64);
+const streamId = z.string().regex(/^pbs_[A-Za-z0-9_-]{16,60}$/, "a playback session id as this API gives them out");
+
+const startSchema = z
+  .object({
+    titleId: id,
+    /** For a series; without it, Play resumes where the profile left off (or starts at episode 1). */
+    episodeId: id.optional(),
+    /** Defaults to the profile entered on this device. */
+    profileId: id.optional(),
+    /** Ends this stream of the account first, atomically, when every screen is in use. */
+    endStreamId: streamId.optional(),
+    /**
+     * A client-made id (e.g. a UUID) that makes a retried start idempotent: the same id
+     * from the same device answers the same stream instead of taking a second screen.
+     */
+    clientSessionId: z.string().regex(/^[A-Za-z0-9-]{16,48}$/).optional(),
+  })
+  .strict();
+
+const activeStreamSchema = z
+  .object({
+    id: z.string(),
+    deviceName: z.string(),
+    profileName: z.string(),
+    titleId: z.string(),
+    episodeId: z.string().nullable(),
+    titleName: z.string(),
+    since: z.string(),
+    positionSec: z.number(),
+    thisDevice: z.boolean(),
+  })
+  .openapi("ActiveStream");
+
+const grantSchema = z.object({
+  hlsUrl: z.string(),
+  dashUrl: z.string(),
+  /** Until when the URLs work; each heartbeat answers new ones. */
+  tokenExpiresAt: z.string(),
+  maxHeight: z.number(),
+});
+
+const episodeRefSchema = z.object({ id: z.string(), seasonNumber: z.number(), number: z.number(), name: z.string() });
+
+const startedSchema = z
+  .object({
+    id: z.string(),
+    titleId: z.string(),
+    episodeId: z.string().nullable(),
+    assetId: z.string(),
+    title: z.string(),
+    durationSec: z.number(),
+    media: grantSchema,
+    resume: z.object({ positionSec: z.number() }),
+    heartbeat: z.object({ url: z.string(), intervalSec: z.number() }),
+    lease: z.object({ expiresAt: z.string(), ttlSec: z.number() }),
+    trickPlayUrl: z.string().nullable(),
+    posterUrl: z.string().nullable(),
+    subtitles: z.array(z.object({ lang: z.string(), name: z.string(), default: z.boolean(), url: z.string() })),
+    nextEpisode: episodeRefSchema.nullable(),
+  })
+  .openapi("PlaybackSession");
+
+const heartbeatSchema = z
+  .object({
+    positionSec: z.number().min(0).max(7 * 24 * 3600),
+  })
+  .strict();
+
+const heartbeatAnswerSchema = z
+  .object({ id: z.string(), media: grantSchema, lease: z.object({ expiresAt: z.string(), ttlSec: z.number() }), heartbeat: z.object({ url: z.string(), intervalSec: z.number() }) })
+  .openapi("PlaybackHeartbeat");
+
+const heartbeatUrl = (playbackSessionId: string) => `/v1/playback/sessions/${playbackSessionId}/heartbeat`;
+
+function newStreamId(clientSessionId: string | undefined): string {
+  if (clientSessionId) return `pbs_${clientSessionId}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `pbs_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function describeStream(s: ActiveStream, deviceSessionId: string): z.infer<typeof activeStreamSchema> {
+  return {
+    id: s.id,
+    deviceName: s.deviceName,
+    profileName: s.profileName,
+    titleId: s.titleId,
+    episodeId: s.episodeId,
+    titleName: s.titleName,
+    since: new Date(s.startedAt).toISOString(),
+    positionSec: s.positionSec,
+    thisDevice: s.deviceSessionId === deviceSessionId,
+  };
+}
+
+function grantFor(c: Context<AppEnv>, lease: ActiveStream) {
+  return grantMedia({
+    env: c.env,
+    requestUrl: c.req.url,
+    assetId: lease.assetId,
+    accountId: c.get("auth").accountId,
+    playbackSessionId: lease.id,
+    maxHeight: lease.maxHeight,
+    leaseExpiresAtMs: lease.expiresAt,
+  });
+}
+
+const leaseSchema = (lease: ActiveStream) => ({ expiresAt: new Date(lease.expiresAt).toISOString(), ttlSec: LEASE_TTL_SEC });
+
+export const playbackRoutes = createRouter();
+playbackRoutes.use("/v1/playback/sessions/*", requireAuth);
+
+playbackRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/playback/sessions",
+    tags,
+    security,
+    summary: "Press Play: checks entitlement, takes a screen, answers the media URLs and the resume point",
+    request: { body: { required: true, content: { "application/json": { schema: startSchema } } } },
+    responses: {
+      201: json(startedSchema, "Started: everything the player needs"),
+      200: json(startedSchema, "The same stream again (a retry with the same clientSessionId)"),
+      409: json(errorBodySchema, "TOO_MANY_STREAMS: every screen of the plan is in use (details.streams, and how to end one)"),
+      ...errors,
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const auth = c.get("auth");
+    const profileId = chooseProfileId(auth, body.profileId);
+    const plan = decidePlay(auth, body, await loadPlayContext(c.env.DB, auth.accountId, profileId, body.titleId), new Date());
+    const leases = streamLeases(c.env, auth.accountId, c.get("requestId"));
+    const maxHeight = plan.plan.maxHeight;
+    const result = await leases.acquire(
+      {
+        id: newStreamId(body.clientSessionId),
+        deviceSessionId: auth.sessionId,
+        deviceName: auth.deviceName,
+        profileId: plan.profile.id,
+        profileName: plan.profile.name,
+        titleId: plan.title.id,
+        episodeId: plan.episode?.id ?? null,
+        titleName: plan.displayName,
+        assetId: plan.asset.id,
+        maxHeight,
+      },
+      plan.plan.maxStreams,
+      body.endStreamId,
+    );
+    if (!result.ok) {
+      if (result.code === "TOO_MANY_STREAMS") {
+        throw new ApiError("TOO_MANY_STREAMS", "Too many people are using your account right now.", {
+          details: {
+            limit: result.limit,
+            plan: plan.plan.id,
+            streams: result.streams.map((s) => describeStream(s, auth.sessionId)),
+            // Two ways out: stop one (DELETE), or start again with endStreamId to swap in one call.
+            endStream: { method: "DELETE", href: "/v1/playback/sessions/{id}", orRetryWith: "endStreamId" },
+          },
+        });
+      }
+      if (result.code === "ID_IN_USE") throw new ApiError("CONFLICT", "That clientSessionId belongs to another device's stream.");
+      throw new ApiError("STREAM_ENDED", "That stream has ended; start playback again with a new clientSessionId.", { details: { reason: result.reason } });
+    }
+    const lease = result.lease;
+    if (lease.titleId !== plan.title.id || lease.episodeId !== (plan.episode?.id ?? null)) {
+      throw new ApiError("CONFLICT", "That clientSessionId is already a stream of another title.");
+    }
+    const media = await grantFor(c, lease);
+    const extras = extrasUrls(media.baseUrl, plan.asset.extras);
+    const ep = (e: typeof plan.episode) => (e ? { id: e.id, seasonNumber: e.seasonNumber, number: e.number, name: e.name } : null);
+    return c.json(
+      {
+        id: lease.id,
+        titleId: plan.title.id,
+        episodeId: plan.episode?.id ?? null,
+        assetId: plan.asset.id,
+        title: plan.displayName,
+        durationSec: plan.asset.durationSec,
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight },
+        resume: { positionSec: plan.resumeSec },
+        heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
+        lease: leaseSchema(lease),
+        ...extras,
+        nextEpisode: ep(plan.nextEpisode),
+      },
+      result.granted === "new" ? 201 : 200,
+    );
+  },
+);
+
+playbackRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/playback/sessions",
+    tags,
+    security,
+    summary: "The account's active streams",
+    responses: { 200: json(z.object({ streams: z.array(activeStreamSchema) }), "Active streams, oldest first"), ...errors },
+  }),
+  async (c) => {
+    const auth = c.get("auth");
+    const streams = await streamLeases(c.env, auth.accountId, c.get("requestId")).list();
+    return c.json({ streams: streams.map((s) => describeStream(s, auth.sessionId)) }, 200);
+  },
+);
+
+playbackRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/playback/sessions/{id}/heartbeat",
+    tags,
+    security,
+    summary: "Keep a stream alive (every heartbeat.intervalSec) and report the position; answers fresh media URLs",
+    request: { params: z.object({ id: streamId }), body: { required: true, content: { "application/json": { schema: heartbeatSchema } } } },
+    responses: {
+      200: json(heartbeatAnswerSchema, "Still yours"),
+      409: json(errorBodySchema, "STREAM_ENDED: stopped, ended from another device, or expired (details.reason); the player must stop"),
+      ...errors,
+    },
+  }),
+  async (c) => {
+    const auth = c.get("auth");
+    const playbackSessionId = c.req.valid("param").id;
+    const result = await streamLeases(c.env, auth.accountId, c.get("requestId")).heartbeat(playbackSessionId, auth.sessionId, c.req.valid("json").positionSec);
+    if (!result.ok) {
+      if (result.code === "OTHER_DEVICE") throw new ApiError("NOT_FOUND", "No such stream on this device.", { details: { reason: "other_device" } });
+      const messages = {
+        released: "This stream was stopped.",
+        ended_by_other_device: "This stream was ended from another device of the account.",
+        expired: "This stream stopped sending heartbeats and has ended; start playback again.",
+        unknown: "No such stream; start playback again.",
+      } as const;
+      throw new ApiError("STREAM_ENDED", messages[result.reason], { details: { reason: result.reason } });
+    }
+    const media = await grantFor(c, result.lease);
+    return c.json(
+      {
+        id: result.lease.id,
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: result.lease.maxHeight },
+        lease: leaseSchema(result.lease),
+        heartbeat: { url: heartbeatUrl(result.lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
+      },
+      200,
+    );
+  },
+);
+
+playbackRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/playback/sessions/{id}",
+    tags,
+    security,
+    summary: "Stop a stream now: this device's, or another device's of the account (frees its screen)",
+    request: { params: z.object({ id: streamId }) },
+    responses: { 204: { description: "Stopped" }, ...errors },
+  }),
+  async (c) => {
+    const auth = c.get("auth");
+    const playbackSessionId = c.req.valid("param").id;
+    // Ending another device's stream is an account action, which a kids profile may not take.
+    const result = await streamLeases(c.env, auth.accountId, c.get("requestId")).release(playbackSessionId, auth.sessionId, !auth.isKidsProfile);
+    if (!result.ok) {
+      if (result.code === "OTHER_DEVICE") {
+        throw new ApiError("FORBIDDEN", "A kids profile cannot end another device's stream.", { details: { reason: "kids_profile" } });
+      }
+      throw new ApiError("NOT_FOUND", "No such active stream on this account.");
+    }
+    return c.body(null, 204);
+  },
+);

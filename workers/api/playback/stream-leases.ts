@@ -1,0 +1,24 @@
+// The api's side of the AccountStreams Durable Object: one object per account, every call
+// through `callDurableObject` (retries what the runtime marks retryable, else a 503).
+import type { AccountStreams, AcquireResult, ActiveStream, HeartbeatResult, LeaseRequest, ReleaseResult } from "../../../durable-objects/account-streams.ts";
+import { callDurableObject } from "../bindings/durable-object-retry.ts";
+
+type Env = { ACCOUNT_STREAMS: ApiEnv["ACCOUNT_STREAMS"] };
+type Stub = DurableObjectStub<AccountStreams>;
+
+export function streamLeases(env: Env, accountId: string, requestId: string) {
+  // A fresh stub per attempt: a stub that threw may stay broken. RPC answers are
+  // structured clones of the object's plain results, typed here once.
+  const call = <T>(what: string, method: (stub: Stub) => Promise<unknown>) =>
+    callDurableObject(what, async () => (await method(env.ACCOUNT_STREAMS.get(env.ACCOUNT_STREAMS.idFromName(accountId)))) as T, { requestId });
+  return {
+    /** Idempotent on `request.id`, so a retry after a lost response grants nothing twice. */
+    acquire: (request: LeaseRequest, limit: number, endStreamId?: string) =>
+      call<AcquireResult>("AccountStreams.acquire", (s) => s.acquire(request, limit, Date.now(), endStreamId)),
+    heartbeat: (id: string, deviceSessionId: string, positionSec: number) =>
+      call<HeartbeatResult>("AccountStreams.heartbeat", (s) => s.heartbeat(id, deviceSessionId, positionSec, Date.now())),
+    release: (id: string, byDeviceSessionId: string, mayEndOthers: boolean) =>
+      call<ReleaseResult>("AccountStreams.release", (s) => s.release(id, byDeviceSessionId, mayEndOthers, Date.now())),
+    list: () => call<ActiveStream[]>("AccountStreams.list", (s) => s.list(Date.now())),
+  };
+}
