@@ -13,7 +13,6 @@ import { playbackRoutes } from "./playback/routes.ts";
 import { createRouter } from "./router.ts";
 import { searchRoutes } from "./catalog/search-routes.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { mediaForwardRoutes } from "./routes/media-forward.ts";
 
 export function createApp() {
   const app = installBase(createRouter());
@@ -26,7 +25,6 @@ export function createApp() {
   app.route("/", searchRoutes);
   app.route("/", catalogRoutes);
   app.route("/", playbackRoutes);
-  app.route("/", mediaForwardRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {

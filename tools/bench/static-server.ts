@@ -1,0 +1,45 @@
+// A bare static file server on loopback, serving from memory: the baseline a benchmark
+// compares the Workers against (what a player would see from the plainest origin).
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type StaticFile = { body: Uint8Array; contentType: string };
+
+export type StaticServer = {
+  url: string;
+  /** Every request answered, in order: for counting, and for spotting a 404. */
+  requests: { path: string; status: number }[];
+  close: () => Promise<void>;
+};
+
+/** Serves `files` (keyed by URL path, e.g. "/demo-aurora/master.m3u8") to GET and HEAD; anything else is 404. */
+export function startStaticServer(files: Map<string, StaticFile>): Promise<StaticServer> {
+  const requests: StaticServer["requests"] = [];
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    const file = req.method === "GET" || req.method === "HEAD" ? files.get(path) : undefined;
+    if (!file) {
+      requests.push({ path, status: 404 });
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
+      return;
+    }
+    requests.push({ path, status: 200 });
+    res.writeHead(200, { "Content-Type": file.contentType, "Content-Length": String(file.body.byteLength), "Cache-Control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : file.body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        requests,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
