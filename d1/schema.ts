@@ -235,8 +235,104 @@ export const watchProgress = sqliteTable(
     episodeId: text("episode_id"),
     positionSec: real("position_sec").notNull(),
     durationSec: real("duration_sec").notNull(),
+    /** Finished (past 95 % or the credits): out of Continue Watching, in the history. */
+    completed: integer("completed", { mode: "boolean" }).notNull().default(false),
     eventAt: integer("event_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.profileId, t.titleId] }), index("watch_progress_recent").on(t.profileId, t.eventAt)],
 );
+
+/**
+ * Every watch event the consumer has taken in, by its client-made id (per profile): the
+ * record that makes at-least-once delivery count once, and the rows the consumer's
+ * set-based statements read (`batchTag` is the consuming batch). Kept for a few days
+ * (cron housekeeping), longer than any redelivery or client retry.
+ */
+export const watchEvents = sqliteTable(
+  "watch_events",
+  {
+    profileId: text("profile_id").notNull(),
+    eventId: text("event_id").notNull(),
+    batchTag: text("batch_tag").notNull(),
+    accountId: text("account_id").notNull(),
+    type: text("type").notNull(),
+    playbackSessionId: text("playback_session_id").notNull(),
+    titleId: text("title_id").notNull(),
+    episodeId: text("episode_id"),
+    positionSec: real("position_sec").notNull(),
+    durationSec: real("duration_sec").notNull(),
+    clientAt: integer("client_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    /** UTC day the event was received, YYYY-MM-DD: what daily counts are keyed by. */
+    day: text("day").notNull(),
+    country: text("country").notNull(),
+    rendition: text("rendition"),
+    rebufferMs: integer("rebuffer_ms"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.profileId, t.eventId] }),
+    index("watch_events_batch").on(t.batchTag, t.profileId, t.titleId),
+    index("watch_events_received").on(t.receivedAt),
+  ],
+);
+
+/** What each profile finished, newest first; `episodeKey` is the episode id, or "" for a movie. */
+export const watchHistory = sqliteTable(
+  "watch_history",
+  {
+    profileId: text("profile_id")
+      .notNull()
+      .references(() => profiles.id, { onDelete: "cascade" }),
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    episodeKey: text("episode_key").notNull(),
+    episodeId: text("episode_id"),
+    finishedAt: integer("finished_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profileId, t.titleId, t.episodeKey] }), index("watch_history_recent").on(t.profileId, t.finishedAt)],
+);
+
+/** Plays (start events) per UTC day, title and country; country "*" is every country together. */
+export const titlePlaysDaily = sqliteTable(
+  "title_plays_daily",
+  {
+    day: text("day").notNull(),
+    country: text("country").notNull(),
+    titleId: text("title_id").notNull(),
+    plays: integer("plays").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.country, t.titleId] }), index("title_plays_daily_rank").on(t.day, t.country, t.plays)],
+);
+
+/** Each profile's few most recently started titles: what a new title is co-watched with. */
+export const profileRecentTitles = sqliteTable(
+  "profile_recent_titles",
+  {
+    profileId: text("profile_id").notNull(),
+    titleId: text("title_id").notNull(),
+    lastAt: integer("last_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profileId, t.titleId] }), index("profile_recent_titles_last").on(t.profileId, t.lastAt)],
+);
+
+/** Item-to-item co-watch counts: profiles that started `titleId` and `otherTitleId` close together (both directions stored). */
+export const coWatch = sqliteTable(
+  "co_watch",
+  {
+    titleId: text("title_id").notNull(),
+    otherTitleId: text("other_title_id").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.titleId, t.otherTitleId] }), index("co_watch_top").on(t.titleId, t.count)],
+);
+
+/** Messages the watch-events consumer could not use (or the Queue gave up on), kept for inspection and replay. */
+export const deadLetters = sqliteTable("dead_letters", {
+  id: text("id").primaryKey(),
+  body: text("body").notNull(),
+  reason: text("reason").notNull(),
+  attempts: integer("attempts").notNull(),
+  receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+});

@@ -8,6 +8,7 @@ import { billingRoutes } from "./billing/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
+import { eventRoutes } from "./events/routes.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { playbackRoutes } from "./playback/routes.ts";
 import { createRouter } from "./router.ts";
@@ -25,6 +26,7 @@ export function createApp() {
   app.route("/", searchRoutes);
   app.route("/", catalogRoutes);
   app.route("/", playbackRoutes);
+  app.route("/", eventRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {

@@ -10,6 +10,8 @@ export type Auth = {
   deviceName: string;
   /** The profile entered on this device, if any. */
   profileId: string | null;
+  /** Every profile of the account (read with the session, no extra query). */
+  accountProfileIds: string[];
   /** Kids profiles cannot change profiles, the plan or the account. */
   isKidsProfile: boolean;
 };

@@ -16,6 +16,9 @@ function unauthorized(): ApiError {
 }
 
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Routers guard their own paths, and two routers' guards may cover one path
+  // (`/v1/profiles/*` and a route under it): the session is checked once.
+  if (c.get("auth")) return next();
   const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
   const cookie = bearer ? undefined : readSessionCookie(c);
   const token = bearer ?? cookie;
@@ -36,6 +39,7 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
     kind: session.kind,
     deviceName: session.deviceName,
     profileId: session.profileId,
+    accountProfileIds: session.accountProfileIds,
     isKidsProfile: session.isKidsProfile,
   });
   await next();

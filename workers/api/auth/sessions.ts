@@ -1,6 +1,6 @@
 // Sessions in D1: created at sign-in, checked on every authenticated request in one
 // query, ended by sign-out, by "sign out everywhere", or by their timeouts.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
 import { newSessionToken, sessionIdFor } from "./session-tokens.ts";
@@ -22,6 +22,8 @@ export type SessionCheck = {
   kind: Kind;
   deviceName: string;
   profileId: string | null;
+  /** Every profile of the account, from the same query (for checks like "is this profile the caller's"). */
+  accountProfileIds: string[];
   isKidsProfile: boolean;
   /** The entered profile's maturity level; null when no profile is entered. */
   maturityLevel: number | null;
@@ -50,6 +52,8 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
       maturityLevel: profiles.maturityLevel,
       planId: subscriptions.planId,
       status: subscriptions.status,
+      // Profile ids have no commas (prf_ + base36), so group_concat's list splits back cleanly.
+      accountProfileIds: sql<string | null>`(SELECT group_concat(p2.id) FROM profiles p2 WHERE p2.account_id = ${sessions.accountId})`,
     })
     .from(sessions)
     .leftJoin(profiles, eq(profiles.id, sessions.profileId))
@@ -68,6 +72,7 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
     kind: s.kind,
     deviceName: s.deviceName,
     profileId: s.profileId,
+    accountProfileIds: row.accountProfileIds ? row.accountProfileIds.split(",") : [],
     isKidsProfile: row.isKids ?? false,
     maturityLevel: row.maturityLevel,
     planId: row.planId,

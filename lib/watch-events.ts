@@ -1,0 +1,49 @@
+// Watch events: what players report (`POST /v1/events`), and the message the api puts on
+// the `watch-events` Queue for each one. Shared by the api, the web player and tests.
+import { z } from "zod";
+
+export const watchEventTypes = ["start", "heartbeat", "pause", "seek", "stop", "complete", "error", "quality_change"] as const;
+export type WatchEventType = (typeof watchEventTypes)[number];
+
+/** Types that carry a position worth resuming from. */
+export const progressEventTypes = ["start", "heartbeat", "pause", "seek", "stop", "complete"] as const satisfies readonly WatchEventType[];
+
+export const MAX_EVENTS_PER_REQUEST = 100;
+
+const id = z.string().min(1).max(64);
+
+export const watchEventSchema = z
+  .object({
+    /** Made by the client (e.g. a UUID) and sent again unchanged on a retry: events count once per id. */
+    id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "8-64 letters, digits, _ or -"),
+    type: z.enum(watchEventTypes),
+    playbackSessionId: z.string().regex(/^pbs_[A-Za-z0-9_-]{16,60}$/),
+    profileId: id,
+    titleId: id,
+    episodeId: id.nullable().optional(),
+    positionSec: z.number().min(0).max(7 * 24 * 3600),
+    durationSec: z.number().positive().max(7 * 24 * 3600),
+    /** When it happened on the client, in Unix milliseconds: the latest event wins, whatever order they arrive in. */
+    clientTime: z.number().int().positive(),
+    /** The rendition playing, e.g. "720p". */
+    rendition: z.string().max(32).optional(),
+    /** Time spent rebuffering since the previous event. */
+    rebufferMs: z.number().int().min(0).max(3_600_000).optional(),
+  })
+  .strict();
+
+export type WatchEvent = z.infer<typeof watchEventSchema>;
+
+export const eventBatchSchema = z.object({ events: z.array(watchEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }).strict();
+
+/** One Queue message per event, stamped by the api with who sent it, from where, and when. */
+export const watchEventMessageSchema = z.object({
+  v: z.literal(1),
+  accountId: z.string().min(1),
+  /** ISO 3166 alpha-2 from Cloudflare's request metadata; "XX" when unknown. */
+  country: z.string().regex(/^[A-Z]{2}$/),
+  receivedAt: z.number().int().positive(),
+  event: watchEventSchema,
+});
+
+export type WatchEventMessage = z.infer<typeof watchEventMessageSchema>;

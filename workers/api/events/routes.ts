@@ -1,0 +1,121 @@
+// /v1/events (players report what is watched) and a profile's viewing: Continue Watching,
+// history, and removing a title from them.
+import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../../../lib/errors.ts";
+import { eventBatchSchema } from "../../../lib/watch-events.ts";
+import { requireAuth } from "../auth/require-auth.ts";
+import { createRouter, errorDocs, json } from "../router.ts";
+import { acceptEvents } from "./intake.ts";
+import { continueWatching, pageQuerySchema, removeFromHistory, viewingHistory, viewingProfile } from "./viewing.ts";
+
+const security = [{ session: [] }];
+const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A profile that is not the caller's (details.reason)", 404: "No such profile" });
+
+/** 100 events of the largest allowed size fit well within this; a Queue batch may not exceed 256 KB. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+export const eventRoutes = createRouter();
+
+eventRoutes.use("/v1/events", requireAuth);
+eventRoutes.post(
+  "/v1/events",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("PAYLOAD_TOO_LARGE", `A batch of events is at most ${MAX_BODY_BYTES / 1024} KB; send fewer at a time.`);
+    },
+  }),
+);
+eventRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/events",
+    tags: ["events"],
+    security,
+    summary: "Report up to 100 watch events; queued, not yet applied (202)",
+    request: { body: { required: true, content: { "application/json": { schema: eventBatchSchema } } } },
+    responses: {
+      202: json(z.object({ accepted: z.number() }).openapi("EventsAccepted"), "Queued"),
+      413: json(z.object({}).passthrough(), "Over 256 KB"),
+      503: json(z.object({}).passthrough(), "Not queued: send the same batch (same ids) again after Retry-After"),
+      ...errors,
+    },
+  }),
+  async (c) => {
+    const cf = (c.req.raw as Request & { cf?: { country?: string } }).cf;
+    const accepted = await acceptEvents(c.env, c.get("auth"), c.req.valid("json").events, cf?.country, Date.now(), c.get("requestId"));
+    return c.json({ accepted }, 202);
+  },
+);
+
+const profileParam = z.object({ id: z.string().min(1).max(40) });
+const episodeRef = z.object({ id: z.string(), name: z.string(), seasonNumber: z.number(), number: z.number() }).nullable();
+const card = { titleId: z.string(), name: z.string(), kind: z.enum(["movie", "series"]), posterPath: z.string().nullable(), episode: episodeRef };
+
+eventRoutes.use("/v1/profiles/:id/continue-watching", requireAuth);
+eventRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/profiles/{id}/continue-watching",
+    tags: ["viewing"],
+    security,
+    summary: "Unfinished titles of a profile, most recently watched first",
+    request: { params: profileParam, query: pageQuerySchema },
+    responses: {
+      200: json(
+        z
+          .object({
+            items: z.array(z.object({ ...card, positionSec: z.number(), durationSec: z.number(), progress: z.number(), watchedAt: z.string() })),
+            nextCursor: z.string().nullable(),
+          })
+          .openapi("ContinueWatching"),
+        "A page",
+      ),
+      ...errors,
+    },
+  }),
+  async (c) => {
+    const profileId = viewingProfile(c.get("auth"), c.req.valid("param").id);
+    return c.json(await continueWatching(c.env.DB, profileId, c.req.valid("query"), Date.now()), 200);
+  },
+);
+
+eventRoutes.use("/v1/profiles/:id/history", requireAuth);
+eventRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/profiles/{id}/history",
+    tags: ["viewing"],
+    security,
+    summary: "What a profile finished, newest first",
+    request: { params: profileParam, query: pageQuerySchema },
+    responses: {
+      200: json(z.object({ items: z.array(z.object({ ...card, finishedAt: z.string() })), nextCursor: z.string().nullable() }).openapi("ViewingHistory"), "A page"),
+      ...errors,
+    },
+  }),
+  async (c) => {
+    const profileId = viewingProfile(c.get("auth"), c.req.valid("param").id);
+    return c.json(await viewingHistory(c.env.DB, profileId, c.req.valid("query"), Date.now()), 200);
+  },
+);
+
+eventRoutes.use("/v1/profiles/:id/history/:titleId", requireAuth);
+eventRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/profiles/{id}/history/{titleId}",
+    tags: ["viewing"],
+    security,
+    summary: "Remove a title from a profile's history and Continue Watching",
+    request: { params: profileParam.extend({ titleId: z.string().min(1).max(64) }) },
+    responses: { 204: { description: "Removed" }, ...errors },
+  }),
+  async (c) => {
+    const { id, titleId } = c.req.valid("param");
+    const profileId = viewingProfile(c.get("auth"), id);
+    if (!(await removeFromHistory(c.env.DB, profileId, titleId))) throw new ApiError("NOT_FOUND", "That title is not in this profile's history.");
+    return c.body(null, 204);
+  },
+);
