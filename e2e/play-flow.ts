@@ -24,7 +24,7 @@ export type StartedSession = {
   assetId: string;
   title: string;
   durationSec: number;
-  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number };
+  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null };
   resume: { positionSec: number };
   heartbeat: { url: string; intervalSec: number };
   lease: { expiresAt: string; ttlSec: number };
@@ -55,6 +55,8 @@ export type StartRequest = PlayerOptions &
         heartbeatMs: number | null;
         /** Upper bound on heartbeats sent, so the loop always ends. */
         maxHeartbeats?: number;
+        /** false: fetch master.m3u8 even when the Play response carries it. */
+        inlineMaster?: boolean;
       }
     | { kind: "url"; url: string }
   );
@@ -101,6 +103,8 @@ export type FlowState = {
   fatal: string | null;
   /** Why the player stopped itself (e.g. STREAM_ENDED), or null while it may play. */
   stopped: string | null;
+  /** The multivariant playlist came inline with the Play response (no request for it). */
+  inlineMaster: boolean;
 };
 
 /** The page-side API this file installs as `globalThis.__playFlow`. */
@@ -146,6 +150,12 @@ type HlsLike = {
   attachMedia(video: VideoLike): void;
   stopLoad(): void;
 };
+/** hls.js's loader interface, as far as the inline master playlist needs it. */
+type LoaderContext = { type?: string; url: string };
+type LoaderStats = { loading: { start: number; first: number; end: number }; loaded: number; total: number };
+type LoaderCallbacks = { onSuccess(response: { url: string; data: string }, stats: LoaderStats, context: LoaderContext, networkDetails: unknown): void };
+type LoaderInstance = { stats: LoaderStats; load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks): void };
+type LoaderClass = new (config: unknown) => LoaderInstance;
 type PageGlobals = {
   document: {
     createElement(tag: "video"): VideoLike;
@@ -155,6 +165,7 @@ type PageGlobals = {
   Hls: {
     new (config: Record<string, unknown>): HlsLike;
     Events: { ERROR: string };
+    DefaultConfig: { loader: LoaderClass };
   };
   __playFlow?: PlayFlow;
   /** FIRST_FRAME_BINDING, spelled out: page code cannot see this module's constants. */
@@ -188,6 +199,7 @@ function installInPage(): void {
     heartbeats: [],
     fatal: null,
     stopped: null,
+    inlineMaster: false,
   };
   let video: VideoLike | null = null;
   let hls: HlsLike | null = null;
@@ -224,7 +236,32 @@ function installInPage(): void {
     return sum / (data.length / 4);
   };
 
-  const play = (url: string, startPosition: number, o: PlayerOptions) => {
+  /**
+   * A playlist loader that answers the multivariant playlist from the Play response (no
+   * request), and loads everything else as hls.js would.
+   */
+  const inlineMasterLoader = (masterUrl: string, text: string): LoaderClass => {
+    const Base = g.Hls.DefaultConfig.loader;
+    let pending: string | null = text;
+    return class extends Base {
+      override load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks) {
+        if (pending === null || context.type !== "manifest" || context.url !== masterUrl) return super.load(context, config, callbacks);
+        const data = pending;
+        pending = null;
+        state.inlineMaster = true;
+        // Answered on the next task, as a network load would be: hls.js finishes setting up
+        // (attachMedia) before the playlist arrives.
+        setTimeout(() => {
+          const now = performance.now();
+          Object.assign(this.stats.loading, { start: now, first: now, end: now });
+          this.stats.loaded = this.stats.total = data.length;
+          callbacks.onSuccess({ url: context.url, data }, this.stats, context, null);
+        }, 0);
+      }
+    };
+  };
+
+  const play = (url: string, startPosition: number, o: PlayerOptions, inlineMaster: string | null = null) => {
     const v = g.document.createElement("video");
     video = v;
     v.muted = true;
@@ -251,6 +288,7 @@ function installInPage(): void {
     v.addEventListener("ended", () => (state.ended = true));
     const h = new g.Hls({
       startPosition,
+      ...(inlineMaster !== null ? { pLoader: inlineMasterLoader(url, inlineMaster) } : {}),
       ...(o.maxBufferLength !== undefined ? { maxBufferLength: o.maxBufferLength } : {}),
       ...(o.maxMaxBufferLength !== undefined ? { maxMaxBufferLength: o.maxMaxBufferLength } : {}),
       // Every request goes to the newest token the heartbeats handed out: the URLs hls.js
@@ -339,7 +377,7 @@ function installInPage(): void {
       state.session = session;
       state.token = tokenOf(session.media.hlsUrl);
       if (state.token !== null) state.tokens.push(state.token);
-      play(session.media.hlsUrl, session.resume.positionSec, request);
+      play(session.media.hlsUrl, session.resume.positionSec, request, request.inlineMaster === false ? null : session.media.hlsMaster);
       if (request.heartbeatMs !== null) heartbeatLoop(session, request.heartbeatMs, request.maxHeartbeats ?? 100);
       return snapshot();
     },

@@ -116,8 +116,13 @@ describe("a playback session in Chromium (web client, Basic plan)", () => {
     expect(first.frames).toBeGreaterThan(0);
     // testsrc2 under a gradient square: a black or blank frame would be near 0.
     expect(first.firstFrameBrightness).toBeGreaterThan(40);
-    // The first requests were the answered URL itself, under the first token.
-    expect(first.mediaRequests[0]!.url).toBe(session.media.hlsUrl);
+    // The multivariant playlist came inline with the Play response: the player's first
+    // request is a media playlist beside it, under the first token, and master.m3u8 is
+    // never fetched.
+    expect(session.media.hlsMaster).toContain("#EXT-X-STREAM-INF");
+    expect(first.inlineMaster).toBe(true);
+    expect(first.mediaRequests[0]!.url).toMatch(new RegExp(`^${session.media.hlsUrl.replace("master.m3u8", "").replace(/[.?]/g, "\\$&")}[a-z0-9-]+/playlist\\.m3u8$`));
+    expect(first.mediaRequests.some((r) => r.url.endsWith("/master.m3u8"))).toBe(false);
     expect(first.heights.every((h) => [240, 480, 720].includes(h))).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 // What a player is handed: a playback token for one asset, scoped to the plan's height
 // and bounded by the lease, and the media-origin URLs under it (DESIGN.md §2 step 4).
 import type { AssetExtras } from "../../../lib/media-index.ts";
+import { log } from "../../../lib/log.ts";
 import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../../lib/playback-token.ts";
 import { tokenExpiry } from "./policy.ts";
 
@@ -60,4 +61,25 @@ export function extrasUrls(baseUrl: string, extras: AssetExtras) {
     trickPlayUrl: extras.thumbnailsVtt === null ? null : baseUrl + extras.thumbnailsVtt,
     posterUrl: extras.poster === null ? null : baseUrl + extras.poster,
   };
+}
+
+/** How long Play waits for the inline master playlist before answering without it. */
+const INLINE_MASTER_TIMEOUT_MS = 1000;
+
+/**
+ * The HLS multivariant playlist for the stream, fetched from the media Worker over the
+ * service binding (in-process, its index already cached), so a player can start on the
+ * media playlists without a round trip of its own. Null when the media Worker does not
+ * answer in time: the player then fetches `hlsUrl` itself, and nothing else changes.
+ */
+export async function inlineMasterPlaylist(env: { MEDIA_WORKER: Fetcher }, hlsUrl: string, requestId: string): Promise<string | null> {
+  try {
+    const res = await env.MEDIA_WORKER.fetch(hlsUrl, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_MASTER_TIMEOUT_MS) });
+    if (res.ok) return await res.text();
+    await res.body?.cancel();
+    log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline master playlist: ${res.status}` });
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline master playlist: ${(err as Error)?.message ?? String(err)}` });
+  }
+  return null;
 }

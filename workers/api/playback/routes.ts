@@ -7,7 +7,7 @@ import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
-import { extrasUrls, grantMedia } from "./playback-urls.ts";
+import { extrasUrls, grantMedia, inlineMasterPlaylist } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { streamLeases } from "./stream-leases.ts";
@@ -64,6 +64,15 @@ const grantSchema = z.object({
   maxHeight: z.number(),
 });
 
+const startGrantSchema = grantSchema.extend({
+  /**
+   * The text of `hlsUrl` (the multivariant playlist), so the player can skip one round
+   * trip before the first frame; its relative URIs resolve against `hlsUrl`. Null if the
+   * media Worker did not answer in time: fetch `hlsUrl` as usual.
+   */
+  hlsMaster: z.string().nullable(),
+});
+
 const episodeRefSchema = z.object({ id: z.string(), seasonNumber: z.number(), number: z.number(), name: z.string() });
 
 const startedSchema = z
@@ -74,7 +83,7 @@ const startedSchema = z
     assetId: z.string(),
     title: z.string(),
     durationSec: z.number(),
-    media: grantSchema,
+    media: startGrantSchema,
     resume: z.object({ positionSec: z.number() }),
     heartbeat: z.object({ url: z.string(), intervalSec: z.number() }),
     lease: z.object({ expiresAt: z.string(), ttlSec: z.number() }),
@@ -192,6 +201,7 @@ playbackRoutes.openapi(
       throw new ApiError("CONFLICT", "That clientSessionId is already a stream of another title.");
     }
     const media = await grantFor(c, lease);
+    const hlsMaster = await inlineMasterPlaylist(c.env, media.hlsUrl, c.get("requestId"));
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);
     const ep = (e: typeof plan.episode) => (e ? { id: e.id, seasonNumber: e.seasonNumber, number: e.number, name: e.name } : null);
     return c.json(
@@ -202,7 +212,7 @@ playbackRoutes.openapi(
         assetId: plan.asset.id,
         title: plan.displayName,
         durationSec: plan.asset.durationSec,
-        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight },
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight, hlsMaster },
         resume: { positionSec: plan.resumeSec },
         heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
         lease: leaseSchema(lease),

@@ -21,7 +21,7 @@ export type Started = {
   assetId: string;
   title: string;
   durationSec: number;
-  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number };
+  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null };
   resume: { positionSec: number };
   heartbeat: { url: string; intervalSec: number };
   lease: { expiresAt: string; ttlSec: number };

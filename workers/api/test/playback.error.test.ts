@@ -1,9 +1,11 @@
 // Every reason Play is refused — each a clear 4xx with a reason a client can act on, and
 // none of them takes a screen — and what a Durable Object failure turns into.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import { ApiError } from "../../../lib/errors.ts";
+import { createApp } from "../app.ts";
 import { callDurableObject, isRetryable } from "../bindings/durable-object-retry.ts";
 import { call } from "./auth-client.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, stopPlayback } from "./playback-client.ts";
@@ -130,6 +132,25 @@ describe("bad input", () => {
   it("a heartbeat for a stream that never existed is a 409 that stops the player", async () => {
     const m = await memberOn("standard");
     await refusal(await heartbeat(m.headers, "pbs_00000000000000000000"), 409, "STREAM_ENDED", "unknown");
+  });
+});
+
+describe("media Worker failures", () => {
+  it("Play still starts without the inline master playlist; the player fetches it itself", async () => {
+    const m = await memberOn("standard");
+    const down = { fetch: () => Promise.reject(new Error("media Worker unreachable")), connect: () => { throw new Error("no"); } } as unknown as Fetcher;
+    const ctx = createExecutionContext();
+    const res = await createApp().request(
+      "https://marquee.test/v1/playback/sessions",
+      { method: "POST", headers: { ...m.headers, "content-type": "application/json" }, body: JSON.stringify({ titleId: "first-light", profileId: m.profileId }) },
+      { ...env, MEDIA_WORKER: down },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { media: { hlsUrl: string; hlsMaster: string | null } };
+    expect(body.media.hlsMaster).toBeNull();
+    expect((await call(new URL(body.media.hlsUrl).pathname)).status).toBe(200);
   });
 });
 

@@ -58,6 +58,8 @@ describe("POST /v1/playback/sessions", () => {
     expect(master.status).toBe(200);
     const playlist = await master.text();
     expect(playlist).toContain("#EXTM3U");
+    // The same playlist came inline, so a player can skip that request.
+    expect(s.media.hlsMaster).toBe(playlist);
     expect(playlist).toContain("RESOLUTION=1920x1080");
     expect((await fetchMedia(s.media.dashUrl)).status).toBe(200);
     expect(s.trickPlayUrl).toBe(s.media.hlsUrl.replace("master.m3u8", "thumbs/thumbs.vtt"));
