@@ -336,3 +336,43 @@ export const deadLetters = sqliteTable("dead_letters", {
   attempts: integer("attempts").notNull(),
   receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+/**
+ * How many profiles started each title lately (a start not among the profile's recent
+ * titles): the popularity co-watch counts are normalised against (cosine similarity).
+ */
+export const titleStats = sqliteTable("title_stats", {
+  titleId: text("title_id").primaryKey(),
+  viewers: integer("viewers").notNull(),
+});
+
+/** My List: what a profile saved to watch later. */
+export const profileList = sqliteTable(
+  "profile_list",
+  {
+    profileId: text("profile_id")
+      .notNull()
+      .references(() => profiles.id, { onDelete: "cascade" }),
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    addedAt: integer("added_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profileId, t.titleId] }), index("profile_list_recent").on(t.profileId, t.addedAt)],
+);
+
+/** Thumbs up (1) or down (-1) per profile and title. */
+export const profileRatings = sqliteTable(
+  "profile_ratings",
+  {
+    profileId: text("profile_id")
+      .notNull()
+      .references(() => profiles.id, { onDelete: "cascade" }),
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    rating: integer("rating").notNull(),
+    ratedAt: integer("rated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profileId, t.titleId] }), index("profile_ratings_recent").on(t.profileId, t.rating, t.ratedAt)],
+);

@@ -4,7 +4,7 @@
 export type LogEvent =
   | { event: "request"; requestId: string; method: string; path: string; status: number; durationMs: number }
   | { event: "unhandled_error"; requestId: string; method: string; path: string; message: string; stack: string }
-  | { event: "dependency_failed"; requestId: string; dependency: "d1" | "r2" | "queue" | "durable_object" | "media_worker"; message: string }
+  | { event: "dependency_failed"; requestId: string; dependency: "d1" | "r2" | "queue" | "durable_object" | "media_worker" | "cache"; message: string }
   | { event: "r2_read"; key: string; range: boolean }
   | { event: "billing_event_ignored"; eventId: string; type: string; reason: string }
   | { event: "billing_event_handled"; eventId: string; type: string; outcome: "applied" | "stale" }

@@ -9,6 +9,7 @@ import { catalogRoutes } from "./catalog/routes.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { eventRoutes } from "./events/routes.ts";
+import { homeRoutes } from "./home/routes.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { playbackRoutes } from "./playback/routes.ts";
 import { createRouter } from "./router.ts";
@@ -27,6 +28,7 @@ export function createApp() {
   app.route("/", catalogRoutes);
   app.route("/", playbackRoutes);
   app.route("/", eventRoutes);
+  app.route("/", homeRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {

@@ -142,6 +142,15 @@ const STATEMENTS = [
    WHERE true
    GROUP BY pair.a, pair.b
    ON CONFLICT (title_id, other_title_id) DO UPDATE SET count = count + excluded.count`,
+  // The co-watch marginal: one more viewer for a title a profile starts for the first time lately.
+  `INSERT INTO title_stats (title_id, viewers)
+   SELECT d.title_id, COUNT(*) FROM (
+     SELECT DISTINCT e.profile_id, e.title_id ${valid} AND e.type = 'start'
+       AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = e.profile_id AND seen.title_id = e.title_id)
+   ) d
+   WHERE true
+   GROUP BY d.title_id
+   ON CONFLICT (title_id) DO UPDATE SET viewers = viewers + excluded.viewers`,
   `INSERT INTO profile_recent_titles (profile_id, title_id, last_at)
    SELECT e.profile_id, e.title_id, MAX(e.client_at) ${valid} AND e.type = 'start'
    GROUP BY e.profile_id, e.title_id

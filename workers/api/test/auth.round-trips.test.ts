@@ -5,39 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../app.ts";
 import { signUp } from "./auth-client.ts";
-
-/** The real D1, counting every round trip: statement executions, batches and exec. */
-function countingD1(db: D1Database) {
-  const calls: string[] = [];
-  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
-    new Proxy(stmt, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop);
-        if (prop === "bind") return (...args: unknown[]) => wrapStatement(value.apply(target, args));
-        if (["first", "all", "run", "raw"].includes(prop as string)) {
-          return (...args: unknown[]) => {
-            calls.push(String(prop));
-            return value.apply(target, args);
-          };
-        }
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  const wrapped = new Proxy(db, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (prop === "prepare") return (sql: string) => wrapStatement(value.call(target, sql));
-      if (prop === "batch" || prop === "exec") {
-        return (...args: unknown[]) => {
-          calls.push(String(prop));
-          return value.apply(target, args);
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: wrapped, calls };
-}
+import { countingD1 } from "./counting-d1.ts";
 
 async function roundTrips(path: string, headers: Record<string, string>) {
   const { db, calls } = countingD1(env.DB);
