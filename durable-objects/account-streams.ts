@@ -26,20 +26,12 @@ export type LeaseRequest = {
   maxHeight: number;
 };
 
-export type ActiveStream = {
-  id: string;
-  deviceName: string;
-  profileId: string;
-  profileName: string;
-  titleId: string;
-  episodeId: string | null;
-  titleName: string;
-  assetId: string;
-  maxHeight: number;
+/** A live lease as the api sees it: what was asked for, when it started, until when it holds. */
+export type ActiveStream = LeaseRequest & {
   startedAt: number;
   expiresAt: number;
+  /** Where the player was at its last heartbeat. */
   positionSec: number;
-  deviceSessionId: string;
 };
 
 export type EndReason = "released" | "ended_by_other_device" | "expired";

@@ -12,27 +12,12 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { projectRoot } from "../tools/project.ts";
+import type { StartedPlayback } from "../lib/playback-session.ts";
 
 const require = createRequire(import.meta.url);
 export const hlsJsPath = require.resolve("hls.js/dist/hls.min.js");
 
-/** What POST /v1/playback/sessions answers (201). */
-export type StartedSession = {
-  id: string;
-  titleId: string;
-  episodeId: string | null;
-  assetId: string;
-  title: string;
-  durationSec: number;
-  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null };
-  resume: { positionSec: number };
-  heartbeat: { url: string; intervalSec: number };
-  lease: { expiresAt: string; ttlSec: number };
-  trickPlayUrl: string | null;
-  posterUrl: string | null;
-  subtitles: { lang: string; name: string; default: boolean; url: string }[];
-  nextEpisode: { id: string; seasonNumber: number; number: number; name: string } | null;
-};
+export type StartedSession = StartedPlayback;
 
 export type ApiErrorBody = { error: { code: string; message: string; details?: unknown } };
 

@@ -43,7 +43,8 @@ const visible = `t.maturity_level <= p.maturity_level
   AND (t.available_from IS NULL OR t.available_from <= ?2)
   AND (t.available_until IS NULL OR t.available_until > ?2)`;
 
-type ContinueRow = {
+/** The title and (for a series) episode columns both reads select. */
+type ViewedRow = {
   title_id: string;
   name: string;
   kind: "movie" | "series";
@@ -52,6 +53,19 @@ type ContinueRow = {
   episode_name: string | null;
   season_number: number | null;
   episode_number: number | null;
+};
+
+function viewedCard(r: ViewedRow) {
+  return {
+    titleId: r.title_id,
+    name: r.name,
+    kind: r.kind,
+    posterPath: r.poster_path,
+    episode: r.episode_id ? { id: r.episode_id, name: r.episode_name ?? "", seasonNumber: r.season_number ?? 0, number: r.episode_number ?? 0 } : null,
+  };
+}
+
+type ContinueRow = ViewedRow & {
   position_sec: number;
   duration_sec: number;
   event_at: number;
@@ -79,11 +93,7 @@ export async function continueWatching(db: D1Database, profileId: string, query:
   const last = page.at(-1);
   return {
     items: page.map((r) => ({
-      titleId: r.title_id,
-      name: r.name,
-      kind: r.kind,
-      posterPath: r.poster_path,
-      episode: r.episode_id ? { id: r.episode_id, name: r.episode_name ?? "", seasonNumber: r.season_number ?? 0, number: r.episode_number ?? 0 } : null,
+      ...viewedCard(r),
       positionSec: r.position_sec,
       durationSec: r.duration_sec,
       progress: r.duration_sec > 0 ? Math.min(1, r.position_sec / r.duration_sec) : 0,
@@ -93,16 +103,8 @@ export async function continueWatching(db: D1Database, profileId: string, query:
   };
 }
 
-type HistoryRow = {
-  title_id: string;
-  name: string;
-  kind: "movie" | "series";
-  poster_path: string | null;
+type HistoryRow = ViewedRow & {
   episode_key: string;
-  episode_id: string | null;
-  episode_name: string | null;
-  season_number: number | null;
-  episode_number: number | null;
   finished_at: number;
 };
 
@@ -128,11 +130,7 @@ export async function viewingHistory(db: D1Database, profileId: string, query: z
   const last = page.at(-1);
   return {
     items: page.map((r) => ({
-      titleId: r.title_id,
-      name: r.name,
-      kind: r.kind,
-      posterPath: r.poster_path,
-      episode: r.episode_id ? { id: r.episode_id, name: r.episode_name ?? "", seasonNumber: r.season_number ?? 0, number: r.episode_number ?? 0 } : null,
+      ...viewedCard(r),
       finishedAt: new Date(r.finished_at).toISOString(),
     })),
     nextCursor: results.length > query.limit && last ? encode({ at: last.finished_at, k: `${last.title_id}/${last.episode_key}` }) : null,

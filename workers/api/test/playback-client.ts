@@ -13,23 +13,9 @@ import { activateDevPlan } from "../billing/subscriptions.ts";
 import { bumpCatalogVersion } from "../catalog/catalog-version.ts";
 import { call, signUp } from "./auth-client.ts";
 import { smallCatalog } from "./fixtures.ts";
+import type { StartedPlayback } from "../../../lib/playback-session.ts";
 
-export type Started = {
-  id: string;
-  titleId: string;
-  episodeId: string | null;
-  assetId: string;
-  title: string;
-  durationSec: number;
-  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null };
-  resume: { positionSec: number };
-  heartbeat: { url: string; intervalSec: number };
-  lease: { expiresAt: string; ttlSec: number };
-  trickPlayUrl: string | null;
-  posterUrl: string | null;
-  subtitles: { lang: string; name: string; default: boolean; url: string }[];
-  nextEpisode: { id: string; seasonNumber: number; number: number; name: string } | null;
-};
+export type Started = StartedPlayback;
 
 /**
  * smallCatalog ("first-light", PG movie; "second-wind", TV-14 series of three episodes)

@@ -1,0 +1,20 @@
+// What `POST /v1/playback/sessions` answers (201), as players read it: the web player, the
+// browser tests and the api's own tests share this one description of the contract
+// (the route's zod schema in workers/api/playback/routes.ts documents it in OpenAPI).
+
+export type StartedPlayback = {
+  id: string;
+  titleId: string;
+  episodeId: string | null;
+  assetId: string;
+  title: string;
+  durationSec: number;
+  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null };
+  resume: { positionSec: number };
+  heartbeat: { url: string; intervalSec: number };
+  lease: { expiresAt: string; ttlSec: number };
+  trickPlayUrl: string | null;
+  posterUrl: string | null;
+  subtitles: { lang: string; name: string; default: boolean; url: string }[];
+  nextEpisode: { id: string; seasonNumber: number; number: number; name: string } | null;
+};
