@@ -11,8 +11,16 @@ const outdir = path.join(projectRoot, "web/dist");
 export async function buildWeb(): Promise<Record<string, string>> {
   await rm(outdir, { recursive: true, force: true });
   await cp(path.join(projectRoot, "web/public"), outdir, { recursive: true });
+  // Two bundles: every page's small script and styles, and the player (hls.js included),
+  // loaded by the watch page only. The manifest names them app.js, app.css, player.js, player.css.
+  const entries = {
+    "app.js": "web/scripts/app.ts",
+    "app.css": "web/styles/app.css",
+    "player.js": "web/scripts/player.ts",
+    "player.css": "web/styles/player.css",
+  };
   const result = await build({
-    entryPoints: { app: path.join(projectRoot, "web/scripts/app.ts"), "app-style": path.join(projectRoot, "web/styles/app.css") },
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name.replace(".", "-"), path.join(projectRoot, file)])),
     outdir: path.join(outdir, "assets"),
     entryNames: "[name]-[hash]",
     bundle: true,
@@ -24,11 +32,13 @@ export async function buildWeb(): Promise<Record<string, string>> {
     logLevel: "warning",
   });
   const manifest: Record<string, string> = {};
+  const nameOf = new Map(Object.entries(entries).map(([name, file]) => [file, name]));
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
     if (!output.entryPoint) continue;
-    const ext = path.extname(file).slice(1);
-    const url = "/" + path.relative(outdir, path.join(projectRoot, file)).split(path.sep).join("/");
-    manifest[`app.${ext}`] = url;
+    const name = nameOf.get(output.entryPoint.split(path.sep).join("/"));
+    // A stylesheet a script imports comes out beside it; only entry points are named.
+    if (!name || path.extname(file) !== path.extname(name)) continue;
+    manifest[name] = "/" + path.relative(outdir, path.join(projectRoot, file)).split(path.sep).join("/");
   }
   await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   // Hashed names never change content, so browsers and the edge may keep them forever.

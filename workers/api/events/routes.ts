@@ -6,6 +6,8 @@ import { ApiError } from "../../../lib/errors.ts";
 import { eventBatchSchema } from "../../../lib/watch-events.ts";
 import { requireAuth } from "../auth/require-auth.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
+import { markWatching } from "../home/home-page.ts";
+import { viewerCountry } from "../viewer-country.ts";
 import { acceptEvents } from "./intake.ts";
 import { continueWatching, pageQuerySchema, removeFromHistory, viewingHistory, viewingProfile } from "./viewing.ts";
 
@@ -43,8 +45,12 @@ eventRoutes.openapi(
     },
   }),
   async (c) => {
-    const cf = (c.req.raw as Request & { cf?: { country?: string } }).cf;
-    const accepted = await acceptEvents(c.env, c.get("auth"), c.req.valid("json").events, cf?.country, Date.now(), c.get("requestId"));
+    const events = c.req.valid("json").events;
+    const country = viewerCountry(c.req.raw);
+    const accepted = await acceptEvents(c.env, c.get("auth"), events, country, Date.now(), c.get("requestId"));
+    // The home page must show this viewing as soon as it lands (Continue Watching).
+    const deps = { cache: caches.default, origin: new URL(c.req.url).origin, requestId: c.get("requestId") };
+    for (const profileId of new Set(events.map((e) => e.profileId))) c.executionCtx.waitUntil(markWatching(deps, profileId, country));
     return c.json({ accepted }, 202);
   },
 );

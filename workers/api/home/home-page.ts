@@ -24,6 +24,8 @@ export type HomeDeps = {
 const keys = (origin: string, profileId: string, country: string) => ({
   fresh: `${origin}/__home-cache/fresh/${profileId}/${country}`,
   stale: `${origin}/__home-cache/stale/${profileId}/${country}`,
+  /** Set while the profile's watch events are on their way to D1: its page must not be cached meanwhile. */
+  watching: `${origin}/__home-cache/watching/${profileId}`,
   /** Not personal: Top 10, Trending, New releases and genres, for anyone at or above `level`. */
   popular: (level: number) => `${origin}/__home-cache/popular/l${level}/${country}`,
 });
@@ -49,9 +51,25 @@ function cachePut(deps: HomeDeps, key: string, page: HomePage, ttlSec: number): 
 
 export type HomeAnswer = { page: HomePage; source: "HIT" | "MISS" | "STALE" | "POPULAR" | "EMPTY" };
 
+/**
+ * How long after its last watch event a profile's page is built afresh every time: the
+ * consumer lands events within seconds (a batch waits at most 5 s), and Continue Watching
+ * must show what was just watched, not a page cached a moment before it landed.
+ */
+const WATCHING_SEC = 30;
+
+async function isWatching(deps: HomeDeps, key: string): Promise<boolean> {
+  try {
+    return (await deps.cache.match(key)) !== undefined;
+  } catch {
+    return true; // unknown: build afresh rather than serve what may be out of date
+  }
+}
+
 export async function homePage(deps: HomeDeps, profileId: string, country: string, nowMs: number): Promise<HomeAnswer> {
   const k = keys(deps.origin, profileId, country);
-  const fresh = await cacheGet(deps, k.fresh);
+  const watching = await isWatching(deps, k.watching);
+  const fresh = watching ? null : await cacheGet(deps, k.fresh);
   if (fresh) return { page: fresh, source: "HIT" };
   let built: HomePage;
   let level: number;
@@ -72,11 +90,27 @@ export async function homePage(deps: HomeDeps, profileId: string, country: strin
     }
     return { page: { profileId, generatedAt: new Date(nowMs).toISOString(), degraded: ["unavailable"], rows: [] }, source: "EMPTY" };
   }
-  cachePut(deps, k.fresh, built, FRESH_SEC);
+  if (!watching) cachePut(deps, k.fresh, built, FRESH_SEC);
   cachePut(deps, k.stale, built, STALE_SEC);
   const shared = new Set(["top-10", "trending", "new-releases"]);
   cachePut(deps, k.popular(level), { ...built, rows: built.rows.filter((r) => shared.has(r.id) || r.id.startsWith("genre-")) }, STALE_SEC);
   return { page: built, source: "MISS" };
+}
+
+/**
+ * Watch events for the profile were just accepted: until they have surely landed, its
+ * home page is built from D1 on every request here (and the cached one is dropped).
+ */
+export async function markWatching(deps: Pick<HomeDeps, "cache" | "origin" | "requestId">, profileId: string, country: string): Promise<void> {
+  const k = keys(deps.origin, profileId, country);
+  try {
+    await Promise.all([
+      deps.cache.put(k.watching, new Response("1", { headers: { "Cache-Control": `max-age=${WATCHING_SEC}` } })),
+      deps.cache.delete(k.fresh),
+    ]);
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId: deps.requestId, dependency: "cache", message: `home watching mark: ${(err as Error)?.message ?? err}` });
+  }
 }
 
 /** After My List or a rating changes: the next home request builds afresh (in this location). */

@@ -6,16 +6,14 @@ import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { viewingProfile } from "../events/viewing.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
+import { viewerCountry } from "../viewer-country.ts";
 import { forgetHome, homePage, type HomeDeps } from "./home-page.ts";
 import { addToList, inList, rate, ratingOf, removeFromList } from "./list-and-ratings.ts";
 
 const security = [{ session: [] }];
 const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A kids profile's device asking for another profile", 404: "No such profile or title" });
 
-const countryOf = (c: Context<AppEnv>) => {
-  const country = (c.req.raw as Request & { cf?: { country?: string } }).cf?.country ?? "";
-  return /^[A-Z]{2}$/.test(country) ? country : "XX";
-};
+const countryOf = (c: Context<AppEnv>) => viewerCountry(c.req.raw);
 
 const homeDeps = (c: Context<AppEnv>): HomeDeps => ({
   db: c.env.DB,

@@ -12,7 +12,7 @@ import { createApp } from "../app.ts";
 import { homePage, type HomeDeps, type HomePage } from "../home/home-page.ts";
 import { call } from "./auth-client.ts";
 import { countingD1 } from "./counting-d1.ts";
-import { deliver, message, watchEvent } from "./events-client.ts";
+import { deliver, eventually, message, watchEvent } from "./events-client.ts";
 import { anotherDevice, memberOn } from "./playback-client.ts";
 
 const DRAMAS = Array.from({ length: 8 }, (_, i) => `drama-${i}`);
@@ -130,6 +130,23 @@ describe("a profile with a viewing history", () => {
     expect(second.res.headers.get("x-cache")).toBe("HIT");
     expect(second.page.rows).toEqual(first.page.rows);
   });
+});
+
+describe("right after watching", () => {
+  it("the page is not served from the cache until the new viewing has landed: Continue Watching shows it", async () => {
+    const m = await memberOn("standard");
+    await home(m.headers, m.profileId);
+    expect((await home(m.headers, m.profileId)).res.headers.get("x-cache")).toBe("HIT");
+    const events = [watchEvent(m.profileId, { type: "start", titleId: DRAMAS[7]!, positionSec: 0 }), watchEvent(m.profileId, { type: "stop", titleId: DRAMAS[7]!, positionSec: 300, durationSec: 6000 })];
+    expect((await callHere("/v1/events", { headers: m.headers, json: { events } })).status).toBe(202);
+    const page = await eventually(async () => {
+      const { res, page } = await home(m.headers, m.profileId);
+      expect(res.headers.get("x-cache")).toBe("MISS");
+      expect(ids(page, "continue-watching")).toEqual([DRAMAS[7]]);
+      return page;
+    });
+    expect(row(page, "continue-watching")!.items[0]!.progress).toMatchObject({ positionSec: 300, fraction: 0.05 });
+  }, 30_000);
 });
 
 describe("a new profile", () => {

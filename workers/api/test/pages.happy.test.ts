@@ -20,6 +20,6 @@ describe("GET /", () => {
     expect(html).toContain("2025 · TV-14 · Series");
     expect(html).toContain("Again, &lt;faster&gt;.");
     // The page links the content-hashed web build.
-    expect(html).toMatch(/href="\/assets\/app-style-[A-Z0-9]+\.css"/);
+    expect(html).toMatch(/href="\/assets\/app-css-[A-Z0-9]+\.css"/);
   });
 });
