@@ -84,7 +84,7 @@ describe.runIf(hasFfmpeg || isCI)("npm run ingest", () => {
     expect(cuts[0]).toEqual(cuts[1]);
     expect(cuts[0]!.length).toBeGreaterThanOrEqual(3);
 
-    const page = await browser.newPage();
+    const page = await browser.newPage({ bypassCSP: true }); // hls.js and Shaka are injected as scripts the pages' CSP would refuse
     const report = await play(page, baseUrl, "hls", `${baseUrl}/p/${await devPlaybackToken(assetId)}/${assetId}/master.m3u8`);
     await page.close();
     expectPlayedToTheEnd(report, 6, 25);

@@ -55,7 +55,8 @@ let deviceToken: string;
 beforeAll(async () => {
   titleId = await demoMovieId();
   browser = await launchBrowser();
-  page = await browser.newPage();
+  // The harness injects hls.js into the page, which the pages' CSP (script-src 'self') would refuse.
+  page = await browser.newPage({ bypassCSP: true });
   page.on("pageerror", (err) => pageFailures.push(`page error: ${err.message}`));
   page.on("response", (res) => {
     if (new URL(res.url()).pathname.startsWith("/p/")) mediaResponses.push({ url: res.url(), status: res.status() });

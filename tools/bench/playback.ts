@@ -247,7 +247,8 @@ async function playOnce(
   side: Run["side"],
   setup: { origin: string; request: StartRequest; storageState?: Awaited<ReturnType<BrowserContext["storageState"]>> },
 ): Promise<Run> {
-  const context = await browser.newContext(setup.storageState ? { storageState: setup.storageState } : {});
+  // The harness injects hls.js into the page: the pages' CSP (script-src 'self') would refuse it.
+  const context = await browser.newContext({ bypassCSP: true, ...(setup.storageState ? { storageState: setup.storageState } : {}) });
   try {
     const page = await context.newPage();
     let counting = false;

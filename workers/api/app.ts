@@ -11,6 +11,7 @@ import type { AppEnv } from "./env.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { homeRoutes } from "./home/routes.ts";
 import { pageRoutes } from "./pages/routes.tsx";
+import { watchRoutes } from "./pages/watch-routes.tsx";
 import { playbackRoutes } from "./playback/routes.ts";
 import { createRouter } from "./router.ts";
 import { searchRoutes } from "./catalog/search-routes.ts";
@@ -29,6 +30,7 @@ export function createApp() {
   app.route("/", playbackRoutes);
   app.route("/", eventRoutes);
   app.route("/", homeRoutes);
+  app.route("/", watchRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {

@@ -6,7 +6,7 @@ import { constantTimeEqual } from "../../../lib/constant-time.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { readSessionCookie } from "./session-cookie.ts";
-import { checkSession } from "./sessions.ts";
+import { authOf, checkSession } from "./sessions.ts";
 import { csrfTokenFor } from "./session-tokens.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -33,15 +33,7 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const session = await checkSession(c.env.DB, token, new Date());
   if (!session) throw unauthorized();
   if (session.touch) c.executionCtx.waitUntil(session.touch);
-  c.set("auth", {
-    accountId: session.accountId,
-    sessionId: session.sessionId,
-    kind: session.kind,
-    deviceName: session.deviceName,
-    profileId: session.profileId,
-    accountProfileIds: session.accountProfileIds,
-    isKidsProfile: session.isKidsProfile,
-  });
+  c.set("auth", authOf(session));
   await next();
 };
 

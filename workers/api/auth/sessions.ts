@@ -3,6 +3,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
+import type { Auth } from "./auth-context.ts";
 import { newSessionToken, sessionIdFor } from "./session-tokens.ts";
 
 type Kind = "web" | "device";
@@ -32,6 +33,19 @@ export type SessionCheck = {
   /** A write the caller should let finish after the response (`waitUntil`), or null. */
   touch: Promise<unknown> | null;
 };
+
+/** The caller as routes see it (auth-context.ts), from a checked session. */
+export function authOf(session: SessionCheck): Auth {
+  return {
+    accountId: session.accountId,
+    sessionId: session.sessionId,
+    kind: session.kind,
+    deviceName: session.deviceName,
+    profileId: session.profileId,
+    accountProfileIds: session.accountProfileIds,
+    isKidsProfile: session.isKidsProfile,
+  };
+}
 
 export async function createSession(db: D1Database, accountId: string, kind: Kind, deviceName: string, now: Date) {
   const token = newSessionToken();

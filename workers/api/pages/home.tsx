@@ -1,46 +1,82 @@
-// The first page: the catalog as cards, or a plain notice when it cannot be read.
-import type { TitleCard } from "../catalog/list-titles.ts";
+// The home page of an entered profile: a billboard of the top title, then the rows of
+// homePage() as horizontally scrolling poster rows (arrow keys move between cards, see
+// web/scripts/app/rows.ts), or a notice when the rows cannot be read.
+import type { HomePage as HomeRows } from "../home/home-page.ts";
+import type { HomeRow } from "../home/home-rows.ts";
+import { POSTER_HEIGHT, POSTER_WIDTH, PosterCard, posterSrc } from "./cards.tsx";
 import { Layout } from "./layout.tsx";
+import type { PageSession } from "./page-session.tsx";
 
-function formatRuntime(seconds: number | null): string | null {
-  if (seconds === null) return null;
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
-}
+/** Cards of the first row that load at once: about a wide screen's worth. */
+const EAGER_CARDS = 7;
 
-function Card(props: { title: TitleCard }) {
-  const t = props.title;
-  const facts = [String(t.releaseYear), t.maturityRating, formatRuntime(t.runtimeSec), t.kind === "series" ? "Series" : null];
+function Row(props: { row: HomeRow; first: boolean }) {
+  const { row } = props;
+  const headingId = `row-${row.id}-heading`;
   return (
-    <li class="card" data-title-id={t.id}>
-      <h3>{t.name}</h3>
-      <p class="facts">{facts.filter(Boolean).join(" · ")}</p>
-      <p class="genres">{t.genres.join(", ")}</p>
-      <p class="synopsis">{t.synopsis}</p>
-    </li>
+    <section class="row" data-row-id={row.id} aria-labelledby={headingId}>
+      <h2 id={headingId}>{row.heading}</h2>
+      <ul class="row-items" role="list">
+        {row.items.map((item, i) => (
+          <li>
+            <PosterCard title={item} eager={props.first && i < EAGER_CARDS} />
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
-export function HomePage(props: { titles: TitleCard[] | null }) {
+function Billboard(props: { row: HomeRow }) {
+  const top = props.row.items[0];
+  if (!top) return null;
   return (
-    <Layout title="Marquee">
-      <section aria-labelledby="catalog-heading">
-        <h2 id="catalog-heading">The catalog</h2>
-        {props.titles === null ? (
-          <p class="notice" role="status">
-            The catalog is unavailable right now. Try again in a moment.
-          </p>
-        ) : props.titles.length === 0 ? (
-          <p class="notice">No titles yet. Run `npm run seed` to load the demo catalog.</p>
-        ) : (
-          <ul class="cards">
-            {props.titles.map((t) => (
-              <Card title={t} />
-            ))}
-          </ul>
-        )}
-      </section>
+    <section class="billboard" aria-labelledby="billboard-heading">
+      <img class="billboard-art" src={posterSrc(top.posterPath)} width={POSTER_WIDTH} height={POSTER_HEIGHT} alt="" fetchpriority="high" />
+      <img class="billboard-poster" src={posterSrc(top.posterPath)} width={POSTER_WIDTH} height={POSTER_HEIGHT} alt="" />
+      <div class="billboard-text">
+        <p class="billboard-kicker">{top.rank ? `#${top.rank} · ${props.row.heading}` : props.row.heading}</p>
+        <h1 id="billboard-heading">{top.name}</h1>
+        <p class="billboard-facts">{[String(top.releaseYear), top.maturityRating, top.kind === "series" ? "Series" : "Film"].join(" · ")}</p>
+        <p class="billboard-actions">
+          <a class="button button-primary button-play" href={`/watch/${encodeURIComponent(top.id)}`}>
+            Play
+          </a>
+          <a class="button button-quiet" href={`/title/${encodeURIComponent(top.id)}`}>
+            More info
+          </a>
+        </p>
+      </div>
+    </section>
+  );
+}
+
+export function HomePage(props: { session: PageSession; home: HomeRows; checkout?: "success" | null }) {
+  const { rows, degraded } = props.home;
+  const featured = rows.find((r) => r.id === "top-10") ?? rows.find((r) => r.id !== "continue-watching") ?? rows[0];
+  return (
+    <Layout title="Marquee" session={props.session} section="home" bodyClass="page-home">
+      {props.checkout === "success" ? (
+        <p class="banner" role="status">
+          Your plan is active. Enjoy watching.
+        </p>
+      ) : null}
+      {featured ? <Billboard row={featured} /> : <h1 class="visually-hidden">Home</h1>}
+      {degraded.includes("unavailable") ? (
+        <p class="notice" role="status">
+          Your rows are unavailable right now. Try again in a moment.
+        </p>
+      ) : degraded.includes("stale") || degraded.includes("popular") ? (
+        <p class="notice" role="status">
+          Some rows may be out of date while we reconnect.
+        </p>
+      ) : null}
+      {rows.length === 0 && !degraded.includes("unavailable") ? <p class="notice">Nothing to watch yet: the catalog is empty. Run `npm run seed` to load the demo catalog.</p> : null}
+      <div class="rows">
+        {rows.map((row, i) => (
+          <Row row={row} first={i === 0} />
+        ))}
+      </div>
     </Layout>
   );
 }

@@ -1,0 +1,189 @@
+// `npm run bench:web`: the web app in Chromium under `npm run dev`, each figure beside a
+// baseline from the same run.
+//   - Bytes of JS and CSS the home page loads (and the watch page), against hls.js's own
+//     minified build: what we add on top of the one library we ship.
+//   - Largest Contentful Paint and layout shift of the home page, against the same HTML
+//     and assets served by a bare static server (what the edge-rendered page costs over a file).
+//   - Click-to-first-frame: from clicking Play on the title page to the first decoded frame
+//     on the watch page, with the requests before it, against the same click from a static
+//     title page to a static page playing the same files with the same hls.js.
+import { createRequire } from "node:module";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+
+// Page-side code below runs in Chromium; this file is type-checked without the DOM library.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+import { launchBrowser } from "../../e2e/browser.ts";
+import { demoMovieId } from "../../e2e/play-flow.ts";
+import { contentTypeFor } from "../../lib/media-layout.ts";
+import type { RenditionIndex } from "../../lib/media-index.ts";
+import { startPlatform } from "../platform.ts";
+import { projectRoot } from "../project.ts";
+import { startStaticServer, type StaticFile } from "./static-server.ts";
+
+const RUNS = 5;
+const require = createRequire(import.meta.url);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+/** Observers for LCP and CLS, installed before any page script runs. */
+const vitalsScript = `
+  window.__vitals = { lcp: 0, cls: 0 };
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__vitals.lcp = e.renderTime || e.loadTime || e.startTime; }).observe({ type: "largest-contentful-paint", buffered: true });
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__vitals.cls += e.value; }).observe({ type: "layout-shift", buffered: true });
+`;
+
+async function vitals(page: Page, url: string) {
+  await page.goto(url, { waitUntil: "networkidle" });
+  await page.waitForTimeout(300);
+  return page.evaluate(() => (globalThis as Any).__vitals as { lcp: number; cls: number });
+}
+
+/** JS and CSS bytes a page loaded (decoded body sizes, from resource timing), by kind. */
+async function assetBytes(page: Page) {
+  return page.evaluate(() => {
+    const sum = { js: 0, css: 0, jsCompressed: 0, cssCompressed: 0 };
+    for (const e of (globalThis as Any).performance.getEntriesByType("resource") as { name: string; decodedBodySize: number; encodedBodySize: number }[]) {
+      const p = new URL(e.name).pathname;
+      if (p.endsWith(".js")) {
+        sum.js += e.decodedBodySize;
+        sum.jsCompressed += e.encodedBodySize;
+      } else if (p.endsWith(".css")) {
+        sum.css += e.decodedBodySize;
+        sum.cssCompressed += e.encodedBodySize;
+      }
+    }
+    return sum;
+  });
+}
+
+/** Clicks `a#play` and answers the ms to the watch page's first decoded frame, and the requests before it. */
+async function clickToFirstFrame(browser: Browser, titleUrl: string, storageState?: string) {
+  const context = await browser.newContext(storageState ? { storageState } : {});
+  const page = await context.newPage();
+  try {
+    await page.goto(titleUrl, { waitUntil: "networkidle" });
+    let requests = 0;
+    let counting = true;
+    page.on("request", (r) => {
+      if (counting && /^https?:/.test(r.url())) requests++;
+    });
+    const started = Date.now();
+    await page.click("a#play");
+    await page.waitForSelector("video#player");
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const video = (globalThis as Any).document.querySelector("video#player");
+          video.requestVideoFrameCallback(() => resolve());
+        }),
+    );
+    const ms = Date.now() - started;
+    counting = false;
+    return { ms, requests };
+  } finally {
+    await context.close();
+  }
+}
+
+const work = await mkdtemp(path.join(tmpdir(), "marquee-bench-web-"));
+const platform = await startPlatform({ stateDir: path.join(work, "state"), logFile: path.join(work, "dev.log") });
+const browser = await launchBrowser();
+try {
+  const url = platform.url;
+  const titleId = await demoMovieId();
+
+  // A member on Basic with a profile, signed in through the pages.
+  const setup = await browser.newContext();
+  const page = await setup.newPage();
+  await page.goto(`${url}/signup`);
+  await page.fill("form#signup-form input[name=email]", "bench-web@example.com");
+  await page.fill("form#signup-form input[name=password]", "a long and unusual passphrase");
+  await page.click("form#signup-form button[type=submit]");
+  await page.waitForURL(/\/plans$/);
+  await page.click("button[data-plan=premium]");
+  await page.waitForURL(/\/profiles$/);
+  await page.locator("a.profile").first().click();
+  await page.waitForURL(`${url}/`);
+  const storageState = path.join(work, "state.json");
+  await setup.storageState({ path: storageState });
+
+  // Bytes.
+  await page.goto(`${url}/`, { waitUntil: "networkidle" });
+  const home = await assetBytes(page);
+  const homeHtml = await page.content();
+  const homeAssets = await page.evaluate(() => ((globalThis as Any).performance.getEntriesByType("resource") as { name: string }[]).map((e) => new URL(e.name).pathname));
+  await page.goto(`${url}/watch/${titleId}`, { waitUntil: "networkidle" });
+  const watch = await assetBytes(page);
+  await page.goto(`${url}/`);
+  await setup.close();
+  const hlsMin = (await readFile(require.resolve("hls.js/dist/hls.min.js"))).byteLength;
+
+  // The static baseline: the home page's HTML and every asset it loaded, from a bare server;
+  // a static title page and watch page playing the same media files with the same hls.js.
+  const files = new Map<string, StaticFile>();
+  const text = (body: string, contentType: string): StaticFile => ({ body: Buffer.from(body), contentType });
+  files.set("/home.html", text(homeHtml, "text/html; charset=utf-8"));
+  for (const p of new Set(homeAssets)) {
+    if (p.startsWith("/v1/") || p.startsWith("/p/")) continue;
+    const res = await fetch(url + p);
+    if (res.ok) files.set(p, { body: new Uint8Array(await res.arrayBuffer()), contentType: res.headers.get("content-type") ?? "application/octet-stream" });
+  }
+  const assetDir = path.join(projectRoot, "demo/media/assets/demo-aurora");
+  const index = JSON.parse(await readFile(path.join(assetDir, "index.json"), "utf8")) as RenditionIndex;
+  for (const f of index.files) files.set(`/media/${f.path}`, { body: await readFile(path.join(assetDir, f.path)), contentType: contentTypeFor(f.path) });
+  // The playlists as the media Worker makes them (relative URIs, so they work under /media/).
+  const start = await fetch(`${url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "bench-web@example.com", password: "a long and unusual passphrase" }) });
+  const { token } = (await start.json()) as { token: string };
+  const me = (await (await fetch(`${url}/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { profiles: { id: string }[] };
+  const session = (await (await fetch(`${url}/v1/playback/sessions`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ titleId, profileId: me.profiles[0]!.id }) })).json()) as { id: string; media: { hlsUrl: string } };
+  const base = session.media.hlsUrl.replace(/master\.m3u8$/, "");
+  for (const p of ["master.m3u8", ...index.video.map((v) => `${v.id}/playlist.m3u8`), ...index.audio.map((a) => `${a.id}/playlist.m3u8`), ...index.subtitles.map((s) => `subs/${s.lang}.m3u8`)]) {
+    files.set(`/media/${p}`, text(await (await fetch(base + p)).text(), contentTypeFor(p)));
+  }
+  await fetch(`${url}/v1/playback/sessions/${session.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
+  files.set("/hls.min.js", { body: await readFile(require.resolve("hls.js/dist/hls.min.js")), contentType: "text/javascript" });
+  files.set("/title.html", text(`<!doctype html><html><head><title>title</title></head><body><a id="play" href="/watch.html">Play</a></body></html>`, "text/html"));
+  files.set("/watch.html", text(`<!doctype html><html><head><title>watch</title><script src="/hls.min.js"></script><script src="/play.js" defer></script></head><body><video id="player" muted playsinline width="640" height="360"></video></body></html>`, "text/html"));
+  files.set("/play.js", text(`const v = document.getElementById("player"); const h = new Hls(); h.loadSource("/media/master.m3u8"); h.attachMedia(v); v.play().catch(() => {});`, "text/javascript"));
+  const server = await startStaticServer(files);
+
+  try {
+    const lcp = { platform: [] as number[], static: [] as number[] };
+    const cls = { platform: [] as number[], static: [] as number[] };
+    const frame = { platform: [] as number[], static: [] as number[] };
+    const requests = { platform: [] as number[], static: [] as number[] };
+    for (let i = 0; i < RUNS; i++) {
+      for (const side of ["platform", "static"] as const) {
+        const context = await browser.newContext(side === "platform" ? { storageState } : {});
+        await context.addInitScript(vitalsScript);
+        const p = await context.newPage();
+        const v = await vitals(p, side === "platform" ? `${url}/` : `${server.url}/home.html`);
+        lcp[side].push(v.lcp);
+        cls[side].push(v.cls);
+        await context.close();
+        const f = await clickToFirstFrame(browser, side === "platform" ? `${url}/title/${titleId}` : `${server.url}/title.html`, side === "platform" ? storageState : undefined);
+        frame[side].push(f.ms);
+        requests[side].push(f.requests);
+      }
+    }
+    const row = (label: string, p: number, s: number, unit: string, digits = 0) =>
+      `   ${label.padEnd(44)} ${p.toFixed(digits).padStart(8)} ${unit}  vs ${s.toFixed(digits).padStart(8)} ${unit}   ${s > 0 ? (p / s).toFixed(2) + "x" : "-"}`;
+    console.log(`\nbench:web — Chromium against npm run dev, medians of ${RUNS} runs; baseline: the same page or player from a bare static server`);
+    console.log(`   home page JS  ${kb(home.js)} (${kb(home.jsCompressed)} on the wire), CSS ${kb(home.css)} (${kb(home.cssCompressed)})`);
+    console.log(`   watch page JS ${kb(watch.js)} (${kb(watch.jsCompressed)} on the wire), CSS ${kb(watch.css)}; hls.js's own minified build is ${kb(hlsMin)}: ${(watch.js / hlsMin).toFixed(2)}x`);
+    console.log(row("home Largest Contentful Paint", median(lcp.platform), median(lcp.static), "ms"));
+    console.log(`   ${"home cumulative layout shift".padEnd(44)} ${median(cls.platform).toFixed(3).padStart(8)}     vs ${median(cls.static).toFixed(3).padStart(8)}`);
+    console.log(row("click Play -> first frame", median(frame.platform), median(frame.static), "ms"));
+    console.log(`   ${"requests before the first frame".padEnd(44)} ${String(median(requests.platform)).padStart(8)}     vs ${String(median(requests.static)).padStart(8)}`);
+  } finally {
+    await server.close();
+  }
+} finally {
+  await browser.close();
+  await platform.stop();
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,356 @@
+// The watch page's player (docs/web-app.md, "The player"): one POST /v1/playback/sessions,
+// hls.js from the resume point on the inline master playlist with the newest heartbeat
+// token on every request, heartbeats, batched watch events, and a DELETE of the stream on
+// leave. The pieces live in ./player/: session and heartbeats, events, the engine
+// (hls.js or native HLS), controls and keyboard, trick-play, subtitles, next episode and
+// the error screens.
+import type { StartedPlayback } from "../../lib/playback-session.ts";
+import { Api } from "./player/api.ts";
+import { Controls } from "./player/controls.ts";
+import { meta, playerElements } from "./player/dom.ts";
+import { createEngine, type Engine } from "./player/engine.ts";
+import { ErrorView } from "./player/error-screens.ts";
+import { WatchEvents } from "./player/events.ts";
+import { newId } from "./player/format.ts";
+import { NextEpisode } from "./player/next-episode.ts";
+import { Heartbeats, releaseStream, releaseStreamAndWait, startStream, type Problem } from "./player/session.ts";
+import { StatusView } from "./player/status.ts";
+import { Subtitles } from "./player/subtitles.ts";
+import { TokenHolder } from "./player/tokens.ts";
+import { TrickPlay } from "./player/trickplay.ts";
+
+/** The stream being played, once the POST answered. */
+type Playing = {
+  session: StartedPlayback;
+  tokens: TokenHolder;
+  engine: Engine;
+  heartbeats: Heartbeats;
+  events: WatchEvents;
+  subtitles: Subtitles;
+  trickplay: TrickPlay;
+  next: NextEpisode | null;
+  started: boolean;
+  completed: boolean;
+  /** The server ended it (STREAM_ENDED): nothing to release. */
+  ended: boolean;
+  left: boolean;
+  rendition: number | null;
+  heartbeatsSent: number;
+};
+
+function heartbeatOverrideMs(): number | null {
+  const value = Number(new URLSearchParams(location.search).get("heartbeat"));
+  return Number.isFinite(value) && value >= 1 && value <= 600 ? value * 1000 : null;
+}
+
+function run(): void {
+  const els = playerElements();
+  const titleId = els.main.dataset.titleId ?? "";
+  const episodeId = els.main.dataset.episodeId || undefined;
+  const profileId = meta("profile-id");
+  const api = new Api(meta("csrf-token") ?? "");
+  const status = new StatusView(els.status, els.shell);
+  const video = els.video;
+  const clientSessionId = newId();
+  let current: Playing | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retries = 0;
+  let lastProblem: Problem | null = null;
+  let autoplayOutcome: "allowed" | "muted" | "blocked" | null = null;
+
+  const errors = new ErrorView(els.error, {
+    endStreamAndPlay: (streamId) => void begin(streamId),
+    retry: () => retry(),
+    playAgain: () => location.reload(),
+  });
+
+  const controls = new Controls(els, {
+    onUserSeek: (_from, to) => current?.started && current.events.record("seek", { positionSec: to }),
+    onQuality: (choice) => current?.engine.setQuality(choice),
+    onSubtitles: (lang) => current?.subtitles.choose(lang),
+    onPlayRequest: () => {
+      if (errors.code() === "NETWORK") retry();
+    },
+  });
+
+  function fail(problem: Problem): void {
+    lastProblem = problem;
+    status.set("error");
+    errors.show(problem);
+    if (problem.code === "NETWORK" || problem.code === "UNAVAILABLE") {
+      // Connection lost: try again by itself, sooner and sooner apart up to 30 s (and at once when back online).
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(retry, Math.min(30_000, 2000 * 2 ** retries++));
+    }
+  }
+
+  /** After a network failure or a refusal worth retrying: the start again, or the media from where it stopped. */
+  function retry(): void {
+    clearTimeout(retryTimer);
+    errors.hide();
+    status.clearError();
+    const playing = current;
+    if (!playing) {
+      void begin();
+      return;
+    }
+    // A fresh token first: the one in hand may have expired while the connection was down.
+    void playing.heartbeats.beatNow().then(() => {
+      if (!playing.ended && !playing.left) playing.engine.retry();
+      void video.play().catch(() => undefined);
+    });
+  }
+
+  async function begin(endStreamId?: string): Promise<void> {
+    errors.hide();
+    status.clearError();
+    status.set("loading");
+    const result = await startStream(api, {
+      titleId,
+      ...(episodeId ? { episodeId } : {}),
+      ...(profileId ? { profileId } : {}),
+      ...(endStreamId ? { endStreamId } : {}),
+      clientSessionId,
+    });
+    if (!result.ok) {
+      fail(result.problem);
+      return;
+    }
+    play(result.session);
+  }
+
+  function play(session: StartedPlayback): void {
+    document.title = `${session.title} · Marquee`;
+    els.title.textContent = session.title;
+    els.main.dataset.playbackSessionId = session.id;
+    if (session.episodeId) els.main.dataset.playingEpisodeId = session.episodeId;
+    if (session.posterUrl) video.poster = session.posterUrl;
+    controls.durationSec = session.durationSec;
+
+    const tokens = new TokenHolder(session.media.hlsUrl, session.media.tokenExpiresAt);
+    const events = new WatchEvents(
+      api,
+      { playbackSessionId: session.id, profileId: profileId ?? "", titleId: session.titleId, episodeId: session.episodeId, durationSec: session.durationSec },
+      () => ({ positionSec: video.currentTime, durationSec: controls.duration(), rendition: current?.rendition ? `${current.rendition}p` : null }),
+    );
+    const subtitles = new Subtitles(video, session.subtitles, tokens, null);
+    controls.setSubtitleOptions(subtitles.options(), subtitles.current);
+    const trickplay = new TrickPlay(els, tokens, () => controls.duration());
+    void trickplay.load(session.trickPlayUrl);
+
+    const engine = createEngine(video, session, tokens, {
+      onQualities: (heights) => controls.setQualities(heights),
+      onRendition: (height) => {
+        const playing = current;
+        if (!playing) return;
+        const before = playing.rendition;
+        playing.rendition = height;
+        controls.setRendition(height);
+        if (before !== null && before !== height && playing.started) playing.events.record("quality_change", { rendition: `${height}p` });
+      },
+      onSubtitleTracks: (langs) => {
+        subtitles.streamTracks(langs);
+        controls.setSubtitleOptions(subtitles.options(), subtitles.current);
+      },
+      onFatal: (kind, details) => {
+        const playing = current;
+        playing?.events.record("error");
+        void playing?.events.flush();
+        fail(kind === "network" ? { code: "NETWORK" } : { code: "PLAYBACK", message: `The video could not be decoded (${details}).` });
+      },
+    });
+    if (!engine) {
+      fail({ code: "UNSUPPORTED" });
+      releaseStream(api, session.id);
+      return;
+    }
+    subtitles.attach(engine);
+
+    const fixed = heartbeatOverrideMs();
+    const heartbeats = new Heartbeats(
+      api,
+      session.heartbeat.url,
+      fixed ?? Math.max(1, session.heartbeat.intervalSec) * 1000,
+      {
+        position: () => video.currentTime,
+        onBeat: () => {
+          const playing = current;
+          if (!playing) return;
+          playing.heartbeatsSent++;
+          if (playing.started) playing.events.record("heartbeat");
+          void playing.events.flush();
+        },
+        onFreshMedia: (hlsUrl, expiresAt) => {
+          tokens.update(hlsUrl, expiresAt);
+          engine.tokenRefreshed(hlsUrl);
+        },
+        onStopped: (problem) => {
+          const playing = current;
+          if (!playing) return;
+          playing.ended = true;
+          engine.stop();
+          video.pause();
+          if (playing.started) playing.events.record("stop");
+          void playing.events.flush();
+          fail(problem);
+        },
+      },
+      fixed !== null,
+    );
+
+    const next = session.nextEpisode ? new NextEpisode(els, session.titleId, session.nextEpisode, (href) => void leaveFor(href)) : null;
+    current = {
+      session,
+      tokens,
+      engine,
+      heartbeats,
+      events,
+      subtitles,
+      trickplay,
+      next,
+      started: false,
+      completed: false,
+      ended: false,
+      left: false,
+      rendition: null,
+      heartbeatsSent: 0,
+    };
+    heartbeats.start();
+    autoplay();
+  }
+
+  /**
+   * Plays at once; where the browser refuses sound without a gesture, muted (the mute
+   * button shows it); refused even muted, it waits paused for the viewer's play. A play()
+   * cut short by the engine's own load (AbortError) is tried again once it can play.
+   */
+  function autoplay(): void {
+    const attempt = () =>
+      video.play().then(
+        () => (autoplayOutcome ??= video.muted ? "muted" : "allowed"),
+        (err: Error) => {
+          if (err.name === "AbortError") {
+            video.addEventListener("canplay", attempt, { once: true });
+            return;
+          }
+          if (err.name !== "NotAllowedError" || video.muted) {
+            autoplayOutcome = "blocked";
+            status.set("paused");
+            return;
+          }
+          video.muted = true;
+          attempt();
+        },
+      );
+    attempt();
+  }
+
+  function complete(playing: Playing): void {
+    if (playing.completed) return;
+    playing.completed = true;
+    playing.events.record("complete");
+    void playing.events.flush();
+  }
+
+  video.addEventListener("playing", () => {
+    const playing = current;
+    if (!playing) return;
+    retries = 0;
+    if (errors.code() === "NETWORK") errors.hide();
+    status.clearError();
+    status.set("playing");
+    playing.events.resumed();
+    playing.next?.setPaused(false);
+    if (!playing.started) {
+      playing.started = true;
+      playing.events.record("start");
+      void playing.events.flush();
+    }
+  });
+  video.addEventListener("pause", () => {
+    const playing = current;
+    if (!playing || video.ended || playing.ended || playing.left) return;
+    status.set("paused");
+    playing.next?.setPaused(true);
+    if (playing.started) playing.events.record("pause");
+  });
+  video.addEventListener("waiting", () => {
+    if (!current || video.paused) return;
+    status.set("loading");
+    current.events.stalled();
+  });
+  video.addEventListener("timeupdate", () => {
+    const playing = current;
+    if (!playing) return;
+    const duration = controls.duration();
+    if (playing.started && duration > 0 && video.currentTime / duration >= 0.95) complete(playing);
+    playing.next?.update(video.currentTime, duration, video.paused);
+  });
+  video.addEventListener("ended", () => {
+    const playing = current;
+    if (!playing) return;
+    status.set("ended");
+    complete(playing);
+    playing.next?.ended();
+  });
+
+  /** Leaving: the last events and the stream's DELETE, both keepalive (they finish after the page is gone). */
+  function leave(): void {
+    const playing = current;
+    if (!playing || playing.left) return;
+    playing.left = true;
+    playing.heartbeats.stop();
+    if (playing.started && !playing.ended) playing.events.record("stop");
+    playing.events.flushOnLeave();
+    if (!playing.ended) releaseStream(api, playing.session.id);
+  }
+
+  /** On to the next episode: its start must find this screen free, so the DELETE is awaited (briefly). */
+  async function leaveFor(href: string): Promise<void> {
+    const playing = current;
+    if (playing && !playing.left) {
+      playing.left = true;
+      playing.heartbeats.stop();
+      playing.engine.stop();
+      if (playing.started && !playing.ended) playing.events.record("stop");
+      playing.events.flushOnLeave();
+      if (!playing.ended) await releaseStreamAndWait(api, playing.session.id, 2000);
+    }
+    location.assign(href);
+  }
+
+  addEventListener("pagehide", leave);
+  // Back from the back/forward cache: the stream was released on the way out; start afresh.
+  addEventListener("pageshow", (e) => {
+    if (e.persisted && current?.left) location.reload();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") void current?.events.flush();
+  });
+  addEventListener("online", () => {
+    if (errors.code() === "NETWORK") retry();
+  });
+
+  // For the browser tests and for debugging: what the player did, read-only.
+  Object.defineProperty(window, "__marqueePlayer", {
+    value: Object.freeze({
+      state: () => ({
+        status: status.state,
+        error: errors.code(),
+        lastProblem,
+        playbackSessionId: current?.session.id ?? null,
+        token: current?.tokens.token ?? null,
+        rendition: current?.rendition ?? null,
+        heartbeatsSent: current?.heartbeatsSent ?? 0,
+        events: current ? [...current.events.log] : [],
+        trickplayCues: current?.trickplay.cueCount ?? 0,
+        engine: current?.engine.kind ?? null,
+        autoplay: autoplayOutcome,
+      }),
+    }),
+  });
+
+  void begin();
+}
+
+run();

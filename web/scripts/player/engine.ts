@@ -1,0 +1,277 @@
+// What plays the video: hls.js on Media Source Extensions, or the browser's own HLS where
+// MSE is missing (older iOS). hls.js gets the multivariant playlist from the Play answer
+// (a playlist loader answers that one URL from memory: one round trip fewer before the
+// first frame) and puts the newest token on every request it makes (xhrSetup).
+import Hls, { ErrorTypes, Events, type HlsConfig, type Loader, type LoaderCallbacks, type LoaderConfiguration, type PlaylistLoaderContext } from "hls.js";
+import type { StartedPlayback } from "../../../lib/playback-session.ts";
+import { TokenHolder, withToken } from "./tokens.ts";
+
+export type EngineHandlers = {
+  /** The renditions the plan allows, as heights (tallest first). */
+  onQualities(heights: number[]): void;
+  /** The rendition now playing (its height), e.g. after an ABR switch. */
+  onRendition(height: number): void;
+  /** The subtitle languages the stream itself offers (HLS SUBTITLES renditions or text tracks). */
+  onSubtitleTracks(langs: string[]): void;
+  /** Playback cannot go on by itself: "network" (retry when back online) or "media". */
+  onFatal(kind: "network" | "media", details: string): void;
+};
+
+export interface Engine {
+  readonly kind: "hls.js" | "native";
+  setQuality(height: number | "auto"): void;
+  setSubtitles(lang: string | null): void;
+  /** A heartbeat handed out a new token (hls.js reads it per request; native HLS reloads before expiry). */
+  tokenRefreshed(hlsUrl: string): void;
+  /** After a network failure: load again from where it stopped. */
+  retry(): void;
+  stop(): void;
+}
+
+/** A playlist loader answering the multivariant playlist once from memory; everything else loads as usual. */
+function inlineMasterLoader(masterUrl: string, text: string): NonNullable<HlsConfig["pLoader"]> {
+  const Base = Hls.DefaultConfig.loader;
+  let pending: string | null = text;
+  return class InlineMasterLoader implements Loader<PlaylistLoaderContext> {
+    private readonly inner: Loader<PlaylistLoaderContext>;
+    private timer: ReturnType<typeof setTimeout> | undefined;
+    context: PlaylistLoaderContext | null = null;
+
+    constructor(config: HlsConfig) {
+      this.inner = new Base(config) as unknown as Loader<PlaylistLoaderContext>;
+    }
+
+    get stats() {
+      return this.inner.stats;
+    }
+
+    load(context: PlaylistLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<PlaylistLoaderContext>): void {
+      this.context = context;
+      if (pending === null || context.type !== "manifest" || context.url !== masterUrl) {
+        this.inner.load(context, config, callbacks);
+        return;
+      }
+      const data = pending;
+      pending = null;
+      // Answered on the next task, as a network load would be: hls.js finishes attaching first.
+      this.timer = setTimeout(() => {
+        const stats = this.inner.stats;
+        const now = performance.now();
+        stats.loading.start = stats.loading.first = stats.loading.end = now;
+        stats.loaded = stats.total = data.length;
+        callbacks.onSuccess({ url: context.url, data }, stats, context, null);
+      }, 0);
+    }
+
+    abort(): void {
+      clearTimeout(this.timer);
+      this.inner.abort();
+    }
+
+    destroy(): void {
+      clearTimeout(this.timer);
+      this.inner.destroy();
+    }
+
+    getCacheAge(): number | null {
+      return this.inner.getCacheAge?.() ?? null;
+    }
+
+    getResponseHeader(name: string): string | null {
+      return this.inner.getResponseHeader?.(name) ?? null;
+    }
+  };
+}
+
+/** Text tracks for the cues hls.js parses (one per language), made with addTextTrack(). */
+class CueTracks {
+  private readonly tracks = new Map<string, TextTrack>();
+  private readonly seen = new Map<string, Set<string>>();
+  private showing: string | null = null;
+
+  constructor(private readonly video: HTMLVideoElement) {}
+
+  add(kind: "captions" | "subtitles", label: string, key: string, cues: VTTCue[]): void {
+    let track = this.tracks.get(key);
+    if (!track) {
+      track = this.video.addTextTrack(kind, label, key);
+      track.mode = this.showing === key ? "showing" : "hidden";
+      this.tracks.set(key, track);
+      this.seen.set(key, new Set());
+    }
+    const seen = this.seen.get(key)!;
+    for (const cue of cues) {
+      // Segmented WebVTT may repeat a cue across files.
+      const id = `${cue.startTime}|${cue.endTime}|${cue.text}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      // Cues without a position of their own sit above the controls, not under them.
+      if (cue.line === "auto") {
+        cue.snapToLines = false;
+        cue.line = 80;
+        cue.lineAlign = "end";
+      }
+      track.addCue(cue);
+    }
+  }
+
+  show(key: string | null): void {
+    this.showing = key;
+    for (const [k, track] of this.tracks) track.mode = k === key ? "showing" : "hidden";
+  }
+}
+
+function uniqueHeights(heights: number[]): number[] {
+  return [...new Set(heights.filter((h) => h > 0))].sort((a, b) => b - a);
+}
+
+/**
+ * What the page's URL asks of the player: `?from=start` plays from the beginning whatever
+ * the resume point ("Start over"); `?buffer=N` caps hls.js's forward buffer at N seconds
+ * (diagnostics, and tests that need the player fetching as it plays).
+ */
+function urlOptions(): { startOver: boolean; bufferSec: number | null } {
+  const params = new URLSearchParams(location.search);
+  const buffer = Number(params.get("buffer"));
+  return { startOver: params.get("from") === "start", bufferSec: Number.isFinite(buffer) && buffer >= 1 && buffer <= 120 ? buffer : null };
+}
+
+function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: TokenHolder, handlers: EngineHandlers): Engine {
+  const masterUrl = session.media.hlsUrl;
+  const options = urlOptions();
+  const hls = new Hls({
+    startPosition: !options.startOver && session.resume.positionSec > 0 ? session.resume.positionSec : -1,
+    ...(options.bufferSec !== null ? { maxBufferLength: options.bufferSec, maxMaxBufferLength: options.bufferSec * 2 } : {}),
+    ...(session.media.hlsMaster ? { pLoader: inlineMasterLoader(masterUrl, session.media.hlsMaster) } : {}),
+    // Every request on the newest token: the URLs hls.js resolved from the first playlist carry the first one.
+    xhrSetup: (xhr, url) => xhr.open("GET", tokens.rewrite(url), true),
+    // hls.js's own text tracks are <track src="data:,WEBVTT"> elements, which the CSP's
+    // media-src refuses: it hands us the cues instead, shown on tracks made with
+    // addTextTrack() (no element, no URL). No metadata tracks either (same <track> trick).
+    renderTextTracksNatively: false,
+    enableID3MetadataCues: false,
+    enableEmsgMetadataCues: false,
+  });
+  let mediaRecoveries = 0;
+  let parsed = false;
+
+  hls.on(Events.MANIFEST_PARSED, (_e, data) => {
+    parsed = true;
+    // Nothing on screen until the viewer (or the Play answer's default) asks for it.
+    if (hls.subtitleTrack !== -1) hls.subtitleTrack = -1;
+    handlers.onQualities(uniqueHeights(data.levels.map((l) => l.height)));
+    handlers.onSubtitleTracks(data.subtitleTracks.map((t) => t.lang ?? "").filter(Boolean));
+  });
+  hls.on(Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => handlers.onSubtitleTracks(data.subtitleTracks.map((t) => t.lang ?? "").filter(Boolean)));
+  const text = new CueTracks(video);
+  hls.on(Events.CUES_PARSED, (_e, data) => {
+    const lang = data.subtitleTrack?.lang ?? data.closedCaptions?.lang ?? "";
+    text.add(data.type, data.subtitleTrack?.name ?? data.track, lang || data.track, data.cues as VTTCue[]);
+  });
+  hls.on(Events.LEVEL_SWITCHED, (_e, data) => {
+    const height = hls.levels[data.level]?.height;
+    if (height) handlers.onRendition(height);
+  });
+  hls.on(Events.ERROR, (_e, data) => {
+    if (!data.fatal) return;
+    if (data.type === ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
+      mediaRecoveries++;
+      hls.recoverMediaError();
+      return;
+    }
+    handlers.onFatal(data.type === ErrorTypes.NETWORK_ERROR ? "network" : "media", data.details);
+  });
+
+  hls.loadSource(masterUrl);
+  hls.attachMedia(video);
+
+  return {
+    kind: "hls.js",
+    setQuality(height) {
+      if (height === "auto") {
+        hls.currentLevel = -1;
+        return;
+      }
+      // The highest bitrate of that height.
+      let best = -1;
+      hls.levels.forEach((level, i) => {
+        if (level.height === height && (best < 0 || level.bitrate > hls.levels[best]!.bitrate)) best = i;
+      });
+      if (best >= 0) hls.currentLevel = best;
+    },
+    setSubtitles(lang) {
+      const index = lang === null ? -1 : hls.subtitleTracks.findIndex((t) => t.lang === lang);
+      hls.subtitleDisplay = index >= 0;
+      hls.subtitleTrack = index;
+      text.show(index >= 0 ? lang : null);
+    },
+    tokenRefreshed() {
+      // hls.js asks xhrSetup for every request: nothing to do.
+    },
+    retry() {
+      if (!parsed) {
+        hls.loadSource(tokens.rewrite(masterUrl));
+      } else {
+        hls.startLoad(video.currentTime);
+      }
+    },
+    stop() {
+      hls.stopLoad();
+    },
+  };
+}
+
+/**
+ * Native HLS cannot rewrite request URLs: before the token it plays on expires, the source
+ * is reloaded from the newest URL at the same position.
+ */
+function nativeEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: TokenHolder, handlers: EngineHandlers): Engine {
+  let sourceToken = tokens.token;
+  let sourceExpiresAtMs = tokens.expiresAtMs;
+  const load = (url: string, at: number) => {
+    const wasPaused = video.paused && at > 0;
+    video.src = url;
+    video.addEventListener(
+      "loadedmetadata",
+      () => {
+        if (at > 0) video.currentTime = at;
+        if (!wasPaused) void video.play().catch(() => undefined);
+      },
+      { once: true },
+    );
+  };
+  video.addEventListener("resize", () => video.videoHeight > 0 && handlers.onRendition(video.videoHeight));
+  video.addEventListener("error", () => handlers.onFatal(navigator.onLine ? "media" : "network", video.error?.message ?? "media error"));
+  video.textTracks.addEventListener("addtrack", () => handlers.onSubtitleTracks([...video.textTracks].map((t) => t.language).filter(Boolean)));
+  handlers.onQualities([]);
+  load(session.media.hlsUrl, session.resume.positionSec);
+  return {
+    kind: "native",
+    setQuality() {
+      // The browser chooses; the select only offers "auto".
+    },
+    setSubtitles(lang) {
+      for (const track of video.textTracks) track.mode = lang !== null && track.language === lang ? "showing" : "disabled";
+    },
+    tokenRefreshed(hlsUrl) {
+      if (tokens.token === sourceToken || sourceExpiresAtMs - Date.now() > 90_000) return;
+      sourceToken = tokens.token;
+      sourceExpiresAtMs = tokens.expiresAtMs;
+      load(withToken(hlsUrl, tokens.token), video.currentTime);
+    },
+    retry() {
+      load(tokens.rewrite(session.media.hlsUrl), video.currentTime);
+    },
+    stop() {
+      video.removeAttribute("src");
+      video.load();
+    },
+  };
+}
+
+/** hls.js wherever MSE (or ManagedMediaSource) exists; native HLS otherwise; null if neither. */
+export function createEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: TokenHolder, handlers: EngineHandlers): Engine | null {
+  if (Hls.isSupported()) return hlsJsEngine(video, session, tokens, handlers);
+  if (video.canPlayType("application/vnd.apple.mpegurl")) return nativeEngine(video, session, tokens, handlers);
+  return null;
+}

@@ -1,0 +1,103 @@
+// Who is looking at a page: the session cookie, if any, read once per page (never a
+// redirect by itself). Pages read `c.get("page")`: the signed-in member (account, entered
+// profile, plan) and the CSRF token for <meta name="csrf-token">. `memberPage` is the
+// guard of pages that need more: signed in (else /login), a plan (else /plans), an
+// entered profile (else /profiles).
+import type { Context, MiddlewareHandler } from "hono";
+import { log } from "../../../lib/log.ts";
+import { planById, type Plan } from "../../../lib/plans.ts";
+import type { Auth } from "../auth/auth-context.ts";
+import { clearSessionCookie, readSessionCookie } from "../auth/session-cookie.ts";
+import { authOf, checkSession } from "../auth/sessions.ts";
+import { csrfTokenFor, sessionIdFor } from "../auth/session-tokens.ts";
+import type { AppEnv } from "../env.ts";
+import { memberDetails, type MemberDetails } from "./member-details.ts";
+import { UnavailablePage } from "./notice.tsx";
+
+/** Subscription states that may watch (as the playback start check has them). */
+const WATCHING_STATUSES = new Set(["active", "trialing", "past_due"]);
+
+export type PageProfile = NonNullable<MemberDetails["profile"]>;
+
+export type PageMember = {
+  accountId: string;
+  email: string;
+  sessionId: string;
+  csrfToken: string;
+  /** The profile entered on this device, or null ("Who's watching?" comes first). */
+  profile: PageProfile | null;
+  /** The plan the account may watch on, or null (never chose one, or canceled). */
+  plan: Plan | null;
+  subscriptionStatus: string | null;
+  /** The same caller as the JSON API's guard sees it, for services that take an Auth. */
+  auth: Auth;
+};
+
+export type PageSession = {
+  member: PageMember | null;
+  /** The session could not be checked (D1 failed): pages that need it show a notice. */
+  unavailable: boolean;
+};
+
+export type PageEnv = { Bindings: AppEnv["Bindings"]; Variables: AppEnv["Variables"] & { page: PageSession } };
+
+export const SIGNED_OUT: PageSession = { member: null, unavailable: false };
+
+export async function readPageSession(c: Context<PageEnv>): Promise<PageSession> {
+  const token = readSessionCookie(c);
+  if (!token) return SIGNED_OUT;
+  try {
+    const now = new Date();
+    const [session, details] = await Promise.all([checkSession(c.env.DB, token, now), sessionIdFor(token).then((id) => memberDetails(c.env.DB, id))]);
+    if (!session || !details) {
+      // Expired or signed out elsewhere: forget the cookie, show the signed-out page.
+      clearSessionCookie(c);
+      return SIGNED_OUT;
+    }
+    if (session.touch) c.executionCtx.waitUntil(session.touch);
+    const plan = session.planId && session.subscriptionStatus && WATCHING_STATUSES.has(session.subscriptionStatus) ? (planById(session.planId) ?? null) : null;
+    return {
+      unavailable: false,
+      member: {
+        accountId: session.accountId,
+        email: details.email,
+        sessionId: session.sessionId,
+        csrfToken: await csrfTokenFor(token),
+        profile: session.profileId ? details.profile : null,
+        plan,
+        subscriptionStatus: session.subscriptionStatus,
+        auth: authOf(session),
+      },
+    };
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId: c.get("requestId"), dependency: "d1", message: `page session: ${String(err)}` });
+    return { member: null, unavailable: true };
+  }
+}
+
+export const pageSession: MiddlewareHandler<PageEnv> = async (c, next) => {
+  c.set("page", await readPageSession(c));
+  await next();
+};
+
+export type PageNeeds = { plan?: boolean; profile?: boolean };
+
+/** The guard of member pages; runs after `pageSession`. */
+export function memberPage(needs: PageNeeds = {}): MiddlewareHandler<PageEnv> {
+  return async (c, next) => {
+    const session = c.get("page");
+    if (session.unavailable) return c.html(<UnavailablePage session={session} />, 503, { "Retry-After": "30" });
+    const member = session.member;
+    if (!member) return c.redirect("/login", 303);
+    if (needs.plan && !member.plan) return c.redirect("/plans", 303);
+    if (needs.profile && !member.profile) return c.redirect("/profiles", 303);
+    await next();
+  };
+}
+
+/** The member of a page behind `memberPage`. */
+export function memberOf(c: Context<PageEnv>): PageMember {
+  const member = c.get("page").member;
+  if (!member) throw new Error("memberOf: the page has no memberPage guard");
+  return member;
+}
