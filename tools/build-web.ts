@@ -42,7 +42,11 @@ export async function buildWeb(): Promise<Record<string, string>> {
   }
   await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   // Hashed names never change content, so browsers and the edge may keep them forever.
-  await writeFile(path.join(outdir, "_headers"), "/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n");
+  // Every static file: never sniffed as another type (pages set their own, fuller headers).
+  await writeFile(
+    path.join(outdir, "_headers"),
+    "/*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n",
+  );
   return manifest;
 }
 
