@@ -75,7 +75,8 @@ const INLINE_MASTER_TIMEOUT_MS = 1000;
 export async function inlineMasterPlaylist(env: { MEDIA_WORKER: Fetcher }, hlsUrl: string, requestId: string): Promise<string | null> {
   try {
     const res = await env.MEDIA_WORKER.fetch(hlsUrl, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_MASTER_TIMEOUT_MS) });
-    if (res.ok) return await res.text();
+    // Decoded by hand: the runtime warns about .text() on a body typed as a playlist.
+    if (res.ok) return new TextDecoder().decode(await res.arrayBuffer());
     await res.body?.cancel();
     log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline master playlist: ${res.status}` });
   } catch (err) {
