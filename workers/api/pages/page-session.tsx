@@ -12,10 +12,9 @@ import { authOf, checkSession } from "../auth/sessions.ts";
 import { csrfTokenFor, sessionIdFor } from "../auth/session-tokens.ts";
 import type { AppEnv } from "../env.ts";
 import { memberDetails, type MemberDetails } from "./member-details.ts";
+import { PLAYING_STATUSES } from "../playback/start-checks.ts";
 import { UnavailablePage } from "./notice.tsx";
 
-/** Subscription states that may watch (as the playback start check has them). */
-const WATCHING_STATUSES = new Set(["active", "trialing", "past_due"]);
 
 export type PageProfile = NonNullable<MemberDetails["profile"]>;
 
@@ -55,7 +54,7 @@ export async function readPageSession(c: Context<PageEnv>): Promise<PageSession>
       return SIGNED_OUT;
     }
     if (session.touch) c.executionCtx.waitUntil(session.touch);
-    const plan = session.planId && session.subscriptionStatus && WATCHING_STATUSES.has(session.subscriptionStatus) ? (planById(session.planId) ?? null) : null;
+    const plan = session.planId && session.subscriptionStatus && PLAYING_STATUSES.has(session.subscriptionStatus) ? (planById(session.planId) ?? null) : null;
     return {
       unavailable: false,
       member: {

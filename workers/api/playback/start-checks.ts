@@ -10,7 +10,7 @@ import { planById, type Plan } from "../../../lib/plans.ts";
 import type { Auth } from "../auth/auth-context.ts";
 
 /** Subscriptions that may stream: past_due keeps watching while the provider retries the payment. */
-const PLAYING_STATUSES = new Set(["active", "trialing", "past_due"]);
+export const PLAYING_STATUSES: ReadonlySet<string> = new Set(["active", "trialing", "past_due"]);
 
 /** Past this share of its length a title (or episode) counts as watched: Play goes on to the next one. */
 export const FINISHED_SHARE = 0.95;
