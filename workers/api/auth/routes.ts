@@ -6,6 +6,7 @@ import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { signIn, signUp } from "./accounts.ts";
+import { deviceLabel } from "./device-label.ts";
 import { describeAccount } from "./me.ts";
 import { refuseKidsProfile, requireAuth } from "./require-auth.ts";
 import { clearSessionCookie, writeSessionCookie } from "./session-cookie.ts";
@@ -37,11 +38,7 @@ const signedIn = z
 
 /** A short device label from the client or its User-Agent, for the list of devices. */
 function deviceName(c: Context<AppEnv>, given: string | undefined): string {
-  if (given) return given;
-  const ua = c.req.header("user-agent") ?? "";
-  const browser = /Firefox|Edg|Chrome|Safari/.exec(ua)?.[0];
-  const os = /Windows|Mac OS X|Android|iPhone|iPad|Linux/.exec(ua)?.[0];
-  return [browser, os].filter(Boolean).join(" on ") || "Unknown device";
+  return given || deviceLabel(c.req.header("user-agent") ?? "");
 }
 
 /** A new session for the account: a cookie (web) or a token in the body (devices). */

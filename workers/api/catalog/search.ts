@@ -1,6 +1,7 @@
 // Catalog search: ranked full-text matches (FTS5, bm25), topped up with typo-tolerant
 // trigram matches on names when the full-text query finds little.
 import { ftsMatchExpression, queryWords, trigramSimilarity, wordTrigrams } from "./search-query.ts";
+import { titleVisibleSql } from "./visible-sql.ts";
 
 export type SearchHit = {
   id: string;
@@ -53,7 +54,7 @@ const POPULARITY_BOOST = "(1.0 + 0.1 * max(t.popularity, 0) / (max(t.popularity,
 
 const COLUMNS = "t.id, t.kind, t.name, t.release_year, t.maturity_rating, t.poster_path, t.synopsis, t.popularity";
 // ?1 is now (ms), ?2 the viewer's maturity level.
-const VISIBLE = "(t.available_from IS NULL OR t.available_from <= ?1) AND (t.available_until IS NULL OR t.available_until > ?1) AND t.maturity_level <= ?2";
+const VISIBLE = titleVisibleSql("?1", "?2");
 
 export async function searchTitles(db: D1Database, q: string, options: { limit: number; now: Date; maxLevel: number }): Promise<SearchHit[]> {
   const { limit, now, maxLevel } = options;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ApiError } from "../../../lib/errors.ts";
 import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
 import type { Auth } from "../auth/auth-context.ts";
+import { profileMayWatchSql } from "../catalog/visible-sql.ts";
 
 export const pageQuerySchema = z.object({
   cursor: z.string().max(300).optional(),
@@ -39,9 +40,7 @@ export function viewingProfile(auth: Auth, profileId: string): string {
 }
 
 /** Titles the profile may still see: at or below its maturity level, inside their window. */
-const visible = `t.maturity_level <= p.maturity_level
-  AND (t.available_from IS NULL OR t.available_from <= ?2)
-  AND (t.available_until IS NULL OR t.available_until > ?2)`;
+const visible = profileMayWatchSql("?2");
 
 /** The title and (for a series) episode columns both reads select. */
 type ViewedRow = {
@@ -65,18 +64,25 @@ function viewedCard(r: ViewedRow) {
   };
 }
 
-type ContinueRow = ViewedRow & {
+export type ContinueRow = ViewedRow & {
+  /** The title's card columns too, for the home page's row (home/home-queries.ts). */
+  id: string;
+  maturity_rating: string;
+  release_year: number;
   position_sec: number;
   duration_sec: number;
   event_at: number;
 };
 
-export async function continueWatching(db: D1Database, profileId: string, query: z.infer<typeof pageQuerySchema>, nowMs: number) {
-  const after = decode(query.cursor);
-  const { results } = await db
+/**
+ * The profile's unfinished titles, most recently watched first, after `after` (a page's
+ * cursor) — one statement, for this read and for the home page's batch alike.
+ */
+export function continueWatchingStatement(db: D1Database, profileId: string, nowMs: number, after: { at: number; k: string } | null, limit: number): D1PreparedStatement {
+  return db
     .prepare(
-      `SELECT wp.title_id, t.name, t.kind, t.poster_path, wp.episode_id, ep.name AS episode_name, s.number AS season_number,
-              ep.number AS episode_number, wp.position_sec, wp.duration_sec, wp.event_at
+      `SELECT wp.title_id, t.id, t.name, t.kind, t.poster_path, t.maturity_rating, t.release_year, wp.episode_id, ep.name AS episode_name,
+              s.number AS season_number, ep.number AS episode_number, wp.position_sec, wp.duration_sec, wp.event_at
        FROM watch_progress wp
        JOIN profiles p ON p.id = wp.profile_id
        JOIN titles t ON t.id = wp.title_id
@@ -87,8 +93,11 @@ export async function continueWatching(db: D1Database, profileId: string, query:
        ORDER BY wp.event_at DESC, wp.title_id
        LIMIT ?5`,
     )
-    .bind(profileId, nowMs, after?.at ?? null, after?.k ?? "", query.limit + 1)
-    .all<ContinueRow>();
+    .bind(profileId, nowMs, after?.at ?? null, after?.k ?? "", limit);
+}
+
+export async function continueWatching(db: D1Database, profileId: string, query: z.infer<typeof pageQuerySchema>, nowMs: number) {
+  const { results } = await continueWatchingStatement(db, profileId, nowMs, decode(query.cursor), query.limit + 1).all<ContinueRow>();
   const page = results.slice(0, query.limit);
   const last = page.at(-1);
   return {

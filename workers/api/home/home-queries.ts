@@ -2,6 +2,8 @@
 // two round trips in all). Every statement is bounded by an index and a LIMIT, whatever
 // the catalog's or the profile's history's size: seeds (at most SEEDS), their top
 // NEIGHBOURS co-watched titles each, a window of recent history, and short lists.
+import { continueWatchingStatement, type ContinueRow } from "../events/viewing.ts";
+import { profileMayWatchSql } from "../catalog/visible-sql.ts";
 
 /** Titles whose co-watch neighbours seed the personal rows: the latest starts and thumbs up. */
 export const SEEDS = 6;
@@ -29,9 +31,7 @@ export type CardRow = {
 const card = "t.id, t.name, t.kind, t.poster_path, t.maturity_rating, t.release_year";
 
 /** Titles the profile (joined as p, id ?1) may see now (?2, Unix ms). */
-const visible = `t.maturity_level <= p.maturity_level
-  AND (t.available_from IS NULL OR t.available_from <= ?2)
-  AND (t.available_until IS NULL OR t.available_until > ?2)`;
+const visible = profileMayWatchSql("?2");
 
 /**
  * The profile's seeds, newest first: recently started titles and thumbs up (a title that
@@ -90,12 +90,8 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
   const statements = [
     // 0: the profile (its level is in every other statement too, through the join).
     s(`SELECT p.id, p.name, p.is_kids, p.maturity_level FROM profiles p WHERE p.id = ?1 AND ?2 = ?2`),
-    // 1: Continue Watching.
-    s(`SELECT ${card}, wp.position_sec, wp.duration_sec, wp.episode_id, ep.name AS episode_name, se.number AS season_number, ep.number AS episode_number
-       FROM watch_progress wp ${profileJoin} JOIN titles t ON t.id = wp.title_id
-       LEFT JOIN episodes ep ON ep.id = wp.episode_id LEFT JOIN seasons se ON se.id = ep.season_id
-       WHERE wp.profile_id = ?1 AND wp.completed = 0 AND ${visible}
-       ORDER BY wp.event_at DESC, wp.title_id LIMIT ${ROW_LENGTH}`),
+    // 1: Continue Watching, the statement its own route reads with.
+    continueWatchingStatement(db, profileId, nowMs, null, ROW_LENGTH),
     // 2: Top 10 in the viewer's country today.
     s(`SELECT ${card}, d.plays FROM title_plays_daily d ${profileJoin} JOIN titles t ON t.id = d.title_id
        WHERE d.day = ?3 AND d.country = ?4 AND ${visible}
@@ -146,7 +142,7 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
   const rows = <T>(i: number) => (results[i]?.results ?? []) as T[];
   return {
     profile: rows<{ id: string; name: string; is_kids: number; maturity_level: number }>(0)[0] ?? null,
-    continueWatching: rows<CardRow & { position_sec: number; duration_sec: number; episode_id: string | null; episode_name: string | null; season_number: number | null; episode_number: number | null }>(1),
+    continueWatching: rows<ContinueRow>(1),
     top10: rows<CardRow & { plays: number }>(2),
     trending: trendingFrom(days.map((_, i) => rows<CardRow & { plays: number }>(9 + SEEDS + GENRE_ROWS + i))),
     seeds: rows<{ id: string; name: string; at: number; kind: "recent" | "up" }>(4),

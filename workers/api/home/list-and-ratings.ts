@@ -1,13 +1,13 @@
 // My List and thumbs: per profile, on titles the profile may see.
 import { ApiError } from "../../../lib/errors.ts";
+import { profileMayWatchSql } from "../catalog/visible-sql.ts";
 
 /** The title, if it exists and this profile may see it now (maturity, availability). */
 async function visibleTitle(db: D1Database, profileId: string, titleId: string, nowMs: number): Promise<boolean> {
   const row = await db
     .prepare(
       `SELECT 1 AS ok FROM titles t JOIN profiles p ON p.id = ?1
-       WHERE t.id = ?2 AND t.maturity_level <= p.maturity_level
-         AND (t.available_from IS NULL OR t.available_from <= ?3) AND (t.available_until IS NULL OR t.available_until > ?3)`,
+       WHERE t.id = ?2 AND ${profileMayWatchSql("?3")}`,
     )
     .bind(profileId, titleId, nowMs)
     .first();

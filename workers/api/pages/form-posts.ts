@@ -7,6 +7,7 @@ import { z } from "zod";
 import { constantTimeEqual } from "../../../lib/constant-time.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { signIn, signUp } from "../auth/accounts.ts";
+import { deviceLabel } from "../auth/device-label.ts";
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "../auth/session-cookie.ts";
 import { createSession, endSession } from "../auth/sessions.ts";
 import { csrfTokenFor } from "../auth/session-tokens.ts";
@@ -41,12 +42,6 @@ async function formFields(c: Context<PageEnv>): Promise<Record<string, string>> 
   return out;
 }
 
-/** The device label the JSON API gives a web sign-in from its User-Agent. */
-function browserLabel(ua: string): string {
-  const browser = /Firefox|Edg|Chrome|Safari/.exec(ua)?.[0];
-  const os = /Windows|Mac OS X|Android|iPhone|iPad|Linux/.exec(ua)?.[0];
-  return [browser, os].filter(Boolean).join(" on ") || "Unknown device";
-}
 
 function refused(err: unknown, email?: string): FormOutcome {
   if (err instanceof ApiError && err.status < 500) {
@@ -67,7 +62,7 @@ export async function signInByForm(c: Context<PageEnv>, mode: "signup" | "login"
   try {
     const { accountId } =
       mode === "signup" ? await signUp(c.env.DB, email, password, now) : await signIn(c.env, email, password, c.req.header("cf-connecting-ip") ?? "unknown", now);
-    const session = await createSession(c.env.DB, accountId, "web", browserLabel(c.req.header("user-agent") ?? ""), now);
+    const session = await createSession(c.env.DB, accountId, "web", deviceLabel(c.req.header("user-agent") ?? ""), now);
     writeSessionCookie(c, session.token, session.expiresAt);
     return { ok: true, next: mode === "login" ? safeNext(fields.next) : null };
   } catch (err) {
