@@ -6,6 +6,7 @@ export const testBindings = {
   api: {
     LOG_LEVEL: "error",
     BUILD_VERSION: "test",
+    ENVIRONMENT: "test",
     ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",
     BILLING_PROVIDER: "dev",
     STRIPE_SECRET_KEY: "sk_test_fake",
@@ -16,6 +17,7 @@ export const testBindings = {
     LOG_LEVEL: "error",
     PLAYER_ORIGINS: "https://app.marquee.test",
     BUILD_VERSION: "test",
+    ENVIRONMENT: "test",
     PLAYBACK_TOKEN_KEYS,
   },
 };
