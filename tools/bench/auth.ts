@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startPlatform, type Platform } from "../platform.ts";
 import { cpuMs, processTree } from "./proc.ts";
+import { benchResults } from "./results.ts";
 
 async function measure(platform: Platform, n: number, request: () => Promise<Response>) {
   const pids = processTree(platform.pid, Number(new URL(platform.url).port)).map((p) => p.pid);
@@ -50,6 +51,13 @@ try {
   console.log(`   session check + route query over baseline: ${(profiles.cpuMsPer - health.cpuMsPer).toFixed(2)} ms CPU`);
   console.log(`   sign-in over baseline: ${(signIns.cpuMsPer - health.cpuMsPer).toFixed(2)} ms CPU (the hash dominates)`);
   console.log("   D1 round trips for the session check: 1 (asserted by workers/api/test/auth.round-trips.test.ts)");
+
+  const results = benchResults("auth");
+  const baseline = { name: "GET /healthz", value: health.cpuMsPer };
+  results.record({ name: "GET /healthz CPU per request (baseline, mean of before and after)", value: health.cpuMsPer, unit: "ms CPU", better: "lower" });
+  results.record({ name: "GET /v1/profiles CPU per request (session check + 1 query)", value: profiles.cpuMsPer, unit: "ms CPU", baseline, better: "lower" });
+  results.record({ name: "POST /v1/auth/login CPU per request (PBKDF2, 100,000 rounds)", value: signIns.cpuMsPer, unit: "ms CPU", baseline, better: "lower" });
+  results.record({ name: "GET /v1/profiles wall time per request", value: profiles.wallMsPer, unit: "ms", baseline: { name: "GET /healthz", value: health.wallMsPer }, better: "lower" });
 } finally {
   await platform.stop();
   await rm(work, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { chunkLines, postChunk } from "../catalog-import.ts";
 import { readDevVar } from "../dev-vars.ts";
 import { startPlatform } from "../platform.ts";
 import { projectRoot } from "../project.ts";
+import { benchResults } from "./results.ts";
 
 const SMALL = 1_000;
 const LARGE = 100_000;
@@ -101,6 +102,19 @@ try {
   console.log(`            ${SMALL.toLocaleString("en")} titles      ->   ${LARGE.toLocaleString("en")} titles`);
   console.log(row("list", small.list, large.list));
   console.log(row("search", small.search, large.search));
+
+  const results = benchResults("catalog");
+  results.record({ name: `import rate (${(LARGE - SMALL).toLocaleString("en")} titles)`, value: (LARGE - SMALL) / t2, unit: "titles/s", better: "higher" });
+  for (const kind of ["list", "search"] as const)
+    for (const p of ["p50", "p95"] as const)
+      results.record({
+        name: `${kind} ${p}, ${LARGE.toLocaleString("en")} titles`,
+        value: large[kind][p],
+        unit: "ms",
+        baseline: { name: `${kind} ${p}, ${SMALL.toLocaleString("en")} titles`, value: small[kind][p] },
+        goal: "ratio ≤ 2",
+        better: "lower",
+      });
 } finally {
   await platform.stop();
   await rm(work, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { startPlatform } from "../platform.ts";
 import { offlineEnv, projectRoot } from "../project.ts";
+import { benchResults } from "./results.ts";
 
 const CLIENTS = 20;
 const EVENTS_PER_REQUEST = 50;
@@ -145,6 +146,17 @@ try {
   console.log(`   plays counted ${plays}, start events sent ${starts}: ${plays === starts ? "exact" : "MISMATCH"}`);
   console.log(`   consumed batches ${batches.length}, ${(consumed / Math.max(1, batches.length)).toFixed(1)} messages a batch (resends included), ${retried} retried`);
   console.log(`   D1 round trips per consumed batch: ${(roundTrips / Math.max(1, batches.length)).toFixed(2)} (${roundTrips} for ${batches.length} batches)`);
+
+  const results = benchResults("events");
+  results.record({ name: `POST /v1/events (${EVENTS_PER_REQUEST} events each), ${CLIENTS} clients`, value: requests / intakeSeconds, unit: "req/s", baseline: { name: "GET /v1/me", value: baselineRps }, better: "higher" });
+  results.record({ name: "POST /v1/events latency p50", value: percentile(latencies, 50), unit: "ms", better: "lower" });
+  results.record({ name: "POST /v1/events latency p99", value: percentile(latencies, 99), unit: "ms", better: "lower" });
+  results.record({ name: "events accepted (HTTP 202)", value: acceptedPerSec, unit: "events/s", better: "higher" });
+  results.record({ name: "events landed in D1, sustained", value: landedPerSec, unit: "events/s", baseline: { name: "events accepted", value: acceptedPerSec }, better: "higher" });
+  results.record({ name: `events lost (of ${sent} distinct sent)`, value: Math.max(0, sent - landed), unit: "events", goal: "= 0", better: "lower" });
+  results.record({ name: "events double counted", value: Math.max(0, landed - sent), unit: "events", goal: "= 0", better: "lower" });
+  results.record({ name: "plays counted", value: plays, unit: "plays", baseline: { name: "start events sent", value: starts }, goal: "ratio = 1", better: "higher" });
+  results.record({ name: "D1 round trips per consumed batch", value: roundTrips / Math.max(1, batches.length), unit: "", better: "lower" });
   if (landed !== sent || plays !== starts) process.exitCode = 1;
 } finally {
   await platform.stop();

@@ -22,6 +22,7 @@ import { promisify } from "node:util";
 import { readDevVar } from "../dev-vars.ts";
 import { startPlatform } from "../platform.ts";
 import { offlineEnv, projectRoot } from "../project.ts";
+import { benchResults } from "./results.ts";
 
 const GENRES = 10;
 const TITLES_PER_GENRE = 30;
@@ -176,6 +177,12 @@ try {
     console.log(`   ${name.padEnd(24)} ${hr.toFixed(3).padStart(7)} ${ndcg.toFixed(3).padStart(8)}${vs}`);
   }
   console.log(`   Top picks personal for ${picksPersonal}/${n} profiles; a "Because you watched" row for the last title for ${becauseFound}/${n}`);
+  const results = benchResults("home");
+  for (const name of ["Top picks", "Because you watched"]) {
+    const s = scores[name]!;
+    results.record({ name: `${name} HR@10`, value: s.hits / n, unit: "", baseline: { name: "popularity", value: base.hits / n }, ...(name === "Top picks" ? { goal: "ratio ≥ 1.5" } : {}), better: "higher" });
+    results.record({ name: `${name} NDCG@10`, value: s.ndcg / n, unit: "", baseline: { name: "popularity", value: base.ndcg / n }, better: "higher" });
+  }
 
   // Home latency with 20 profiles at once: warm (cached) and the baseline, same concurrency.
   const measure = async (request: (v: Viewer) => Promise<Response>) => {
@@ -201,6 +208,9 @@ try {
   console.log(line("GET /v1/home, cached", warm));
   console.log(line("GET /v1/me (baseline)", me));
   console.log("   D1 round trips per built home page: 2 (session check + one batch; asserted by workers/api/test/home.test.ts)");
+  for (const [label, l] of [["GET /v1/home, built (cache miss)", coldLatencies], ["GET /v1/home, cached", warm]] as const)
+    for (const p of [50, 95])
+      results.record({ name: `${label} p${p}, 20 profiles at once`, value: percentile(l, p), unit: "ms", baseline: { name: `GET /v1/me p${p}`, value: percentile(me, p) }, better: "lower" });
   const hr = scores["Top picks"]!.hits / Math.max(1, base.hits);
   console.log(`\nGoal: Top picks HR@10 >= 1.5x the popularity baseline: ${hr.toFixed(2)}x — ${hr >= 1.5 ? "met" : "NOT MET"}`);
 } finally {

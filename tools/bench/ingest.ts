@@ -13,8 +13,10 @@ import { startPlatform } from "../platform.ts";
 import { projectRoot } from "../project.ts";
 import { startDevServer, stopAll } from "./dev-server.ts";
 import { pinWorker } from "./pinned-worker.ts";
+import { benchResults } from "./results.ts";
 
 const SECONDS = 10;
+const figures = benchResults("ingest");
 const sources = {
   simple: `testsrc=size=1280x720:rate=30:duration=${SECONDS}`,
   complex: `testsrc2=size=1280x720:rate=30:duration=${SECONDS},noise=alls=60:allf=t+u`,
@@ -47,6 +49,10 @@ async function packaging(work: string): Promise<Record<keyof typeof sources, Pac
     console.log(`      ladder: ${r.ladder.map((g) => `${g.id} ${g.kbps} kb/s`).join(", ")}`);
     console.log(`      measured: ${result.index.video.map((v) => `${v.id} peak ${Math.round(v.bandwidth / 1000)} / avg ${Math.round(v.averageBandwidth / 1000)}`).join(", ")} kb/s`);
     console.log(`      encode ${r.encodeSec.toFixed(1)} s = ${r.realtimeFactor.toFixed(2)}x real time (${r.jobs} parallel ffmpeg); baseline one ${top.id} encode ${baseline.toFixed(1)} s = ${(SECONDS / baseline).toFixed(2)}x real time; ladder/baseline time ${(r.encodeSec / baseline).toFixed(2)}`);
+    figures.record({ name: `${name} source: complexity factor (clamped)`, value: r.complexity!.factor, unit: "", better: "lower" });
+    figures.record({ name: `${name} source: top rung ${top.id}`, value: top.kbps, unit: "kb/s", better: "lower" });
+    figures.record({ name: `${name} source: packaging time`, value: r.encodeSec, unit: "s", baseline: { name: `one ${top.id} encode`, value: baseline }, better: "lower" });
+    figures.record({ name: `${name} source: packaging speed`, value: r.realtimeFactor, unit: "x real time", better: "higher" });
   }
   const [s, c] = [results.simple.report.ladder, results.complex.report.ladder];
   console.log(`   the ladders differ: ${s.map((g, i) => `${g.id} ${g.kbps} vs ${c[i]!.kbps}`).join(", ")} kb/s (simple vs complex)`);
@@ -84,6 +90,8 @@ async function upload(work: string, packaged: PackageResult): Promise<void> {
     console.log(`   ingest upload (index, verified R2 writes, 4 at a time): ${report.seconds.toFixed(2)} s = ${mbps(report.uploadedBytes, report.seconds)} MB/s; publish (verify every file) ${publishSec.toFixed(2)} s`);
     console.log(`   baseline (bare PUTs to a caching Worker, 4 at a time): ${baseSec.toFixed(2)} s = ${mbps(total, baseSec)} MB/s`);
     console.log(`   ingest/baseline throughput ${(baseSec / report.seconds).toFixed(2)}`);
+    figures.record({ name: `upload throughput (${files.length} files, ${(total / 1e6).toFixed(1)} MB)`, value: report.uploadedBytes / 1e6 / report.seconds, unit: "MB/s", baseline: { name: "bare PUTs", value: total / 1e6 / baseSec }, better: "higher" });
+    figures.record({ name: "publish (verify every file)", value: publishSec, unit: "s", better: "lower" });
   } finally {
     await platform.stop();
     await stopAll();

@@ -13,6 +13,7 @@ import { killAllNow, serverProcesses, startDevServer, stopAll, workerdProcesses,
 import { download, releaseTogether, type Download } from "./http-client.ts";
 import { pinWorker } from "./pinned-worker.ts";
 import { cpuMs, machineBusyMs, ownCpuMs, rssBytes } from "./proc.ts";
+import { benchResults } from "./results.ts";
 import { withRssSampling, type RssReport } from "./rss.ts";
 import { MB, buildBenchAssets, uploadBenchAssets, type BenchAssets } from "./seed-bench.ts";
 import { runWrk, wrkAvailable, type WrkResult } from "./wrk.ts";
@@ -29,6 +30,13 @@ const runs = [
   { threads: 2, connections: 4, seconds: 6 },
   { threads: 1, connections: 1, seconds: 6 },
 ];
+
+const results = benchResults("media");
+/** wrk's latencies ("850.00us", "12.34ms", "1.02s") in ms. */
+const wrkMs = (s: string) => {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s);
+  return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as "us" | "ms" | "s" | "m"] : NaN;
+};
 
 const fmtMB = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
 const pad = (s: string | number, n: number) => String(s).padStart(n);
@@ -175,6 +183,13 @@ async function throughput(ctx: Ctx): Promise<void> {
     cpuLines.push(
       `   ${`-t${run.threads} -c${run.connections}`.padEnd(16)} ${names.map((n) => `${n.padStart(8)} ${cpu[n]}`).join("   ")}   base/media ${cpuRatio("media")}, base/shipped ${cpuRatio("shipped")}; other processes used up to ${othersCores.toFixed(2)} of ${cpus().length} cores`,
     );
+    const label = `wrk -t${run.threads} -c${run.connections}`;
+    const baseRps = { name: "minimal caches.default Worker", value: r.baseline.requestsPerSec };
+    results.record({ name: `throughput, ${label}, as shipped (LOG_LEVEL=info)`, value: r.shipped.requestsPerSec, unit: "req/s", baseline: baseRps, goal: "ratio ≥ 0.9", better: "higher" });
+    results.record({ name: `throughput, ${label}, LOG_LEVEL=debug`, value: r.media.requestsPerSec, unit: "req/s", baseline: baseRps, better: "higher" });
+    results.record({ name: `CPU per request, ${label}, as shipped`, value: cpuTotal.shipped, unit: "ms CPU", baseline: { name: "minimal Worker", value: cpuTotal.baseline }, goal: "ratio ≤ 1.11 (0.9 by throughput)", better: "lower" });
+    results.record({ name: `CPU per request, ${label}, LOG_LEVEL=debug`, value: cpuTotal.media, unit: "ms CPU", baseline: { name: "minimal Worker", value: cpuTotal.baseline }, better: "lower" });
+    results.record({ name: `latency p99, ${label}, as shipped`, value: wrkMs(r.shipped.latencyP99), unit: "ms", baseline: { name: "minimal Worker p99", value: wrkMs(r.baseline.latencyP99) }, better: "lower" });
     ratios.media.push(r.media.requestsPerSec / r.baseline.requestsPerSec);
     ratios.shipped.push(r.shipped.requestsPerSec / r.baseline.requestsPerSec);
     const mbps = (x: WrkResult) => ((x.requestsPerSec * bytes.byteLength) / MB).toFixed(1);
@@ -220,6 +235,8 @@ async function thunderingHerd(ctx: Ctx): Promise<void> {
     const statuses = [...new Set(responses.map((r) => r.status))].join(",");
     reads.push(r2Reads(log, key));
     allIntact &&= intact === HERD;
+    results.record({ name: `thundering herd ${file}: R2 reads for ${HERD} requests at once`, value: reads.at(-1)!, unit: "reads", goal: "= 1", better: "lower" });
+    results.record({ name: `thundering herd ${file}: responses complete and correct`, value: intact, unit: `of ${HERD}`, goal: `= ${HERD}`, better: "higher" });
     console.log(
       `   ${file}: R2 reads ${reads.at(-1)}; ${intact}/${HERD} responses complete and correct (status ${statuses}); X-Cache ${Object.entries(caches).map(([k, v]) => `${k}×${v}`).join(" ")}; ${starts.length} requests logged, started within ${spread} ms of each other; ${ms.toFixed(0)} ms in all`,
     );
@@ -314,6 +331,7 @@ async function memory(ctx: Ctx): Promise<string[]> {
     lines.push(`     RSS ${rssLine(rss, floor)}`);
     const runtimeGrowth = (rss.peak.byRole.runtime ?? 0) - (rss.before.byRole.runtime ?? 0);
     if (t.short) growth.push(`${t.short} +${fmtMB(runtimeGrowth)}`);
+    if (t.short) results.record({ name: `memory: runtime workerd growth, ${t.short}${ok ? "" : " (WRONG response)"}`, value: runtimeGrowth / MB, unit: "MB", better: "lower" });
     if (probe) lines.push(`     fill: ${await probe}`);
   }
   ctx.summary.memory = `memory, runtime workerd growth: ${growth.join("; ")}`;

@@ -30,6 +30,7 @@ import { contentTypeFor } from "../../lib/media-layout.ts";
 import { startPlatform, type Platform } from "../platform.ts";
 import { projectRoot } from "../project.ts";
 import { download } from "./http-client.ts";
+import { benchResults } from "./results.ts";
 import { startStaticServer, type StaticFile, type StaticServer } from "./static-server.ts";
 
 const ACCOUNTS = 100;
@@ -46,6 +47,7 @@ const PASSWORD = "a long and unusual passphrase";
 const WATCHDOG_MS = 300_000;
 
 const assetDir = path.join(projectRoot, "demo/media/assets", ASSET_ID);
+const figures = benchResults("playback");
 
 // On any exit, startPlatform's own handler kills the platform's process group and
 // playwright kills the browser it launched; this removes the platform's state.
@@ -185,6 +187,10 @@ async function acquireLatency(accounts: Account[], api: Api, titleId: string, su
   console.log(`   acquire / GET /v1/playback/sessions:   p50 ${(start.p50 / list.p50).toFixed(2)}x, p99 ${(start.p99 / list.p99).toFixed(2)}x   alone: p50 ${(serial.start.p50 / serial.list.p50).toFixed(2)}x`);
   console.log(`   under load the latencies are mostly the queue: ${accounts.length} in flight / ${((total / wallMs) * 1000).toFixed(0)} req/s = ${((accounts.length / total) * wallMs).toFixed(0)} ms (Little's law)`);
   const bad = KINDS.reduce((n, k) => n + stats[k].bad + serial[k].bad, 0);
+  for (const p of ["p50", "p99"] as const)
+    figures.record({ name: `acquire ${p}, ${accounts.length} accounts at once`, value: start[p], unit: "ms", baseline: { name: `GET /v1/me ${p}`, value: me[p] }, better: "lower" });
+  figures.record({ name: "acquire p50, one at a time", value: serial.start.p50, unit: "ms", baseline: { name: "GET /v1/me p50", value: serial.me.p50 }, better: "lower" });
+  figures.record({ name: "unexpected statuses", value: bad, unit: "responses", goal: "= 0", better: "lower" });
   summary.push(
     `acquire (POST /v1/playback/sessions, ${accounts.length} accounts at once, n=${start.n}): p50 ${fmt(start.p50)} ms, p99 ${fmt(start.p99)} ms; ` +
       `baseline GET /v1/me p50 ${fmt(me.p50)} ms, p99 ${fmt(me.p99)} ms; ratio p50 ${(start.p50 / me.p50).toFixed(2)}x, p99 ${(start.p99 / me.p99).toFixed(2)}x ` +
@@ -410,6 +416,10 @@ async function firstFrame(browser: Browser, platform: Platform, api: Api, titleI
     if (notFound.length) console.log(`   WARNING: the static server answered ${notFound.length} requests with 404: ${[...new Set(notFound.map((r) => r.path))].join(", ")}`);
 
     const ratio = pMs / sMs;
+    const staticPlayer = { name: "same hls.js on a static server", value: sMs };
+    figures.record({ name: `Play → first frame (median of ${BROWSER_RUNS})`, value: pMs, unit: "ms", baseline: staticPlayer, goal: "ratio ≤ 1.2", better: "lower" });
+    figures.record({ name: "Play → first frame without the POST", value: pMedia, unit: "ms", baseline: staticPlayer, better: "lower" });
+    figures.record({ name: "requests before the first frame (median)", value: pReq, unit: "requests", baseline: { name: "static server", value: sReq }, better: "lower" });
     summary.push(
       `first frame (POST -> frame, median of ${BROWSER_RUNS}): platform ${fmt(pMs)} ms (POST ${fmt(pPost)} ms + media ${fmt(pMedia)} ms) vs static ${fmt(sMs)} ms; ` +
         `ratio ${ratio.toFixed(2)} (goal <= 1.2: ${ratio <= 1.2 ? "met" : "NOT MET"}); without the POST ${(pMedia / sMs).toFixed(2)}`,

@@ -22,6 +22,7 @@ import { contentTypeFor } from "../../lib/media-layout.ts";
 import type { RenditionIndex } from "../../lib/media-index.ts";
 import { startPlatform } from "../platform.ts";
 import { projectRoot } from "../project.ts";
+import { benchResults } from "./results.ts";
 import { startStaticServer, type StaticFile } from "./static-server.ts";
 
 const RUNS = 5;
@@ -179,6 +180,15 @@ try {
     console.log(`   ${"home cumulative layout shift".padEnd(44)} ${median(cls.platform).toFixed(3).padStart(8)}     vs ${median(cls.static).toFixed(3).padStart(8)}`);
     console.log(row("click Play -> first frame", median(frame.platform), median(frame.static), "ms"));
     console.log(`   ${"requests before the first frame".padEnd(44)} ${String(median(requests.platform)).padStart(8)}     vs ${String(median(requests.static)).padStart(8)}`);
+
+    const results = benchResults("web");
+    results.record({ name: "home page JS (decoded)", value: home.js / 1024, unit: "KB", better: "lower" });
+    results.record({ name: "home page CSS (decoded)", value: home.css / 1024, unit: "KB", better: "lower" });
+    results.record({ name: "watch page JS (decoded)", value: watch.js / 1024, unit: "KB", baseline: { name: "hls.js minified build", value: hlsMin / 1024 }, better: "lower" });
+    results.record({ name: `home Largest Contentful Paint (median of ${RUNS})`, value: median(lcp.platform), unit: "ms", baseline: { name: "static copy", value: median(lcp.static) }, better: "lower" });
+    results.record({ name: `home cumulative layout shift (median of ${RUNS})`, value: median(cls.platform), unit: "", baseline: { name: "static copy", value: median(cls.static) }, better: "lower" });
+    results.record({ name: `click Play → first frame (median of ${RUNS})`, value: median(frame.platform), unit: "ms", baseline: { name: "static player", value: median(frame.static) }, better: "lower" });
+    results.record({ name: "requests before the first frame (median)", value: median(requests.platform), unit: "requests", baseline: { name: "static player", value: median(requests.static) }, better: "lower" });
   } finally {
     await server.close();
   }
