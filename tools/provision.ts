@@ -1,0 +1,316 @@
+// `npm run provision -- --env staging|production`: once per environment (and safe to run
+// again), creates — or finds by name — the D1 database, the R2 bucket and the queues with
+// its dead-letter queue that the environment's config names, writes the database's id into
+// wrangler.toml, and sets the Workers' secrets. Needs `wrangler login` or
+// CLOUDFLARE_API_TOKEN; see docs/deploy.md. Resource names come from the configs, never
+// from here, so the configs stay the one place they are written down.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseVars } from "./dev-vars.ts";
+import { apiConfig, mediaConfig, projectRoot } from "./project.ts";
+import {
+  environmentFlag,
+  flagValue,
+  jsonOutput,
+  mustWrangler,
+  outputOf,
+  readEnvironment,
+  UsageError,
+  wrangler,
+  type DeployEnvironment,
+  type EnvironmentConfig,
+  type Wrangler,
+} from "./wrangler.ts";
+
+/** The secrets each Worker needs (the names in its .dev.vars.example that are not wrangler.toml vars). */
+export const workerSecrets = {
+  media: ["PLAYBACK_TOKEN_KEYS"],
+  api: ["ADMIN_TOKEN", "PLAYBACK_TOKEN_KEYS", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+} as const;
+type SecretName = (typeof workerSecrets)[keyof typeof workerSecrets][number];
+
+/** Made here when missing; the Stripe ones come from Stripe and can only be given. */
+const generated: Partial<Record<SecretName, (random: (bytes: number) => string) => string>> = {
+  ADMIN_TOKEN: (random) => random(32),
+  PLAYBACK_TOKEN_KEYS: (random) => `k1:${random(32)}`,
+};
+
+export type ProvisionOptions = {
+  env: DeployEnvironment;
+  run: Wrangler;
+  configs?: { api: string; media: string };
+  /** Where given secret values are looked up (process.env): a value given is always set. */
+  given?: Record<string, string | undefined>;
+  /** Asks for a value on a terminal; absent without one. */
+  prompt?: (question: string) => Promise<string>;
+  /** Location hint for a new D1 database and R2 bucket (weur, eeur, apac, oc, wnam, enam). */
+  location?: string;
+  /** Generated secret values are kept here (mode 0600) for the operator to move somewhere safe. */
+  secretsFile?: string;
+  random?: (bytes: number) => string;
+  log?: (line: string) => void;
+};
+
+export type SecretOutcome = { worker: string; name: SecretName; action: "set-given" | "set-generated" | "set-prompted" | "kept" | "missing" };
+export type ProvisionReport = {
+  database: { name: string; id: string; created: boolean };
+  buckets: { name: string; created: boolean }[];
+  queues: { name: string; created: boolean }[];
+  configChanged: boolean;
+  secrets: SecretOutcome[];
+  secretsFile: string | undefined;
+};
+
+/** What both configs of an environment must agree on before anything is created. */
+export function checkEnvironment(env: DeployEnvironment, api: EnvironmentConfig, media: EnvironmentConfig): string[] {
+  const problems: string[] = [];
+  const db = api.d1.find((d) => d.binding === "DB");
+  if (!db?.name) problems.push(`wrangler.toml [env.${env}] has no D1 database bound as DB`);
+  if (api.buckets.length === 0) problems.push(`wrangler.toml [env.${env}] has no R2 bucket`);
+  if (media.buckets.join() !== api.buckets.join()) {
+    problems.push(`the api and media Workers of ${env} must share one R2 bucket (api: ${api.buckets.join(", ")}; media: ${media.buckets.join(", ")})`);
+  }
+  if (api.services.MEDIA_WORKER !== media.name) {
+    problems.push(`wrangler.toml [env.${env}] MEDIA_WORKER calls "${api.services.MEDIA_WORKER}", but the media Worker of ${env} is "${media.name}"`);
+  }
+  for (const dlq of api.deadLetterQueues) {
+    // The consumer tells the dead-letter queue's batches from the others by this suffix.
+    if (!dlq.endsWith("-dlq")) problems.push(`dead-letter queue "${dlq}" must end in -dlq (workers/api/queue/consume-watch-events.ts)`);
+  }
+  return problems;
+}
+
+/**
+ * Writes `database_id` into the `[[env.{env}.d1_databases]]` block binding `binding`,
+ * replacing an old value or adding the line after `database_name`. Text-only, so the
+ * file's comments and layout survive. Returns whether the file changed.
+ */
+export async function writeDatabaseId(configPath: string, env: DeployEnvironment, binding: string, id: string): Promise<boolean> {
+  const text = await readFile(configPath, "utf8");
+  const lines = text.split("\n");
+  const header = `[[env.${env}.d1_databases]]`;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trim() !== header) continue;
+    let end = i + 1;
+    while (end < lines.length && !lines[end]!.trim().startsWith("[")) end++;
+    const block = lines.slice(i + 1, end);
+    if (!block.some((l) => new RegExp(`^\\s*binding\\s*=\\s*"${binding}"`).test(l))) continue;
+    const line = `database_id = "${id}"`;
+    const at = block.findIndex((l) => /^\s*database_id\s*=/.test(l));
+    if (at >= 0) {
+      if (block[at]!.trim() === line) return false;
+      lines[i + 1 + at] = line;
+    } else {
+      const nameAt = block.findIndex((l) => /^\s*database_name\s*=/.test(l));
+      lines.splice(i + 1 + (nameAt >= 0 ? nameAt + 1 : 0), 0, line);
+    }
+    await writeFile(configPath, lines.join("\n"));
+    return true;
+  }
+  throw new Error(`${path.relative(projectRoot, configPath)} has no ${header} block with binding = "${binding}"`);
+}
+
+async function ensureDatabase(run: Wrangler, name: string, location: string | undefined, log: (l: string) => void) {
+  const find = async () => {
+    const list = await mustWrangler(run, ["d1", "list", "--json"], { capture: true });
+    return jsonOutput<{ uuid: string; name: string }[]>(list.stdout).find((d) => d.name === name)?.uuid;
+  };
+  const existing = await find();
+  if (existing) {
+    log(`D1 database ${name}: found (${existing})`);
+    return { name, id: existing, created: false };
+  }
+  await mustWrangler(run, ["d1", "create", name, ...(location ? ["--location", location] : [])]);
+  // The id is read back from the list, not from the create command's prose.
+  const id = await find();
+  if (!id) throw new Error(`created D1 database ${name}, but \`wrangler d1 list\` does not show it`);
+  log(`D1 database ${name}: created (${id})`);
+  return { name, id, created: true };
+}
+
+async function ensureBuckets(run: Wrangler, names: string[], location: string | undefined, log: (l: string) => void) {
+  const list = await mustWrangler(run, ["r2", "bucket", "list"], { capture: true });
+  const have = new Set([...outputOf(list).matchAll(/^\s*name:\s+(\S+)\s*$/gm)].map((m) => m[1]!));
+  const out = [];
+  for (const name of names) {
+    if (have.has(name)) {
+      log(`R2 bucket ${name}: found`);
+      out.push({ name, created: false });
+      continue;
+    }
+    await mustWrangler(run, ["r2", "bucket", "create", name, ...(location ? ["--location", location] : [])]);
+    log(`R2 bucket ${name}: created`);
+    out.push({ name, created: true });
+  }
+  return out;
+}
+
+/** Dead letters wait the longest a queue allows (14 days): they are what an incident leaves to replay. */
+const DLQ_RETENTION_SECS = 14 * 24 * 3600;
+
+async function ensureQueues(run: Wrangler, names: string[], deadLetter: Set<string>, log: (l: string) => void) {
+  const out = [];
+  for (const name of names) {
+    const info = await run(["queues", "info", name], { capture: true });
+    if (info.code === 0) {
+      log(`queue ${name}: found`);
+      out.push({ name, created: false });
+      continue;
+    }
+    if (!/does not exist/i.test(outputOf(info))) throw new Error(`wrangler queues info ${name} failed:\n${outputOf(info).trim()}`);
+    const retention = deadLetter.has(name) ? ["--message-retention-period-secs", String(DLQ_RETENTION_SECS)] : [];
+    await mustWrangler(run, ["queues", "create", name, ...retention]);
+    log(`queue ${name}: created`);
+    out.push({ name, created: true });
+  }
+  return out;
+}
+
+/** Names of the secrets a deployed Worker has; none when the Worker does not exist yet. */
+async function secretNames(run: Wrangler, config: string, env: DeployEnvironment): Promise<Set<string>> {
+  const result = await run(["secret", "list", "--format", "json", "--config", config, "--env", env], { capture: true });
+  if (result.code !== 0) {
+    if (/10007|does not exist|not found/i.test(outputOf(result))) return new Set();
+    throw new Error(`wrangler secret list --env ${env} failed:\n${outputOf(result).trim()}`);
+  }
+  return new Set(jsonOutput<{ name: string }[]>(result.stdout).map((s) => s.name));
+}
+
+/** Decides every secret's value (or that it stays) before any is written. */
+async function planSecrets(
+  env: DeployEnvironment,
+  have: { media: Set<string>; api: Set<string> },
+  options: Required<Pick<ProvisionOptions, "given" | "random">> & Pick<ProvisionOptions, "prompt">,
+) {
+  const values = new Map<SecretName, { value: string; action: SecretOutcome["action"] }>();
+  const problems: string[] = [];
+  const names = [...new Set([...workerSecrets.media, ...workerSecrets.api])];
+  for (const name of names) {
+    const given = options.given[name];
+    if (given) {
+      values.set(name, { value: given, action: "set-given" });
+      continue;
+    }
+    const holders = (["media", "api"] as const).filter((w) => (workerSecrets[w] as readonly string[]).includes(name));
+    const present = holders.filter((w) => have[w].has(name));
+    if (present.length === holders.length) continue; // kept as it is on every Worker
+    if (present.length > 0) {
+      // Secrets cannot be read back, and both Workers must hold the same playback keys.
+      problems.push(
+        `${name} is set on the ${present.join(" and ")} Worker but not on the ${holders.filter((w) => !present.includes(w)).join(" and ")} one; ` +
+          `a secret cannot be read back: run again with ${name}=<its value> in the environment (or new keys: see docs/operations.md)`,
+      );
+      continue;
+    }
+    const make = generated[name];
+    if (make) {
+      values.set(name, { value: make(options.random), action: "set-generated" });
+      continue;
+    }
+    const answer = options.prompt ? (await options.prompt(`${name} for ${env} (from the Stripe dashboard): `)).trim() : "";
+    if (answer) values.set(name, { value: answer, action: "set-prompted" });
+    else if (env === "production") problems.push(`${name} is not set: give it in the environment (${name}=… npm run provision -- --env production) or on a terminal`);
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return values;
+}
+
+async function saveGenerated(file: string, env: DeployEnvironment, values: Map<SecretName, { value: string; action: string }>) {
+  const made = [...values].filter(([, v]) => v.action === "set-generated");
+  if (made.length === 0) return undefined;
+  const old = existsSync(file) ? parseVars(await readFile(file, "utf8")) : new Map<string, string>();
+  for (const [name, { value }] of made) old.set(name, value);
+  await mkdir(path.dirname(file), { recursive: true });
+  const body = [...old].map(([k, v]) => `${k}=${v}`).join("\n");
+  await writeFile(file, `# Secrets generated by npm run provision for ${env}. Move them to a password manager, then delete this file.\n${body}\n`, { mode: 0o600 });
+  return file;
+}
+
+export async function provision(options: ProvisionOptions): Promise<ProvisionReport> {
+  const { env, run } = options;
+  const configs = options.configs ?? { api: apiConfig, media: mediaConfig };
+  const log = options.log ?? console.log;
+  const random = options.random ?? ((bytes: number) => randomBytes(bytes).toString("base64url"));
+
+  const api = await readEnvironment(configs.api, env);
+  const media = await readEnvironment(configs.media, env);
+  const problems = checkEnvironment(env, api, media);
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+
+  const who = await run(["whoami"]);
+  if (who.code !== 0) throw new Error("wrangler is not signed in to Cloudflare: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID");
+
+  const db = api.d1.find((d) => d.binding === "DB")!;
+  const database = await ensureDatabase(run, db.name, options.location, log);
+  const configChanged = await writeDatabaseId(configs.api, env, "DB", database.id);
+  if (configChanged) log(`${path.relative(projectRoot, configs.api)}: [env.${env}] DB database_id = "${database.id}" (commit it before deploying)`);
+  const buckets = await ensureBuckets(run, [...new Set([...api.buckets, ...media.buckets])], options.location, log);
+  const queues = await ensureQueues(run, api.queues, new Set(api.deadLetterQueues), log);
+
+  // Media first: when playback keys change, the Worker that verifies must know a new key
+  // before the one that signs starts using it.
+  const have = { media: await secretNames(run, configs.media, env), api: await secretNames(run, configs.api, env) };
+  const values = await planSecrets(env, have, { given: options.given ?? {}, random, prompt: options.prompt });
+  const secrets: SecretOutcome[] = [];
+  for (const worker of ["media", "api"] as const) {
+    const config = worker === "media" ? configs.media : configs.api;
+    const workerName = worker === "media" ? media.name : api.name;
+    for (const name of workerSecrets[worker]) {
+      const planned = values.get(name);
+      if (!planned) {
+        const action = have[worker].has(name) ? "kept" : "missing";
+        secrets.push({ worker: workerName, name, action });
+        log(`secret ${name} on ${workerName}: ${action === "kept" ? "already set, kept" : "NOT SET (billing will fail until it is)"}`);
+        continue;
+      }
+      await mustWrangler(run, ["secret", "put", name, "--config", config, "--env", env], { input: planned.value });
+      secrets.push({ worker: workerName, name, action: planned.action });
+      log(`secret ${name} on ${workerName}: ${planned.action.replace("set-", "set (")})`);
+    }
+  }
+  const secretsFile = await saveGenerated(options.secretsFile ?? path.join(projectRoot, `.wrangler/provision/${env}.secrets.env`), env, values);
+  if (secretsFile) {
+    log(`generated values are in ${path.relative(projectRoot, secretsFile)} (mode 600, git-ignored): move them to a password manager and delete the file; Cloudflare never shows a secret again`);
+  }
+  return { database, buckets, queues, configChanged, secrets, secretsFile };
+}
+
+/** A line read from the terminal without echoing it (for API keys). */
+function hiddenPrompt(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput;
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stdout.write("\n");
+      resolve(answer);
+    });
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+      if (s.startsWith(question)) write.call(rl, s);
+    };
+  });
+}
+
+if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  try {
+    const env = environmentFlag(argv);
+    const report = await provision({
+      env,
+      run: wrangler,
+      given: process.env,
+      prompt: process.stdin.isTTY ? hiddenPrompt : undefined,
+      location: flagValue(argv, "--location"),
+    });
+    console.log(
+      `\nprovisioned ${env}: D1 ${report.database.name}, R2 ${report.buckets.map((b) => b.name).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
+        (report.configChanged ? `\nNext: commit wrangler.toml, then npm run deploy -- --env ${env}` : `\nNext: npm run deploy -- --env ${env}`),
+    );
+  } catch (err) {
+    console.error(err instanceof UsageError ? `usage: npm run provision -- --env staging|production [--location weur]\n${err.message}` : (err as Error).message);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  }
+}

@@ -1,0 +1,301 @@
+// `npm run provision` against a pretend Cloudflare account (a fake wrangler runner): what
+// it creates and what it finds, the database id it writes into copies of the real
+// configs, the secrets it sets (never in argv, the playback keys identical on both
+// Workers), and that a second run changes nothing. Also the environments of the real
+// wrangler.toml files: each repeats every var and binding of the local config.
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { parseVars } from "../dev-vars.ts";
+import { apiConfig, mediaConfig, projectRoot } from "../project.ts";
+import { checkEnvironment, provision, workerSecrets, writeDatabaseId, type ProvisionOptions } from "../provision.ts";
+import { readEnvironment, type EnvironmentConfig } from "../wrangler.ts";
+import { FakeCloudflare } from "./fake-wrangler.ts";
+
+const dir = await mkdtemp(path.join(tmpdir(), "marquee-provision-"));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+let n = 0;
+/** Fresh copies of the real configs, laid out as in the project. */
+async function copies() {
+  const root = path.join(dir, String(++n));
+  const api = path.join(root, "wrangler.toml");
+  const media = path.join(root, "workers/media/wrangler.toml");
+  await mkdir(path.dirname(media), { recursive: true });
+  await copyFile(apiConfig, api);
+  await copyFile(mediaConfig, media);
+  return { api, media, secretsFile: path.join(root, ".wrangler/provision/secrets.env") };
+}
+
+function account(configs: { api: string; media: string }) {
+  return new FakeCloudflare((config, env) => `${config === configs.api ? "marquee-api" : "marquee-media"}-${env}`);
+}
+
+let seq = 0;
+const random = (bytes: number) => `r${++seq}`.padEnd(bytes, "x");
+const quiet = () => {};
+
+async function setup() {
+  const files = await copies();
+  const cf = account(files);
+  const options = (over: Partial<ProvisionOptions> = {}): ProvisionOptions => ({
+    env: "staging",
+    run: cf.run,
+    configs: files,
+    secretsFile: files.secretsFile,
+    random,
+    log: quiet,
+    given: {},
+    ...over,
+  });
+  return { files, cf, options };
+}
+
+beforeEach(() => {
+  seq = 0;
+});
+
+describe("provision", () => {
+  it("creates every resource the staging configs name, writes the database id, and sets the secrets", async () => {
+    const { files, cf, options } = await setup();
+    const report = await provision(options());
+
+    expect(cf.commands[0]).toBe("whoami");
+    expect(cf.commands).toContain("d1 create marquee-staging");
+    expect(cf.commands).toContain("r2 bucket create marquee-media-staging");
+    expect(cf.commands).toContain("queues create watch-events-staging");
+    expect(cf.commands).toContain("queues create watch-events-staging-dlq --message-retention-period-secs 1209600");
+    expect([...cf.buckets]).toEqual(["marquee-media-staging"]);
+    expect([...cf.queues.keys()].sort()).toEqual(["watch-events-staging", "watch-events-staging-dlq"]);
+
+    // The id wrangler reports is now what the staging environment binds, and only it.
+    const id = cf.databases[0]!.uuid;
+    expect(report.database).toEqual({ name: "marquee-staging", id, created: true });
+    expect((await readEnvironment(files.api, "staging")).d1).toEqual([{ binding: "DB", name: "marquee-staging", id }]);
+    expect((await readEnvironment(files.api, "production")).d1[0]!.id).toBeUndefined();
+    expect(report.configChanged).toBe(true);
+
+    const api = cf.workers.get("marquee-api-staging")!;
+    const media = cf.workers.get("marquee-media-staging")!;
+    expect([...media.keys()]).toEqual(["PLAYBACK_TOKEN_KEYS"]);
+    expect(api.get("PLAYBACK_TOKEN_KEYS")).toBe(media.get("PLAYBACK_TOKEN_KEYS"));
+    expect(api.get("PLAYBACK_TOKEN_KEYS")).toMatch(/^k1:.{32}$/);
+    expect(api.get("ADMIN_TOKEN")).toHaveLength(32);
+    // Staging without Stripe values on a terminal-less run: left unset, and said so.
+    expect(api.has("STRIPE_SECRET_KEY")).toBe(false);
+    expect(report.secrets.filter((s) => s.action === "missing").map((s) => s.name)).toEqual(["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
+
+    // Values go through stdin only; media gets the playback keys before the api.
+    const puts = cf.calls.filter((c) => c.args[0] === "secret" && c.args[1] === "put");
+    for (const value of [...api.values()]) expect(cf.calls.some((c) => c.args.some((a) => a.includes(value)))).toBe(false);
+    expect(puts.map((c) => `${c.args[2]} ${c.args[4] === files.media ? "media" : "api"}`)).toEqual([
+      "PLAYBACK_TOKEN_KEYS media",
+      "ADMIN_TOKEN api",
+      "PLAYBACK_TOKEN_KEYS api",
+    ]);
+    expect(puts.every((c) => c.args.includes("--env") && c.args[c.args.indexOf("--env") + 1] === "staging")).toBe(true);
+
+    // The generated values are kept for the operator, readable by them only.
+    const saved = parseVars(await readFile(files.secretsFile, "utf8"));
+    expect(saved.get("ADMIN_TOKEN")).toBe(api.get("ADMIN_TOKEN"));
+    expect(saved.get("PLAYBACK_TOKEN_KEYS")).toBe(api.get("PLAYBACK_TOKEN_KEYS"));
+    expect((await stat(files.secretsFile)).mode & 0o777).toBe(0o600);
+  });
+
+  it("is idempotent: a second run finds everything, creates nothing, rotates no secret", async () => {
+    const { files, cf, options } = await setup();
+    await provision(options());
+    const config = await readFile(files.api, "utf8");
+    const secrets = JSON.stringify([...cf.workers].map(([k, v]) => [k, [...v]]));
+    const saved = await readFile(files.secretsFile, "utf8");
+    cf.calls = [];
+
+    const again = await provision(options());
+    expect(cf.commands.filter((c) => / create |^secret put/.test(c))).toEqual([]);
+    expect(again.configChanged).toBe(false);
+    expect(again.database.created).toBe(false);
+    expect(again.buckets.every((b) => !b.created) && again.queues.every((q) => !q.created)).toBe(true);
+    expect(await readFile(files.api, "utf8")).toBe(config);
+    expect(JSON.stringify([...cf.workers].map(([k, v]) => [k, [...v]]))).toBe(secrets);
+    expect(await readFile(files.secretsFile, "utf8")).toBe(saved);
+  });
+
+  it("finds resources that already exist by name and writes their id", async () => {
+    const { files, cf, options } = await setup();
+    cf.databases.push({ name: "someone-else", uuid: "11111111-0000-4000-8000-000000000000" }, { name: "marquee-production", uuid: "22222222-0000-4000-8000-000000000000" });
+    cf.buckets.add("marquee-media-production");
+    cf.queues.set("watch-events-production", { id: "33333333-0000-4000-8000-000000000000" });
+    const report = await provision(options({ env: "production", given: { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" } }));
+
+    expect(report.database).toEqual({ name: "marquee-production", id: "22222222-0000-4000-8000-000000000000", created: false });
+    expect(cf.commands.filter((c) => c.includes(" create "))).toEqual(["queues create watch-events-production-dlq --message-retention-period-secs 1209600"]);
+    expect((await readEnvironment(files.api, "production")).d1[0]!.id).toBe("22222222-0000-4000-8000-000000000000");
+    expect((await readEnvironment(files.api, "staging")).d1[0]!.id).toBeUndefined();
+    expect(cf.workers.get("marquee-api-production")!.get("STRIPE_SECRET_KEY")).toBe("sk_live_x");
+    expect(report.secrets.find((s) => s.name === "STRIPE_WEBHOOK_SECRET")!.action).toBe("set-given");
+  });
+
+  it("refuses production without the Stripe secrets, before setting any secret", async () => {
+    const { cf, options } = await setup();
+    await expect(provision(options({ env: "production" }))).rejects.toThrow(/STRIPE_SECRET_KEY is not set[\s\S]*STRIPE_WEBHOOK_SECRET is not set/);
+    expect(cf.commands.filter((c) => c.startsWith("secret put"))).toEqual([]);
+  });
+
+  it("asks for the Stripe secrets on a terminal", async () => {
+    const { cf, options } = await setup();
+    const asked: string[] = [];
+    await provision(options({ env: "production", prompt: async (q) => (asked.push(q), q.startsWith("STRIPE_SECRET_KEY") ? "sk_live_typed" : "whsec_typed") }));
+    expect(asked.map((q) => q.split(" ")[0])).toEqual(["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
+    expect(cf.workers.get("marquee-api-production")!.get("STRIPE_WEBHOOK_SECRET")).toBe("whsec_typed");
+  });
+
+  it("sets a value given in the environment even when the secret exists: new playback keys reach media first", async () => {
+    const { cf, options } = await setup();
+    await provision(options());
+    cf.calls = [];
+    await provision(options({ given: { PLAYBACK_TOKEN_KEYS: "k2:new-key,k1:old-key" } }));
+    expect(cf.commands.filter((c) => c.startsWith("secret put")).map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual([
+      "secret put PLAYBACK_TOKEN_KEYS",
+      "secret put PLAYBACK_TOKEN_KEYS",
+    ]);
+    expect(cf.calls.find((c) => c.args[1] === "put")!.args[4]).toMatch(/workers\/media\/wrangler\.toml$/);
+    expect(cf.workers.get("marquee-media-staging")!.get("PLAYBACK_TOKEN_KEYS")).toBe("k2:new-key,k1:old-key");
+    expect(cf.workers.get("marquee-api-staging")!.get("PLAYBACK_TOKEN_KEYS")).toBe("k2:new-key,k1:old-key");
+  });
+
+  it("will not make the two Workers' playback keys differ", async () => {
+    const { cf, options } = await setup();
+    cf.workers.set("marquee-api-staging", new Map([["PLAYBACK_TOKEN_KEYS", "k1:only-here"], ["ADMIN_TOKEN", "a".repeat(32)]]));
+    await expect(provision(options())).rejects.toThrow(/PLAYBACK_TOKEN_KEYS is set on the api Worker but not on the media one/);
+    expect(cf.commands.filter((c) => c.startsWith("secret put"))).toEqual([]);
+  });
+
+  it("stops before creating anything when wrangler is not signed in", async () => {
+    const { cf, options } = await setup();
+    cf.loggedIn = false;
+    await expect(provision(options())).rejects.toThrow(/wrangler login/);
+    expect(cf.commands).toEqual(["whoami"]);
+  });
+});
+
+describe("writeDatabaseId", () => {
+  const text = [
+    "# top comment",
+    "[[d1_databases]]",
+    'binding = "DB"',
+    'database_name = "marquee"',
+    "",
+    "[[env.staging.d1_databases]]",
+    'binding = "OTHER"',
+    'database_name = "other"',
+    "",
+    "[[env.staging.d1_databases]]",
+    'binding = "DB"  # the main one',
+    'database_name = "marquee-staging"',
+    'migrations_dir = "d1/migrations"',
+    "",
+    "[env.staging.vars]",
+    'X = "1"',
+    "",
+  ].join("\n");
+
+  it("adds the line to the right block only, then replaces it, keeping everything else", async () => {
+    const file = path.join(dir, "patch.toml");
+    await writeFile(file, text);
+    expect(await writeDatabaseId(file, "staging", "DB", "aaaa")).toBe(true);
+    const once = await readFile(file, "utf8");
+    expect(once).toBe(text.replace('database_name = "marquee-staging"', 'database_name = "marquee-staging"\ndatabase_id = "aaaa"'));
+    expect(await writeDatabaseId(file, "staging", "DB", "aaaa")).toBe(false);
+    await writeDatabaseId(file, "staging", "DB", "bbbb");
+    expect(await readFile(file, "utf8")).toBe(once.replace("aaaa", "bbbb"));
+    await expect(writeDatabaseId(file, "production", "DB", "cccc")).rejects.toThrow(/no \[\[env\.production\.d1_databases\]\] block/);
+  });
+});
+
+describe("checkEnvironment", () => {
+  const base = (over: Partial<EnvironmentConfig> = {}): EnvironmentConfig => ({
+    name: "marquee-api-staging",
+    vars: {},
+    routes: [],
+    workersDev: true,
+    d1: [{ binding: "DB", name: "marquee-staging", id: undefined }],
+    buckets: ["b"],
+    producers: {},
+    queues: ["q", "q-dlq"],
+    deadLetterQueues: ["q-dlq"],
+    services: { MEDIA_WORKER: "marquee-media-staging" },
+    define: {},
+    ...over,
+  });
+  const media = base({ name: "marquee-media-staging", d1: [], services: {}, queues: [], deadLetterQueues: [] });
+
+  it("accepts the real configs' environments", async () => {
+    for (const env of ["staging", "production"] as const) {
+      expect(checkEnvironment(env, await readEnvironment(apiConfig, env), await readEnvironment(mediaConfig, env))).toEqual([]);
+    }
+  });
+
+  it("refuses two buckets, a service binding to another Worker, and a DLQ the consumer would not recognise", () => {
+    expect(checkEnvironment("staging", base(), media)).toEqual([]);
+    expect(checkEnvironment("staging", base(), { ...media, buckets: ["c"] })[0]).toMatch(/share one R2 bucket/);
+    expect(checkEnvironment("staging", base({ services: { MEDIA_WORKER: "marquee-media" } }), media)[0]).toMatch(/MEDIA_WORKER calls "marquee-media"/);
+    expect(checkEnvironment("staging", base({ deadLetterQueues: ["dead"] }), media)[0]).toMatch(/must end in -dlq/);
+  });
+});
+
+const { unstable_readConfig } = await import("wrangler");
+
+describe("the deployed environments of wrangler.toml", () => {
+  type Raw = Record<string, any>;
+  const resolved = (config: string, env?: string) => unstable_readConfig({ config, env }, { hideWarnings: true }) as unknown as Raw;
+  const bindingNames = (c: Raw) => ({
+    vars: Object.keys(c.vars ?? {}).sort(),
+    d1: (c.d1_databases ?? []).map((d: Raw) => d.binding),
+    r2: (c.r2_buckets ?? []).map((d: Raw) => d.binding),
+    services: (c.services ?? []).map((d: Raw) => d.binding),
+    durableObjects: (c.durable_objects?.bindings ?? []).map((d: Raw) => `${d.name}:${d.class_name}`),
+    producers: (c.queues?.producers ?? []).map((d: Raw) => d.binding),
+    consumers: (c.queues?.consumers ?? []).map((d: Raw) => [d.max_batch_size, d.max_retries, !!d.dead_letter_queue]),
+  });
+
+  for (const config of [apiConfig, mediaConfig]) {
+    const label = path.relative(projectRoot, config);
+    it(`${label}: each environment repeats every var and binding of the local config, under its own names`, () => {
+      const local = resolved(config);
+      for (const env of ["staging", "production"]) {
+        const c = resolved(config, env);
+        expect(bindingNames(c), `${label} [env.${env}]`).toEqual(bindingNames(local));
+        expect(c.name).toBe(`${local.name}-${env}`);
+        expect(c.vars.ENVIRONMENT).toBe(env);
+        expect(c.vars.CHAOS).toBe("");
+        expect(c.observability?.enabled).toBe(true);
+        for (const b of c.r2_buckets) expect(b.bucket_name).toBe(`marquee-media-${env}`);
+        for (const d of c.d1_databases ?? []) expect(d.database_name).toBe(`marquee-${env}`);
+        for (const q of c.queues?.producers ?? []) expect(q.queue).toMatch(new RegExp(`^watch-events-${env}(-dlq)?$`));
+        for (const s of c.services ?? []) expect(s.service).toBe(`marquee-media-${env}`);
+      }
+      // Production: compiled without fault injection, and reachable only on its own hostname.
+      const production = resolved(config, "production");
+      expect(production.define).toEqual({ __MARQUEE_CHAOS__: "false" });
+      expect(production.workers_dev).toBe(false);
+      expect(production.routes?.length).toBe(1);
+      expect(resolved(config, "staging").define ?? {}).toEqual({});
+    });
+  }
+
+  it("the api Worker runs next to D1 (Smart Placement) in both environments", () => {
+    for (const env of ["staging", "production"]) expect(resolved(apiConfig, env).placement?.mode).toBe("smart");
+  });
+
+  it("provision sets exactly the secrets named in .dev.vars.example (less what wrangler.toml makes a var)", async () => {
+    for (const [worker, config, example] of [
+      ["api", apiConfig, ".dev.vars.example"],
+      ["media", mediaConfig, "workers/media/.dev.vars.example"],
+    ] as const) {
+      const vars = Object.keys(resolved(config).vars);
+      const names = [...parseVars(await readFile(path.join(projectRoot, example), "utf8")).keys()].filter((k) => !vars.includes(k));
+      expect([...workerSecrets[worker]].sort()).toEqual(names.sort());
+    }
+  });
+});
