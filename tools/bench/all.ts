@@ -188,10 +188,18 @@ async function main(): Promise<number> {
   const started = new Date();
   const runId = started.toISOString();
   const t0 = performance.now();
+  const thisRun = { id: runId, date: runId, benches: [] as string[], durationSec: 0 };
   const results: Results = {
     version: 1,
-    lastRun: { id: runId, date: runId, benches: [], durationSec: 0, machine: machine() },
+    lastRun: { ...thisRun, machine: machine() },
+    runs: [],
     benches: { ...(previous?.benches ?? {}) },
+  };
+  const earlierRuns = previous ? (previous.runs ?? [{ id: previous.lastRun.id, date: previous.lastRun.date, benches: previous.lastRun.benches, durationSec: previous.lastRun.durationSec }]) : [];
+  /** The runs whose results are still shown, this one last. */
+  const referencedRuns = () => {
+    const ids = new Set(Object.values(results.benches).flatMap((b) => [b.runId, ...(b.lastOk ? [b.lastOk.runId] : [])]));
+    return [...earlierRuns.filter((r) => r.id !== runId && ids.has(r.id)), { ...thisRun }];
   };
   console.log(`bench: ${selected.length} bench${selected.length === 1 ? "" : "es"}, one after another: ${selected.map((s) => `bench:${s.bench}`).join(", ")}`);
   const failed: string[] = [];
@@ -230,8 +238,10 @@ async function main(): Promise<number> {
       }
     }
     results.benches[script.bench] = run;
-    results.lastRun.benches.push(script.bench);
-    results.lastRun.durationSec = Math.round((performance.now() - t0) / 1000);
+    thisRun.benches.push(script.bench);
+    thisRun.durationSec = Math.round((performance.now() - t0) / 1000);
+    Object.assign(results.lastRun, thisRun);
+    results.runs = referencedRuns();
     // Saved after each bench: an interrupted run keeps what it measured.
     await save(results, order);
     console.log(`\n=== bench:${script.bench}: ${run.status}${run.status === "failed" ? ` (${run.signal ? `signal ${run.signal}` : `exit code ${run.exitCode}`})` : ""} in ${run.durationSec} s, ${run.figures.length} figures ===`);

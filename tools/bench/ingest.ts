@@ -49,7 +49,7 @@ async function packaging(work: string): Promise<Record<keyof typeof sources, Pac
     console.log(`      ladder: ${r.ladder.map((g) => `${g.id} ${g.kbps} kb/s`).join(", ")}`);
     console.log(`      measured: ${result.index.video.map((v) => `${v.id} peak ${Math.round(v.bandwidth / 1000)} / avg ${Math.round(v.averageBandwidth / 1000)}`).join(", ")} kb/s`);
     console.log(`      encode ${r.encodeSec.toFixed(1)} s = ${r.realtimeFactor.toFixed(2)}x real time (${r.jobs} parallel ffmpeg); baseline one ${top.id} encode ${baseline.toFixed(1)} s = ${(SECONDS / baseline).toFixed(2)}x real time; ladder/baseline time ${(r.encodeSec / baseline).toFixed(2)}`);
-    figures.record({ name: `${name} source: complexity factor (clamped)`, value: r.complexity!.factor, unit: "", better: "lower" });
+    figures.record({ name: `${name} source: complexity factor (360p CRF 23 kb/s ÷ 600; the ladder clamps it to 0.35–2)`, value: r.complexity!.factor, unit: "", better: "lower" });
     figures.record({ name: `${name} source: top rung ${top.id}`, value: top.kbps, unit: "kb/s", better: "lower" });
     figures.record({ name: `${name} source: packaging time`, value: r.encodeSec, unit: "s", baseline: { name: `one ${top.id} encode`, value: baseline }, better: "lower" });
     figures.record({ name: `${name} source: packaging speed`, value: r.realtimeFactor, unit: "x real time", better: "higher" });

@@ -39,10 +39,14 @@ export type BenchRun = {
   lastOk?: Omit<BenchRun, "lastOk">;
 };
 
+export type RunInfo = { id: string; date: string; benches: string[]; durationSec: number };
+
 export type Results = {
   version: 1;
   /** The latest `npm run bench` invocation. */
-  lastRun: { id: string; date: string; benches: string[]; durationSec: number; machine: Machine };
+  lastRun: RunInfo & { machine: Machine };
+  /** Every invocation that still supplies a result shown (the latest included), oldest first. */
+  runs?: RunInfo[];
   /** Each bench's latest result; benches not in the last run keep an earlier one. */
   benches: Record<string, BenchRun>;
 };
@@ -134,7 +138,7 @@ export function figureTable(figures: Figure[]): string {
 function benchSection(run: BenchRun, results: Results): string {
   const out: string[] = [`## \`npm run bench:${run.bench}\``, ""];
   const current = run.runId === results.lastRun.id;
-  const when = current ? `this run, ${day(run.date)}` : `**an earlier run, ${day(run.date)}** (not re-run by the latest \`npm run bench\`)`;
+  const when = current ? `measured in the latest run, ${day(run.date)}` : `measured in an earlier run, ${day(run.date)} (the latest run did not re-run it)`;
   const status = run.status === "ok" ? `ok in ${minutes(run.durationSec)}` : `**FAILED** (${run.signal ? `signal ${run.signal}` : `exit code ${run.exitCode}`}) after ${minutes(run.durationSec)}`;
   out.push(`\`${run.command}\` — ${status}; ${when}; commit ${commitText(run.machine)}; load average ${run.loadavg.before.toFixed(2)} → ${run.loadavg.after.toFixed(2)}.`);
   const differs = machineDiffers(run.machine, results.lastRun.machine);
@@ -180,7 +184,7 @@ export function renderMarkdown(results: Results, order: string[]): string {
     `| Node | ${m.node} |`,
     `| wrangler | ${m.wrangler} |`,
     `| commit | ${commitText(m)} |`,
-    `| last run | ${day(results.lastRun.date)}: ${results.lastRun.benches.map((b) => `bench:${b}`).join(", ")} in ${minutes(results.lastRun.durationSec)} |`,
+    `| runs | ${(results.runs?.length ? results.runs : [results.lastRun]).map((r) => `${day(r.date)}: ${r.benches.length === order.length ? "every bench" : r.benches.map((b) => `bench:${b}`).join(", ")} in ${minutes(r.durationSec)}${r.id === results.lastRun.id ? " (the latest)" : ""}`).join("<br>")} |`,
     "",
     "## Summary",
     "",
@@ -317,10 +321,12 @@ export function latencyChart(results: Results, order: string[]): string {
   const runs = orderedBenches(results, order);
   const rows = groupedRows(runs, (f) => f.unit === "ms" && f.baseline !== null && f.value > 0 && f.baseline.value > 0);
   const values = rows.flatMap((r) => (r.kind === "figure" ? [r.figure.value, r.figure.baseline!.value] : []));
-  const lo = 10 ** Math.floor(Math.log10(Math.min(...values, 10)));
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values, 100)));
-  const W = 1000;
-  const [labelW, plotX0, plotX1] = [360, 370, 790];
+  // The axis spans the 1-2-5 steps just outside the data.
+  const steps = logTicks(1e-3, 1e7, "125");
+  const lo = [...steps].reverse().find((t) => t <= Math.min(...values, 10)) ?? 1e-3;
+  const hi = steps.find((t) => t >= Math.max(...values, 100)) ?? 1e7;
+  const W = 1040;
+  const [labelW, plotX0, plotX1] = [400, 410, 830];
   const top = 56;
   const rowH = 22;
   const H = top + rows.length * rowH + 56;
@@ -346,7 +352,7 @@ export function latencyChart(results: Results, order: string[]): string {
     const [vx, bx] = [px(x(f.value)), px(x(f.baseline!.value))];
     const worse = f.value > f.baseline!.value;
     const color = worse ? COLORS.missed : COLORS.met;
-    body.push(`<text x="${labelW}" y="${y + 15}" text-anchor="end" fill="${COLORS.text}">${escapeXml(truncate(f.name, 56))}</text>`);
+    body.push(`<text x="${labelW}" y="${y + 15}" text-anchor="end" fill="${COLORS.text}">${escapeXml(truncate(f.name, 62))}</text>`);
     body.push(`<line x1="${Math.min(vx, bx)}" y1="${cy}" x2="${Math.max(vx, bx)}" y2="${cy}" stroke="${color}" stroke-width="3" stroke-opacity="0.5"/>`);
     body.push(`<circle cx="${bx}" cy="${cy}" r="5" fill="#ffffff" stroke="${COLORS.muted}" stroke-width="2"><title>${escapeXml(`${f.baseline!.name}: ${fmtNumber(f.baseline!.value)} ms`)}</title></circle>`);
     body.push(`<circle cx="${vx}" cy="${cy}" r="5" fill="${color}"><title>${escapeXml(`${f.name}: ${fmtNumber(f.value)} ms`)}</title></circle>`);

@@ -42,6 +42,10 @@ const run = (bench: string, o: Partial<BenchRun> & { figures: Figure[] }): Bench
 const results: Results = {
   version: 1,
   lastRun: { id: LAST, date: LAST, benches: ["playback", "events"], durationSec: 400, machine },
+  runs: [
+    { id: EARLIER, date: EARLIER, benches: ["media", "catalog", "playback", "events", "home"], durationSec: 900 },
+    { id: LAST, date: LAST, benches: ["playback", "events"], durationSec: 400 },
+  ],
   benches: {
     playback: run("playback", {
       figures: [
@@ -126,6 +130,7 @@ describe("renderMarkdown", () => {
     expect(md).toContain("| RAM | 24.0 GiB |");
     expect(md).toContain("| Node | v22.18.0 |");
     expect(md).toContain("| wrangler | 4.164.0 |");
+    expect(md).toContain("| runs | 2026-11-20 08:30 UTC: every bench in 15.0 min<br>2026-12-01 10:00 UTC: bench:playback, bench:events in 6.7 min (the latest) |");
     expect(md).toContain("`0123456789` (plus uncommitted changes in the work tree)");
     expect(md).toMatch(/Read the ratios, not the absolute numbers/);
     expect(md).toContain("![Ratios of every figure to its same-run baseline](benchmarks/ratios.svg)");
@@ -144,9 +149,9 @@ describe("renderMarkdown", () => {
 
   it("marks results kept from an earlier run with their date, and a different machine", () => {
     const catalog = md.slice(md.indexOf("## `npm run bench:catalog`"), md.indexOf("## `npm run bench:playback`"));
-    expect(catalog).toContain("**an earlier run, 2026-11-20 08:30 UTC**");
+    expect(catalog).toContain("measured in an earlier run, 2026-11-20 08:30 UTC (the latest run did not re-run it)");
     const playback = md.slice(md.indexOf("## `npm run bench:playback`"), md.indexOf("## `npm run bench:events`"));
-    expect(playback).toContain("this run, 2026-12-01 10:00 UTC");
+    expect(playback).toContain("measured in the latest run, 2026-12-01 10:00 UTC");
     expect(md).toContain("Measured on a different machine: cores 8.");
     expect(md).toContain("| [bench:catalog](#npm-run-benchcatalog) | ok | 2026-11-20 08:30 UTC (earlier run), 95 s | 2 | 1 / 2 |");
   });
