@@ -4,7 +4,8 @@ import type { Context, Env, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { log } from "./log.ts";
+import { dependencyErrorOf } from "./bindings/guard.ts";
+import { log, redactedPath } from "./log.ts";
 
 export const errorStatus = {
   BAD_REQUEST: 400,
@@ -79,11 +80,21 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof HTTPException && err.status < 500) {
     return errorResponse(c, codeForStatus(err.status), err.message || "Bad request");
   }
+  const dependency = dependencyErrorOf(err);
+  if (dependency) {
+    // A dependency failed, timed out or has its breaker open: the request may well succeed
+    // in a moment, so it is a retryable 503, never a 500.
+    log("warn", { event: "dependency_failed", requestId: c.get("requestId") ?? "", dependency: dependency.dependency, message: dependency.message });
+    return errorResponse(c, "UNAVAILABLE", "A service Marquee depends on is not answering right now; try again in a moment.", {
+      headers: { "Retry-After": dependency.reason === "circuit_open" ? "5" : "1" },
+      details: { reason: dependency.reason, retryable: true },
+    });
+  }
   log("error", {
     event: "unhandled_error",
     requestId: c.get("requestId") ?? "",
     method: c.req.method,
-    path: c.req.path,
+    path: redactedPath(c.req.path),
     message: err.message,
     stack: err.stack ?? "",
   });

@@ -4,12 +4,15 @@ import type { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { z } from "zod";
 import { notFoundFor, onError } from "./errors.ts";
-import { log, setLogLevel, type LogLevel } from "./log.ts";
+import { chaosSpecOf } from "./bindings/guard.ts";
+import { log, redactedPath, setLogLevel, type LogLevel } from "./log.ts";
 
 export const healthSchema = z.object({
   ok: z.literal(true),
   service: z.enum(["marquee-api", "marquee-media"]),
   version: z.string(),
+  /** The fault-injection spec when CHAOS is on (never in production). */
+  chaos: z.string().optional(),
 });
 
 export type Health = z.infer<typeof healthSchema>;
@@ -17,7 +20,8 @@ export type Health = z.infer<typeof healthSchema>;
 type SharedBindings = { BUILD_VERSION: string; LOG_LEVEL?: string };
 
 export function health(service: Health["service"], env: SharedBindings): Health {
-  return { ok: true, service, version: env.BUILD_VERSION };
+  const chaos = chaosSpecOf(env);
+  return { ok: true, service, version: env.BUILD_VERSION, ...(chaos ? { chaos } : {}) };
 }
 
 export type BaseOptions = {
@@ -29,10 +33,7 @@ export type BaseOptions = {
   accessLogLevel?: (res: Response) => LogLevel;
 };
 
-/** Playback paths carry their token (`/p/{token}/…`): a credential, kept out of logs. */
-export function redactedPath(path: string): string {
-  return path.replace(/^\/p\/[^/]+\/(?=.)/, "/p/<token>/");
-}
+export { redactedPath };
 
 /** Installs request ids, access logs and the shared error handlers on an app (Hono or OpenAPIHono). */
 export function installBase<App extends Hono<any, any, any>>(given: App, options: BaseOptions = {}): App {

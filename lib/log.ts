@@ -4,13 +4,22 @@
 export type LogEvent =
   | { event: "request"; requestId: string; method: string; path: string; status: number; durationMs: number }
   | { event: "unhandled_error"; requestId: string; method: string; path: string; message: string; stack: string }
-  | { event: "dependency_failed"; requestId: string; dependency: "d1" | "r2" | "queue" | "durable_object" | "media_worker" | "cache"; message: string }
+  | { event: "dependency_failed"; requestId: string; dependency: string; message: string }
+  | { event: "chaos_on" | "chaos_refused"; requestId: string; message: string }
   | { event: "r2_read"; key: string; range: boolean }
   | { event: "billing_event_ignored"; eventId: string; type: string; reason: string }
   | { event: "billing_event_handled"; eventId: string; type: string; outcome: "applied" | "stale" }
   | { event: "stripe_request_failed"; status: number | null; message: string }
   | { event: "cron"; cron: string; scheduledTime: string; removed: Record<string, number> }
   | { event: "queue_batch"; queue: string; messages: number; applied: number; retried: number; deadLettered: number; d1RoundTrips: number };
+
+/**
+ * Playback paths carry their token (`/p/{token}` and anything after it): a credential,
+ * kept out of logs. `/p/healthz` is not a token.
+ */
+export function redactedPath(path: string): string {
+  return path.replace(/^\/p\/(?!healthz\/?$)[^/]+/, "/p/<token>");
+}
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

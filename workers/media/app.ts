@@ -2,6 +2,7 @@
 // `/p/{token}/{assetId}/…` — manifests generated from the rendition index, and every file
 // the index lists, from R2 through the Cache API.
 import { Hono, type Context } from "hono";
+import { edgeCache } from "../../lib/bindings/guard.ts";
 import { errorResponse } from "../../lib/errors.ts";
 import { health, installBase } from "../../lib/http.ts";
 import { log } from "../../lib/log.ts";
@@ -70,7 +71,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     }
     let asset: LoadedIndex | null;
     try {
-      asset = await indexes.get(c.env.MEDIA, new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p));
+      asset = await indexes.get(c.env.MEDIA, edgeCache(c.env), new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p));
     } catch (err) {
       log("error", { event: "dependency_failed", requestId: c.get("requestId"), dependency: "r2", message: `index of ${verdict.claims.assetId}: ${err}` });
       return errorResponse(c, "UNAVAILABLE", "The title's media index could not be read; try again.", { headers: { "Retry-After": "2" } });
@@ -131,6 +132,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
       contentType: contentTypeFor(path),
       cacheControl: IMMUTABLE,
       bucket: c.env.MEDIA,
+      cache: edgeCache(c.env),
       cacheOrigin: new URL(c.req.url).origin,
       fills,
       r2TimeoutMs: options.r2TimeoutMs,

@@ -1,6 +1,10 @@
-// The media Worker's entry point.
+// The media Worker's entry point: its R2 bucket behind the guard (timeouts, a circuit
+// breaker, and faults when CHAOS is on).
+import { guardEnv } from "../../lib/bindings/guard.ts";
 import { createMediaApp } from "./app.ts";
 
 const app = createMediaApp();
 
-export default { fetch: app.fetch } satisfies ExportedHandler<MediaEnv>;
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, guardEnv(env, { r2: ["MEDIA"] }), ctx),
+} satisfies ExportedHandler<MediaEnv>;

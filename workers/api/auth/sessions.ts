@@ -3,6 +3,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
+import { isDependencyError } from "../../../lib/bindings/guard.ts";
 import type { Auth } from "./auth-context.ts";
 import { newSessionToken, sessionIdFor } from "./session-tokens.ts";
 
@@ -30,6 +31,7 @@ export type SessionCheck = {
   maturityLevel: number | null;
   planId: string | null;
   subscriptionStatus: string | null;
+  expiresAt: Date;
   /** A write the caller should let finish after the response (`waitUntil`), or null. */
   touch: Promise<unknown> | null;
 };
@@ -55,10 +57,39 @@ export async function createSession(db: D1Database, accountId: string, kind: Kin
   return { token, sessionId: id, expiresAt };
 }
 
+/**
+ * Sessions this isolate checked in D1 lately, kept only to ride out a D1 failure: while D1
+ * answers, every request is checked there (a sign-out takes effect at once); while it
+ * does not, a session seen in the last few minutes still reads the catalog and its home
+ * page (stale), where anyone else gets a retryable 503.
+ */
+const recentlyChecked = new Map<string, { check: SessionCheck; at: number }>();
+const RECENT_MAX = 5_000;
+export const STALE_SESSION_MS = 5 * 60_000;
+
+function remember(check: SessionCheck, now: Date): void {
+  recentlyChecked.delete(check.sessionId);
+  if (recentlyChecked.size >= RECENT_MAX) recentlyChecked.delete(recentlyChecked.keys().next().value!);
+  recentlyChecked.set(check.sessionId, { check: { ...check, touch: null }, at: now.getTime() });
+}
+
 /** One D1 query: the session, its entered profile's kids flag, and the subscription. */
 export async function checkSession(db: D1Database, token: string, now: Date): Promise<SessionCheck | null> {
-  const orm = drizzle(db);
   const id = await sessionIdFor(token);
+  try {
+    const check = await checkInD1(db, id, now);
+    if (check) remember(check, now);
+    else recentlyChecked.delete(id);
+    return check;
+  } catch (err) {
+    const recent = recentlyChecked.get(id);
+    if (!isDependencyError(err) || !recent || now.getTime() - recent.at > STALE_SESSION_MS || now >= recent.check.expiresAt) throw err;
+    return { ...recent.check, touch: null };
+  }
+}
+
+async function checkInD1(db: D1Database, id: string, now: Date): Promise<SessionCheck | null> {
+  const orm = drizzle(db);
   const [row] = await orm
     .select({
       session: sessions,
@@ -79,7 +110,9 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
   if (now.getTime() >= s.expiresAt.getTime() || now.getTime() >= idleLimit) {
     return null; // expired rows are removed by sign-out-everywhere or left to be overwritten; never honoured
   }
-  const touch = now.getTime() - s.lastSeenAt.getTime() > TOUCH_EVERY_MS ? orm.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id)).run() : null;
+  // A failed touch costs nothing but an older `lastSeenAt`: the next request writes it.
+  const touch =
+    now.getTime() - s.lastSeenAt.getTime() > TOUCH_EVERY_MS ? orm.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id)).run().catch(() => null) : null;
   return {
     sessionId: s.id,
     accountId: s.accountId,
@@ -91,11 +124,13 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
     maturityLevel: row.maturityLevel,
     planId: row.planId,
     subscriptionStatus: row.status,
+    expiresAt: s.expiresAt,
     touch,
   };
 }
 
 export async function endSession(db: D1Database, accountId: string, sessionId: string): Promise<boolean> {
+  recentlyChecked.delete(sessionId);
   const result = await drizzle(db)
     .delete(sessions)
     .where(and(eq(sessions.id, sessionId), eq(sessions.accountId, accountId)))
@@ -104,6 +139,7 @@ export async function endSession(db: D1Database, accountId: string, sessionId: s
 }
 
 export async function endAllSessions(db: D1Database, accountId: string): Promise<number> {
+  for (const [id, { check }] of recentlyChecked) if (check.accountId === accountId) recentlyChecked.delete(id);
   const result = await drizzle(db).delete(sessions).where(eq(sessions.accountId, accountId)).run();
   return result.meta.changes;
 }

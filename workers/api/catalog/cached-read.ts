@@ -3,12 +3,18 @@
 // maturity level (what they may see) and the minute (availability windows open and
 // close on time); ETag/304 for clients. Reads go through a D1 session, so a client that
 // sends back `x-d1-bookmark` reads at least what it wrote once read replicas are on.
+// Every answer computed is also kept a day under a key without version or minute: when
+// D1 fails (or its breaker is open), that last answer is served, marked `X-Cache: STALE`.
 import type { Context } from "hono";
+import { dependencyErrorOf, edgeCache } from "../../../lib/bindings/guard.ts";
+import { log } from "../../../lib/log.ts";
 import type { AppEnv } from "../env.ts";
 import { catalogVersion } from "./catalog-version.ts";
 import type { Viewer } from "./viewer.ts";
 
 const EDGE_TTL_SEC = 300;
+/** How long the last good answer stays available for a D1 outage. */
+const STALE_TTL_SEC = 86_400;
 const BOOKMARK = "x-d1-bookmark";
 
 async function etagOf(body: string, version: number): Promise<string> {
@@ -30,39 +36,51 @@ export async function cachedCatalogRead(
   viewer: Viewer,
   compute: (db: D1DatabaseSession, now: Date) => Promise<unknown | null>,
 ): Promise<Response | null> {
-  const session = c.env.DB.withSession(c.req.header(BOOKMARK) ?? "first-unconstrained");
-  const version = await catalogVersion(session);
-  const now = new Date();
+  const cache = edgeCache(c.env);
   const url = new URL(c.req.url);
   const params = [...url.searchParams].sort(([a], [b]) => a.localeCompare(b));
-  const minute = Math.floor(now.getTime() / 60_000);
-  const key = `${url.origin}/__catalog-cache/v${version}/l${viewer.maturityLevel}/m${minute}${url.pathname}?${new URLSearchParams(params)}`;
+  const staleKey = `${url.origin}/__catalog-cache/stale/l${viewer.maturityLevel}${url.pathname}?${new URLSearchParams(params)}`;
+  const session = c.env.DB.withSession(c.req.header(BOOKMARK) ?? "first-unconstrained");
 
   let body: string;
   let etag: string;
-  let cacheState: "HIT" | "MISS";
-  const hit = await caches.default.match(key);
-  if (hit) {
-    body = await hit.text();
-    etag = hit.headers.get("etag") ?? (await etagOf(body, version));
-    cacheState = "HIT";
-  } else {
-    const value = await compute(session, now);
-    if (value === null) return null;
-    body = JSON.stringify(value);
-    etag = await etagOf(body, version);
-    cacheState = "MISS";
-    c.executionCtx.waitUntil(
-      caches.default.put(key, new Response(body, { headers: { "Content-Type": "application/json", ETag: etag, "Cache-Control": `max-age=${EDGE_TTL_SEC}` } })),
-    );
+  let cacheState: "HIT" | "MISS" | "STALE";
+  try {
+    const version = await catalogVersion(session);
+    const now = new Date();
+    const minute = Math.floor(now.getTime() / 60_000);
+    const key = `${url.origin}/__catalog-cache/v${version}/l${viewer.maturityLevel}/m${minute}${url.pathname}?${new URLSearchParams(params)}`;
+    const hit = await cache.match(key);
+    if (hit) {
+      body = await hit.text();
+      etag = hit.headers.get("etag") ?? (await etagOf(body, version));
+      cacheState = "HIT";
+    } else {
+      const value = await compute(session, now);
+      if (value === null) return null;
+      body = JSON.stringify(value);
+      etag = await etagOf(body, version);
+      cacheState = "MISS";
+      const stored = (ttl: number) => new Response(body, { headers: { "Content-Type": "application/json", ETag: etag, "Cache-Control": `max-age=${ttl}` } });
+      c.executionCtx.waitUntil(Promise.all([cache.put(key, stored(EDGE_TTL_SEC)), cache.put(staleKey, stored(STALE_TTL_SEC))]));
+    }
+  } catch (err) {
+    const failure = dependencyErrorOf(err);
+    if (!failure) throw err;
+    const stale = await cache.match(staleKey);
+    if (!stale) throw err;
+    log("warn", { event: "dependency_failed", requestId: c.get("requestId") ?? "", dependency: failure.dependency, message: `serving the last catalog answer for ${url.pathname}: ${failure.message}` });
+    body = await stale.text();
+    etag = stale.headers.get("etag") ?? "";
+    cacheState = "STALE";
   }
   const headers: Record<string, string> = {
-    ETag: etag,
+    ...(etag ? { ETag: etag } : {}),
     // The edge cache is ours (above); clients keep a copy but ask again each time.
     "Cache-Control": "private, no-cache",
     "X-Cache": cacheState,
     [BOOKMARK]: session.getBookmark() ?? "",
   };
-  if (matches(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers });
+  if (etag && matches(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers });
   return new Response(body, { status: 200, headers: { ...headers, "Content-Type": "application/json" } });
 }

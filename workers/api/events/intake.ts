@@ -69,7 +69,14 @@ export async function acceptEvents(env: EventIntakeEnv, auth: Auth, events: Watc
   const messages = events.map((event): WatchEventMessage => ({ v: 1, accountId: auth.accountId, country: stamp, receivedAt: nowMs, event }));
   try {
     for (const batch of sendBatches(messages)) {
-      await env.WATCH_EVENTS.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
+      const send = () => env.WATCH_EVENTS.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
+      // Sending again is safe (the consumer counts each event id once), so one failed
+      // send is retried here before the client is asked to.
+      await send().catch(async (err: unknown) => {
+        log("warn", { event: "dependency_failed", requestId, dependency: "queue", message: `watch-events sendBatch, retrying once: ${(err as Error)?.message ?? String(err)}` });
+        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+        return send();
+      });
     }
   } catch (err) {
     log("error", { event: "dependency_failed", requestId, dependency: "queue", message: `watch-events sendBatch: ${(err as Error)?.message ?? String(err)}` });

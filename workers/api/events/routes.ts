@@ -1,5 +1,6 @@
 // /v1/events (players report what is watched) and a profile's viewing: Continue Watching,
 // history, and removing a title from them.
+import { edgeCache } from "../../../lib/bindings/guard.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../../../lib/errors.ts";
@@ -49,7 +50,7 @@ eventRoutes.openapi(
     const country = viewerCountry(c.req.raw);
     const accepted = await acceptEvents(c.env, c.get("auth"), events, country, Date.now(), c.get("requestId"));
     // The home page must show this viewing as soon as it lands (Continue Watching).
-    const deps = { cache: caches.default, origin: new URL(c.req.url).origin, requestId: c.get("requestId") };
+    const deps = { cache: edgeCache(c.env), origin: new URL(c.req.url).origin, requestId: c.get("requestId") };
     for (const profileId of new Set(events.map((e) => e.profileId))) c.executionCtx.waitUntil(markWatching(deps, profileId, country));
     return c.json({ accepted }, 202);
   },

@@ -1,4 +1,5 @@
 // /v1/home (a profile's rows), My List and thumbs (/v1/profiles/:id/list|ratings/:titleId).
+import { edgeCache } from "../../../lib/bindings/guard.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError } from "../../../lib/errors.ts";
@@ -17,7 +18,7 @@ const countryOf = (c: Context<AppEnv>) => viewerCountry(c.req.raw);
 
 const homeDeps = (c: Context<AppEnv>): HomeDeps => ({
   db: c.env.DB,
-  cache: caches.default,
+  cache: edgeCache(c.env),
   origin: new URL(c.req.url).origin,
   waitUntil: (p) => c.executionCtx.waitUntil(p),
   requestId: c.get("requestId"),

@@ -2,6 +2,7 @@
 // security headers and the page session; member pages are guarded by `memberPage`. A
 // failing dependency degrades a page to a notice, an unknown title is a 404 page, and
 // neither is ever a 500.
+import { edgeCache } from "../../../lib/bindings/guard.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { log } from "../../../lib/log.ts";
@@ -45,7 +46,7 @@ const countryOf = (c: PageContext) => {
 
 const homeDeps = (c: PageContext): HomeDeps => ({
   db: c.env.DB,
-  cache: caches.default,
+  cache: edgeCache(c.env),
   origin: new URL(c.req.url).origin,
   waitUntil: (p) => c.executionCtx.waitUntil(p),
   requestId: c.get("requestId"),

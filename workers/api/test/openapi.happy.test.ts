@@ -13,6 +13,6 @@ describe("GET /v1/openapi.json", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.version).toBe("test");
     const health = doc.paths["/healthz"]?.get?.responses["200"]?.content["application/json"]?.schema;
-    expect(Object.keys(health?.properties ?? {})).toEqual(["ok", "service", "version"]);
+    expect(Object.keys(health?.properties ?? {})).toEqual(["ok", "service", "version", "chaos"]);
   });
 });

@@ -23,12 +23,12 @@ export class IndexStore {
   readonly #flight = new SingleFlight<LoadedIndex | null>();
 
   /** `cacheOrigin` prefixes the canonical Cache API key (an origin this Worker serves). */
-  async get(bucket: R2Bucket, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
+  async get(bucket: R2Bucket, cache: Cache, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
     const now = Date.now();
     const hit = this.#memory.get(assetId);
     if (hit && hit.expires > now) return hit.value;
     return this.#flight.run(assetId, async () => {
-      const value = await load(bucket, cacheOrigin, assetId, waitUntil);
+      const value = await load(bucket, cache, cacheOrigin, assetId, waitUntil);
       // A missing asset is not remembered: it may be published a moment later, and only a
       // valid token (minted for real assets) gets this far, so misses cannot be abused.
       if (value) this.#remember(assetId, value);
@@ -47,16 +47,21 @@ export class IndexStore {
   }
 }
 
-async function load(bucket: R2Bucket, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
+async function load(bucket: R2Bucket, cache: Cache, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
   const cacheKey = `${cacheOrigin}/__media-cache/${mediaKeys.index(assetId)}`;
-  const cached = await caches.default.match(cacheKey);
+  const cached = await cache.match(cacheKey);
   if (cached) return loaded(await cached.text());
-  const object = await bucket.get(mediaKeys.index(assetId));
+  // Like a segment's, a failed index read is tried once more before the viewer gets a 503.
+  const read = () => bucket.get(mediaKeys.index(assetId));
+  const object = await read().catch(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    return read();
+  });
   if (!object) return null;
   const text = await object.text();
   const value = loaded(text);
   waitUntil(
-    caches.default.put(
+    cache.put(
       cacheKey,
       new Response(text, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${TTL_MS / 1000}` } }),
     ),

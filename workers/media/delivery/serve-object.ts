@@ -27,6 +27,8 @@ export type ServeObject = {
   contentType: string;
   cacheControl: string;
   bucket: R2Bucket;
+  /** This location's Cache API behind the guard: a failure there is a miss, never an error. */
+  cache: Cache;
   cacheOrigin: string;
   fills: SingleFlight<boolean>;
   /** How long an R2 read may take to start before the viewer gets a retryable 503. */
@@ -108,7 +110,7 @@ async function readBody(c: Context, o: ServeObject, range: ByteRange | null): Pr
   if (o.info.bytes > CACHE_MAX_BYTES) return { stream: sized(await readR2(o, range), length), cache: "BYPASS" };
 
   const fromCache = async () => {
-    const res = await caches.default.match(new Request(cacheKey, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {} }));
+    const res = await o.cache.match(new Request(cacheKey, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {} }));
     if (!res || !range || res.status === 206) return res;
     // A cache that ignored the Range (a whole 200) must not become this 206's body.
     await res.body?.cancel();
@@ -150,7 +152,7 @@ function fill(o: ServeObject, cacheKey: string, forViewer?: PromiseWithResolvers
       const body = await readR2(o, null);
       const [viewer, cache] = forViewer ? body.tee() : [null, body];
       if (viewer) forViewer!.resolve(viewer);
-      await caches.default.put(
+      await o.cache.put(
         cacheKey,
         new Response(sized(cache, o.info.bytes), {
           headers: {
@@ -168,7 +170,19 @@ function fill(o: ServeObject, cacheKey: string, forViewer?: PromiseWithResolvers
   });
 }
 
+/** A failed R2 read is tried once more after a short jittered pause, then the viewer gets a retryable 503. */
 async function readR2(o: ServeObject, range: ByteRange | null): Promise<ReadableStream> {
+  try {
+    return await readR2Once(o, range);
+  } catch (err) {
+    if (!(err instanceof MediaUnavailable)) throw err;
+    log("warn", { event: "dependency_failed", requestId: "", dependency: "r2", message: `${err.message}; retrying once` });
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    return readR2Once(o, range);
+  }
+}
+
+async function readR2Once(o: ServeObject, range: ByteRange | null): Promise<ReadableStream> {
   // At debug level, every R2 read is visible from outside (the benchmark counts them).
   log("debug", { event: "r2_read", key: o.key, range: range !== null });
   let object: R2ObjectBody | null;

@@ -1,0 +1,363 @@
+// Every binding call of both Workers goes through here: a circuit breaker per dependency
+// (fail fast while it is open), injected faults and latency when CHAOS is on (local, test
+// and staging only), a timeout, and one classification of what went wrong. A dependency's
+// failure surfaces as a DependencyError, which the shared error handler answers with a
+// retryable 503; an application error (a UNIQUE constraint, a Durable Object's own
+// exception) passes through unchanged and counts as the dependency working.
+import { CircuitBreaker, type BreakerOptions } from "./breaker.ts";
+import { CHAOS_MARK, chaosFor, type ChaosConfig, type ChaosEnv, type DependencyKind } from "./chaos.ts";
+import { log } from "../log.ts";
+
+declare const __MARQUEE_CHAOS__: boolean | undefined;
+
+export type FailureReason = "fault" | "timeout" | "circuit_open";
+
+export class DependencyError extends Error {
+  readonly dependency: string;
+  readonly reason: FailureReason;
+  /** Read by `callDurableObject` like the runtime's own flag: worth another attempt. */
+  readonly retryable: boolean;
+
+  constructor(dependency: string, reason: FailureReason, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DependencyError";
+    this.dependency = dependency;
+    this.reason = reason;
+    this.retryable = reason !== "circuit_open";
+  }
+}
+
+/** The DependencyError behind an error, if any: libraries wrap them (drizzle's "Failed query" keeps it as `cause`). */
+export function dependencyErrorOf(err: unknown): DependencyError | null {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof DependencyError) return e;
+  }
+  return null;
+}
+
+export function isDependencyError(err: unknown): boolean {
+  return dependencyErrorOf(err) !== null;
+}
+
+/** How long one call of each kind may take before it counts as failed. */
+export const defaultTimeoutsMs: Record<DependencyKind, number> = {
+  d1: 5_000,
+  r2: 10_000,
+  do: 5_000,
+  queue: 5_000,
+  cache: 2_000,
+  service: 10_000,
+};
+
+export type GuardOptions = { timeoutsMs?: Partial<Record<DependencyKind, number>>; breaker?: Partial<BreakerOptions> };
+
+/** The breakers of this isolate, one per dependency (e.g. "d1:DB", "do:ACCOUNT_STREAMS"). */
+const breakers = new Map<string, CircuitBreaker>();
+let breakerOptions: Partial<BreakerOptions> = {};
+
+export function breakerFor(dependency: string): CircuitBreaker {
+  let breaker = breakers.get(dependency);
+  if (!breaker) breakers.set(dependency, (breaker = new CircuitBreaker(breakerOptions)));
+  return breaker;
+}
+
+/** Tests start each case with closed breakers (and may tune them). */
+export function resetBreakers(options: Partial<BreakerOptions> = {}): void {
+  breakers.clear();
+  breakerOptions = options;
+}
+
+export function breakerStates(): Record<string, string> {
+  return Object.fromEntries([...breakers].map(([name, b]) => [name, b.state]));
+}
+
+/** Errors that mean the dependency answered: the request, not the dependency, is at fault. */
+function isApplicationError(kind: DependencyKind, err: unknown): boolean {
+  const e = err as { message?: unknown; retryable?: unknown; overloaded?: unknown; remote?: unknown } | null;
+  const message = typeof e?.message === "string" ? e.message : String(err);
+  switch (kind) {
+    case "d1":
+      // Transient D1 errors (Cloudflare's list of retryable ones, and load shedding) are the
+      // dependency's; everything else (constraints, SQL) is the statement's.
+      return !/network connection lost|overloaded|internal error|object to be reset|code was updated|timed? ?out|unavailable|too many requests|exceeded/i.test(message);
+    case "do":
+      // An exception thrown by the object's own code arrives with `remote` set; the
+      // runtime's transient failures are flagged retryable or overloaded.
+      return e?.remote === true && e.retryable !== true && e.overloaded !== true;
+    default:
+      return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class BindingGuard {
+  readonly chaos: ChaosConfig | null;
+  readonly #timeouts: Record<DependencyKind, number>;
+
+  constructor(chaos: ChaosConfig | null, options: GuardOptions = {}) {
+    this.chaos = chaos;
+    this.#timeouts = { ...defaultTimeoutsMs, ...options.timeoutsMs };
+  }
+
+  /** Runs one binding call under the dependency's breaker, chaos and timeout. */
+  async call<T>(kind: DependencyKind, dependency: string, label: string, run: () => Promise<T>): Promise<T> {
+    const breaker = breakerFor(dependency);
+    if (!breaker.allow()) throw new DependencyError(dependency, "circuit_open", `${dependency} is failing; not calling it for a few seconds (${label})`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await this.#inject(kind, dependency, label);
+      const ms = this.#timeouts[kind];
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DependencyError(dependency, "timeout", `${dependency} did not answer within ${ms} ms (${label})`)), ms);
+      });
+      const result = await Promise.race([run(), timeout]);
+      breaker.record(true);
+      return result;
+    } catch (err) {
+      if (!(err instanceof DependencyError) && isApplicationError(kind, err)) {
+        breaker.record(true);
+        throw err;
+      }
+      breaker.record(false);
+      if (err instanceof DependencyError) throw err;
+      throw new DependencyError(dependency, "fault", `${dependency} failed (${label}): ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  async #inject(kind: DependencyKind, dependency: string, label: string): Promise<void> {
+    // Production builds define __MARQUEE_CHAOS__ as false: the rest of this body is dead code there.
+    if (typeof __MARQUEE_CHAOS__ !== "undefined" && !__MARQUEE_CHAOS__) return;
+    const chaos = this.chaos;
+    if (!chaos) return;
+    const latency = chaos.latencyMs[kind];
+    if (latency > 0) await sleep(latency);
+    if (chaos.random() < chaos.rates[kind]) throw new DependencyError(dependency, "fault", `${CHAOS_MARK} ${dependency} fault (${label})`);
+  }
+}
+
+/** SQL that only reads (D1's own test for its automatic retries): SELECT, WITH, EXPLAIN. */
+const WRITES = /\b(insert|update|delete|replace|create|drop|alter|pragma|attach|detach|vacuum|reindex|begin|commit|rollback|savepoint|release)\b/i;
+export function isReadOnlySql(sql: string): boolean {
+  return /^\s*(select|with|explain)\b/i.test(sql) && !WRITES.test(sql);
+}
+
+/**
+ * A read-only call that failed for the dependency's sake is tried once more after a
+ * short jittered pause (what D1 does for its own read retries). Writes are retried only
+ * by callers that know them to be idempotent.
+ */
+async function retryingReads<T>(readOnly: boolean, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!readOnly || !(err instanceof DependencyError) || !err.retryable) throw err;
+    await sleep(5 + Math.random() * 20);
+    return call();
+  }
+}
+
+// ---- D1 ----------------------------------------------------------------------------
+
+const INNER = Symbol("inner statement");
+const SQL = Symbol("sql");
+type Guarded<T> = T & { [INNER]: T };
+
+function unwrapStatement(s: D1PreparedStatement): D1PreparedStatement {
+  return (s as Guarded<D1PreparedStatement>)[INNER] ?? s;
+}
+
+function guardStatement(guard: BindingGuard, dependency: string, sql: string, inner: D1PreparedStatement): D1PreparedStatement {
+  const readOnly = isReadOnlySql(sql);
+  const run = <T>(label: string, f: () => Promise<T>) => retryingReads(readOnly, () => guard.call("d1", dependency, label, f));
+  const statement = {
+    [INNER]: inner,
+    [SQL]: sql,
+    bind: (...values: unknown[]) => guardStatement(guard, dependency, sql, inner.bind(...values)),
+    first: (column?: string) => run("first", () => (column === undefined ? inner.first() : inner.first(column))),
+    all: () => run("all", () => inner.all()),
+    run: () => run("run", () => inner.run()),
+    raw: (options?: { columnNames?: boolean }) => run("raw", () => (options?.columnNames ? inner.raw({ columnNames: true }) : inner.raw())),
+  };
+  return statement as unknown as D1PreparedStatement;
+}
+
+type D1Like = Pick<D1Database, "prepare" | "batch">;
+
+function guardedD1Methods(guard: BindingGuard, dependency: string, inner: D1Like) {
+  return {
+    prepare: (sql: string) => guardStatement(guard, dependency, sql, inner.prepare(sql)),
+    batch: <T = unknown>(statements: D1PreparedStatement[]) => {
+      const unwrapped = statements.map(unwrapStatement);
+      // A batch is one transaction: it may be retried only when every statement reads.
+      const readOnly = statements.every((s) => (s as Guarded<D1PreparedStatement>)[INNER] !== undefined && isReadOnlySql(sqlOf(s)));
+      return retryingReads(readOnly, () => guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped)));
+    },
+  };
+}
+
+function sqlOf(s: D1PreparedStatement): string {
+  return (s as unknown as { [SQL]?: string })[SQL] ?? "";
+}
+
+export function guardD1(guard: BindingGuard, dependency: string, db: D1Database): D1Database {
+  const methods = guardedD1Methods(guard, dependency, db);
+  return {
+    ...methods,
+    exec: (query: string) => guard.call("d1", dependency, "exec", () => db.exec(query)),
+    dump: () => guard.call("d1", dependency, "dump", () => db.dump()),
+    withSession: (constraintOrBookmark?: string) => {
+      const session = db.withSession(constraintOrBookmark as D1SessionConstraint);
+      const m = guardedD1Methods(guard, dependency, session);
+      return {
+        ...m,
+        getBookmark: () => session.getBookmark(),
+      } as unknown as D1DatabaseSession;
+    },
+  } as unknown as D1Database;
+}
+
+// ---- R2 ----------------------------------------------------------------------------
+
+export function guardR2(guard: BindingGuard, dependency: string, bucket: R2Bucket): R2Bucket {
+  const call = <T>(label: string, f: () => Promise<T>) => guard.call("r2", dependency, label, f);
+  return {
+    head: (key: string) => call("head", () => bucket.head(key)),
+    get: (key: string, options?: R2GetOptions) => call("get", () => bucket.get(key, options)),
+    put: (key: string, value: Parameters<R2Bucket["put"]>[1], options?: R2PutOptions) => call("put", () => bucket.put(key, value, options)),
+    delete: (keys: string | string[]) => call("delete", () => bucket.delete(keys)),
+    list: (options?: R2ListOptions) => call("list", () => bucket.list(options)),
+    createMultipartUpload: (key: string, options?: R2MultipartOptions) => call("createMultipartUpload", () => bucket.createMultipartUpload(key, options)),
+    // Parts of an upload go to R2 on their own object; resuming one is not a call.
+    resumeMultipartUpload: (key: string, uploadId: string) => bucket.resumeMultipartUpload(key, uploadId),
+  } as unknown as R2Bucket;
+}
+
+// ---- Durable Objects -----------------------------------------------------------------
+
+/** Properties of a stub that are not calls to the object. */
+const STUB_PLAIN = new Set<PropertyKey>(["id", "name", "then", "toJSON", "constructor"]);
+
+function guardStub<T extends object>(guard: BindingGuard, dependency: string, stub: T): T {
+  return new Proxy(stub, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof prop === "symbol" || STUB_PLAIN.has(prop) || typeof value !== "function") return value;
+      return (...args: unknown[]) => guard.call("do", dependency, String(prop), () => Promise.resolve(Reflect.apply(value as (...a: unknown[]) => unknown, target, args)));
+    },
+  });
+}
+
+export function guardDurableObjects<N extends DurableObjectNamespace<any>>(guard: BindingGuard, dependency: string, namespace: N): N {
+  return new Proxy(namespace, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== "function") return value;
+      if (prop === "get" || prop === "getByName") {
+        return (...args: unknown[]) => guardStub(guard, dependency, Reflect.apply(value, target, args) as object);
+      }
+      return value.bind(target);
+    },
+  });
+}
+
+// ---- Queues --------------------------------------------------------------------------
+
+export function guardQueue<Body>(guard: BindingGuard, dependency: string, queue: Queue<Body>): Queue<Body> {
+  return {
+    send: (body: Body, options?: QueueSendOptions) => guard.call("queue", dependency, "send", () => queue.send(body, options)),
+    sendBatch: (messages: Iterable<MessageSendRequest<Body>>, options?: QueueSendBatchOptions) =>
+      guard.call("queue", dependency, "sendBatch", () => queue.sendBatch(messages, options)),
+  } as unknown as Queue<Body>;
+}
+
+// ---- Service bindings ------------------------------------------------------------------
+
+export function guardService<F extends Fetcher>(guard: BindingGuard, dependency: string, service: F): F {
+  return new Proxy(service, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop === "fetch") return (...args: Parameters<Fetcher["fetch"]>) => guard.call("service", dependency, "fetch", () => target.fetch(...args));
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+// ---- Cache API -------------------------------------------------------------------------
+
+/**
+ * The Cache API degrades to a miss: a failed or slow `match` answers undefined, a failed
+ * `put` or `delete` is logged and forgotten. Callers never see a cache error.
+ */
+export function guardCache(guard: BindingGuard, cache: Cache, dependency = "cache:default"): Cache {
+  const quietly = async <T>(label: string, fallback: T, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await guard.call("cache", dependency, label, f);
+    } catch (err) {
+      log("warn", { event: "dependency_failed", requestId: "", dependency, message: `${label}: ${(err as Error).message}` });
+      return fallback;
+    }
+  };
+  return {
+    match: (request: RequestInfo | URL, options?: CacheQueryOptions) => quietly<Response | undefined>("match", undefined, () => cache.match(request, options)),
+    put: (request: RequestInfo | URL, response: Response) =>
+      quietly("put", undefined, async () => {
+        await cache.put(request, response);
+      }),
+    delete: (request: RequestInfo | URL, options?: CacheQueryOptions) => quietly("delete", false, () => cache.delete(request, options)),
+  } as unknown as Cache;
+}
+
+// ---- A Worker's env ------------------------------------------------------------------
+
+export type BindingPlan = {
+  d1?: readonly string[];
+  r2?: readonly string[];
+  do?: readonly string[];
+  queue?: readonly string[];
+  service?: readonly string[];
+};
+
+const GUARD = Symbol.for("marquee.bindingGuard");
+const guardedEnvs = new WeakMap<object, object>();
+
+/**
+ * The env a Worker's handlers use: the same object with the listed bindings wrapped.
+ * Made once per env object (the runtime passes the same one to every request).
+ */
+export function guardEnv<E extends ChaosEnv & object>(env: E, plan: BindingPlan, options: GuardOptions = {}): E {
+  const known = guardedEnvs.get(env);
+  if (known) return known as E;
+  if ((env as { [GUARD]?: BindingGuard })[GUARD]) return env;
+  const decision = chaosFor(env);
+  if (decision.refused) log("error", { event: "chaos_refused", requestId: "", message: decision.refused });
+  else if (decision.config) log("warn", { event: "chaos_on", requestId: "", message: `fault injection on: ${decision.config.spec}` });
+  const guard = new BindingGuard(decision.config, options);
+  const guarded: Record<PropertyKey, unknown> = { ...env, [GUARD]: guard };
+  const source = env as Record<string, unknown>;
+  for (const name of plan.d1 ?? []) if (source[name]) guarded[name] = guardD1(guard, `d1:${name}`, source[name] as D1Database);
+  for (const name of plan.r2 ?? []) if (source[name]) guarded[name] = guardR2(guard, `r2:${name}`, source[name] as R2Bucket);
+  for (const name of plan.do ?? []) if (source[name]) guarded[name] = guardDurableObjects(guard, `do:${name}`, source[name] as DurableObjectNamespace);
+  for (const name of plan.queue ?? []) if (source[name]) guarded[name] = guardQueue(guard, `queue:${name}`, source[name] as Queue);
+  for (const name of plan.service ?? []) if (source[name]) guarded[name] = guardService(guard, `service:${name}`, source[name] as Fetcher);
+  guardedEnvs.set(env, guarded);
+  return guarded as E;
+}
+
+/** The guard of an env made by `guardEnv` (a plain one, with no chaos, for an env that was not). */
+export function guardOf(env: object): BindingGuard {
+  return (env as { [GUARD]?: BindingGuard })[GUARD] ?? (fallbackGuard ??= new BindingGuard(null));
+}
+let fallbackGuard: BindingGuard | undefined;
+
+/** This location's Cache API (caches.default) behind the env's guard. */
+export function edgeCache(env: object): Cache {
+  return guardCache(guardOf(env), caches.default);
+}
+
+/** Whether fault injection is on for this env, and with what spec (for the health check). */
+export function chaosSpecOf(env: object): string | null {
+  return guardOf(env).chaos?.spec ?? null;
+}
