@@ -1,6 +1,8 @@
 // `npm run dev`: local secrets, web assets, D1 migrations and the demo seed, then both
-// Workers in one `wrangler dev`. Extra arguments go to wrangler (`npm run dev -- --port 8790`).
+// Workers in one `wrangler dev`. Extra arguments go to wrangler (`npm run dev -- --port 8790`),
+// except `--chaos SPEC`, which turns fault injection on in both Workers (docs/resilience.md).
 import { spawn } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildWeb } from "./build-web.ts";
 import { ensureDevVars } from "./dev-vars.ts";
@@ -17,8 +19,28 @@ function argValue(args: string[], flag: string): string | undefined {
   return undefined;
 }
 
-const passThrough = process.argv.slice(2);
+const given = process.argv.slice(2);
+const chaos = argValue(given, "--chaos");
+const passThrough = given.filter((arg, i) => arg !== "--chaos" && given[i - 1] !== "--chaos" && !arg.startsWith("--chaos="));
 const persistTo = argValue(passThrough, "--persist-to");
+
+/**
+ * With `--chaos`, each Worker runs from a copy of its config beside the original (so its
+ * paths and .dev.vars resolve the same) with the top-level CHAOS var set: wrangler's
+ * `--var` reaches only the first Worker of a multi-config `wrangler dev`.
+ */
+function configWithChaos(config: string, spec: string): string {
+  const copy = config.replace(/\.toml$/, ".chaos.toml");
+  const text = readFileSync(config, "utf8");
+  if (!/^CHAOS = ""$/m.test(text)) throw new Error(`${path.relative(projectRoot, config)} has no top-level CHAOS = "" to set`);
+  writeFileSync(copy, `# Made by \`npm run dev -- --chaos\` from ${path.basename(config)}; removed when it stops.\n${text.replace(/^CHAOS = ""$/m, `CHAOS = ${JSON.stringify(spec)}`)}`);
+  return copy;
+}
+const configs = chaos ? [configWithChaos(apiConfig, chaos), configWithChaos(mediaConfig, chaos)] : [apiConfig, mediaConfig];
+if (chaos) {
+  process.on("exit", () => configs.forEach((c) => rmSync(c, { force: true })));
+  console.log(`fault injection on in both Workers: CHAOS="${chaos}"`);
+}
 
 await ensureDevVars();
 await buildWeb();
@@ -26,7 +48,7 @@ await seedLocal(persistTo);
 
 const child = spawn(
   path.join(projectRoot, "node_modules/.bin/wrangler"),
-  ["dev", "--config", apiConfig, "--config", mediaConfig, "--show-interactive-dev-session=false", ...passThrough],
+  ["dev", "--config", configs[0]!, "--config", configs[1]!, "--show-interactive-dev-session=false", ...passThrough],
   { cwd: projectRoot, env: offlineEnv, stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));

@@ -51,13 +51,13 @@ async function waitUntilUp(urls: string[], child: ChildProcess, timeoutMs: numbe
 }
 
 /** Resolves once the api and the media origin both answer their health checks. */
-export async function startPlatform(o: { stateDir: string; logFile: string; timeoutMs?: number }): Promise<Platform> {
+export async function startPlatform(o: { stateDir: string; logFile: string; timeoutMs?: number; extraArgs?: string[] }): Promise<Platform> {
   await rm(o.stateDir, { recursive: true, force: true });
   await mkdir(path.dirname(o.logFile), { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = createWriteStream(o.logFile);
-  const child = spawn(process.execPath, ["tools/dev.ts", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", o.stateDir], {
+  const child = spawn(process.execPath, ["tools/dev.ts", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", o.stateDir, ...(o.extraArgs ?? [])], {
     cwd: projectRoot,
     env: offlineEnv,
     detached: true,

@@ -159,6 +159,21 @@ async function retryingReads<T>(readOnly: boolean, call: () => Promise<T>): Prom
   }
 }
 
+/**
+ * For a write its caller knows to be idempotent: one more try after a dependency failure
+ * (never after an application error), following a short jittered pause.
+ */
+export async function retryOnce<T>(call: (attempt: number) => Promise<T>): Promise<T> {
+  try {
+    return await call(1);
+  } catch (err) {
+    const failure = dependencyErrorOf(err);
+    if (!failure?.retryable) throw err;
+    await sleep(5 + Math.random() * 20);
+    return call(2);
+  }
+}
+
 // ---- D1 ----------------------------------------------------------------------------
 
 const INNER = Symbol("inner statement");

@@ -3,6 +3,8 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { accounts, profiles } from "../../../d1/schema.ts";
+import type { SignInThrottle, ThrottleLimits, ThrottleVerdict } from "../../../durable-objects/sign-in-throttle.ts";
+import { callDurableObject } from "../bindings/durable-object-retry.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { checkNewPassword } from "../../../lib/password-policy.ts";
 import { DUMMY_HASH, hashSecret, verifySecret } from "../../../lib/passwords.ts";
@@ -53,9 +55,20 @@ export async function signUp(db: D1Database, emailInput: string, password: strin
   return { accountId };
 }
 
+/** The two throttles of a sign-in; every call retried on a retryable error, with a fresh stub each time. */
 function throttles(env: Env, email: string, address: string) {
-  const stub = (name: string) => env.SIGN_IN_THROTTLE.get(env.SIGN_IN_THROTTLE.idFromName(name));
-  return { account: stub(`account:${email}`), address: stub(`ip:${address}`) };
+  type Stub = DurableObjectStub<SignInThrottle>;
+  const object = (name: string) => {
+    // RPC answers are structured clones of the object's plain results, typed here once.
+    const call = <T>(what: string, f: (stub: Stub) => Promise<unknown>) =>
+      callDurableObject(`SignInThrottle.${what}`, async () => (await f(env.SIGN_IN_THROTTLE.get(env.SIGN_IN_THROTTLE.idFromName(name)) as Stub)) as T);
+    return {
+      check: (limits: ThrottleLimits, nowMs: number) => call<ThrottleVerdict>("check", (s) => s.check(limits, nowMs)),
+      recordFailure: (limits: ThrottleLimits, nowMs: number) => call<ThrottleVerdict>("recordFailure", (s) => s.recordFailure(limits, nowMs)),
+      reset: () => call<void>("reset", (s) => s.reset()),
+    };
+  };
+  return { account: object(`account:${email}`), address: object(`ip:${address}`) };
 }
 
 function tooMany(retryAfterSec: number): ApiError {

@@ -3,7 +3,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
-import { isDependencyError } from "../../../lib/bindings/guard.ts";
+import { isDependencyError, retryOnce } from "../../../lib/bindings/guard.ts";
 import type { Auth } from "./auth-context.ts";
 import { newSessionToken, sessionIdFor } from "./session-tokens.ts";
 
@@ -53,7 +53,15 @@ export async function createSession(db: D1Database, accountId: string, kind: Kin
   const token = newSessionToken();
   const expiresAt = new Date(now.getTime() + SESSION_TIMEOUTS[kind].absoluteMs);
   const id = await sessionIdFor(token);
-  await drizzle(db).insert(sessions).values({ id, accountId, kind, deviceName, profileId: null, createdAt: now, lastSeenAt: now, expiresAt });
+  const row = { id, accountId, kind, deviceName, profileId: null, createdAt: now, lastSeenAt: now, expiresAt };
+  // Retried once if D1 fails: on the second try, the session's own id already there means the first landed.
+  await retryOnce(async (attempt) => {
+    try {
+      await drizzle(db).insert(sessions).values(row);
+    } catch (err) {
+      if (!(attempt === 2 && /UNIQUE/i.test(String((err as Error)?.cause ?? err)))) throw err;
+    }
+  });
   return { token, sessionId: id, expiresAt };
 }
 
