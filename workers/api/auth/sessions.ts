@@ -26,6 +26,8 @@ export type SessionCheck = {
   profileId: string | null;
   /** Every profile of the account, from the same query (for checks like "is this profile the caller's"). */
   accountProfileIds: string[];
+  /** The account's profiles that have a PIN. */
+  lockedProfileIds: string[];
   isKidsProfile: boolean;
   /** The entered profile's maturity level; null when no profile is entered. */
   maturityLevel: number | null;
@@ -45,6 +47,7 @@ export function authOf(session: SessionCheck): Auth {
     deviceName: session.deviceName,
     profileId: session.profileId,
     accountProfileIds: session.accountProfileIds,
+    lockedProfileIds: session.lockedProfileIds,
     isKidsProfile: session.isKidsProfile,
   };
 }
@@ -107,6 +110,7 @@ async function checkInD1(db: D1Database, id: string, now: Date): Promise<Session
       status: subscriptions.status,
       // Profile ids have no commas (prf_ + base36), so group_concat's list splits back cleanly.
       accountProfileIds: sql<string | null>`(SELECT group_concat(p2.id) FROM profiles p2 WHERE p2.account_id = ${sessions.accountId})`,
+      lockedProfileIds: sql<string | null>`(SELECT group_concat(p3.id) FROM profiles p3 WHERE p3.account_id = ${sessions.accountId} AND p3.pin_hash IS NOT NULL)`,
     })
     .from(sessions)
     .leftJoin(profiles, eq(profiles.id, sessions.profileId))
@@ -128,6 +132,7 @@ async function checkInD1(db: D1Database, id: string, now: Date): Promise<Session
     deviceName: s.deviceName,
     profileId: s.profileId,
     accountProfileIds: row.accountProfileIds ? row.accountProfileIds.split(",") : [],
+    lockedProfileIds: row.lockedProfileIds ? row.lockedProfileIds.split(",") : [],
     isKidsProfile: row.isKids ?? false,
     maturityLevel: row.maturityLevel,
     planId: row.planId,

@@ -28,6 +28,11 @@ function refuseProfiles(auth: Auth, events: WatchEvent[]): void {
     const other = events.findIndex((e) => e.profileId !== auth.profileId);
     if (other >= 0) throw new ApiError("FORBIDDEN", "A kids profile reports only its own events.", { details: { reason: "kids_profile", index: other } });
   }
+  // And only a device that entered a PIN-locked profile reports for it.
+  const locked = events.findIndex((e) => e.profileId !== auth.profileId && auth.lockedProfileIds.includes(e.profileId));
+  if (locked >= 0) {
+    throw new ApiError("FORBIDDEN", "An event names a locked profile this device has not entered with its PIN.", { details: { reason: "profile_locked", index: locked } });
+  }
 }
 
 function refuseClocks(events: WatchEvent[], nowMs: number): void {

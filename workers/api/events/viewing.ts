@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { ApiError } from "../../../lib/errors.ts";
 import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
-import type { Auth } from "../auth/auth-context.ts";
+import { refuseLockedProfile, type Auth } from "../auth/auth-context.ts";
 import { profileMayWatchSql } from "../catalog/visible-sql.ts";
 
 export const pageQuerySchema = z.object({
@@ -29,13 +29,15 @@ function decode(text: string | undefined): Cursor | null {
 
 /**
  * A profile the caller may read or change the viewing of: one of the account's (404
- * otherwise, as for a profile that does not exist), and a kids profile's device only its own.
+ * otherwise, as for a profile that does not exist), a kids profile's device only its own,
+ * and a profile with a PIN only from a device that entered it.
  */
 export function viewingProfile(auth: Auth, profileId: string): string {
   if (!auth.accountProfileIds.includes(profileId)) throw new ApiError("NOT_FOUND", "No such profile.");
   if (auth.isKidsProfile && auth.profileId !== profileId) {
     throw new ApiError("FORBIDDEN", "A kids profile sees only its own viewing.", { details: { reason: "kids_profile" } });
   }
+  refuseLockedProfile(auth, profileId);
   return profileId;
 }
 

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { enterProfile } from "../auth/sessions.ts";
+import { refuseLockedProfile } from "../auth/auth-context.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import {
@@ -59,13 +60,18 @@ profileRoutes.openapi(
     request: { params: idParam, body: { required: true, content: { "application/json": { schema: profileChangesSchema } } } },
     responses: { 200: json(profileSchema, "Changed"), ...errors },
   }),
-  async (c) => c.json(await updateProfile(c.env.DB, c.get("auth").accountId, c.req.valid("param").id, c.req.valid("json")), 200),
+  async (c) => {
+    // A locked profile (its PIN included) is changed only from a device that entered it.
+    refuseLockedProfile(c.get("auth"), c.req.valid("param").id);
+    return c.json(await updateProfile(c.env.DB, c.get("auth").accountId, c.req.valid("param").id, c.req.valid("json")), 200);
+  },
 );
 
 profileRoutes.delete("/v1/profiles/:id", refuseKidsProfile);
 profileRoutes.openapi(
   createRoute({ method: "delete", path: "/v1/profiles/{id}", tags, security, summary: "Delete a profile", request: { params: idParam }, responses: { 204: { description: "Deleted" }, ...errors } }),
   async (c) => {
+    refuseLockedProfile(c.get("auth"), c.req.valid("param").id);
     await deleteProfile(c.env.DB, c.get("auth").accountId, c.req.valid("param").id);
     return c.body(null, 204);
   },

@@ -131,7 +131,8 @@ const notFound: Refused = { refused: 404, code: "NOT_FOUND" };
 const cookieRead: Answer = { status: 200, why: "the owner's own cookie: reads need no CSRF token; another site cannot read the answer" };
 const ownAnswer = (why: string): Answer => ({ status: 200, hides: OWNER_SECRETS, why });
 const sameAccountRead = (why: string): Answer => ({ status: 200, why });
-const NO_PIN_RULE = "a PIN guards entering and playing a profile, not its viewing (docs/watch-events.md, docs/home-rows.md)";
+/** A PIN-locked profile is reached only from a device that entered it (auth-context.ts `refuseLockedProfile`). */
+const locked: Cell = { refused: 403, code: "FORBIDDEN", reason: "profile_locked" };
 
 const fill = (cell: Cell) => Object.fromEntries(STALE.map((c) => [c, cell])) as Record<(typeof STALE)[number], Cell>;
 
@@ -212,12 +213,12 @@ const rows: Row[] = [
   }),
   member("PATCH /v1/profiles/:id", "remove the owner's PIN", { method: "PATCH", path: ownerProfile, json: { pin: null } }, {
     otherAccount: notFound,
-    otherProfile: { skip: "any adult device of the account may change a profile, its PIN too (docs/accounts.md)" },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("DELETE /v1/profiles/:id", "delete the owner's profile", { method: "DELETE", path: ownerProfile }, {
     otherAccount: notFound,
-    otherProfile: { skip: "any adult device of the account may (docs/accounts.md)" },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("POST /v1/profiles/:id/enter", "enter the owner's PIN-locked profile without its PIN", { method: "POST", path: `${ownerProfile}/enter`, json: {} }, {
@@ -280,54 +281,54 @@ const rows: Row[] = [
   // --- watch events and viewing ---------------------------------------------------------
   member("POST /v1/events", "report for the owner's profile", { method: "POST", path: "/v1/events", json: { events: [watchEvent] } }, {
     otherAccount: { refused: 403, code: "FORBIDDEN", reason: "wrong_profile" },
-    otherProfile: { skip: `any profile of the account (docs/watch-events.md); ${NO_PIN_RULE}` },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("GET /v1/profiles/:id/continue-watching", "the owner's Continue Watching", get(`${ownerProfile}/continue-watching`), {
     otherAccount: notFound,
-    otherProfile: sameAccountRead(NO_PIN_RULE),
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("GET /v1/profiles/:id/history", "the owner's history", get(`${ownerProfile}/history`), {
     otherAccount: notFound,
-    otherProfile: sameAccountRead(NO_PIN_RULE),
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("DELETE /v1/profiles/:id/history/:titleId", "remove from the owner's history", { method: "DELETE", path: `${ownerProfile}/history/first-light` }, {
     otherAccount: notFound,
-    otherProfile: { skip: NO_PIN_RULE },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
 
   // --- home rows, My List, thumbs ---------------------------------------------------------
   member("GET /v1/home", "the owner's home", get(`/v1/home?profile=${ownerProfileId}`), {
     otherAccount: notFound,
-    otherProfile: sameAccountRead(NO_PIN_RULE),
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("GET /v1/profiles/:id/list/:titleId", "is it in the owner's My List", get(`${ownerProfile}/list/first-light`), {
     otherAccount: notFound,
-    otherProfile: sameAccountRead(NO_PIN_RULE),
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("PUT /v1/profiles/:id/list/:titleId", "add to the owner's My List", { method: "PUT", path: `${ownerProfile}/list/second-wind` }, {
     otherAccount: notFound,
-    otherProfile: { skip: NO_PIN_RULE },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("DELETE /v1/profiles/:id/list/:titleId", "remove from the owner's My List", { method: "DELETE", path: `${ownerProfile}/list/first-light` }, {
     otherAccount: notFound,
-    otherProfile: { skip: NO_PIN_RULE },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("GET /v1/profiles/:id/ratings/:titleId", "the owner's thumbs", get(`${ownerProfile}/ratings/first-light`), {
     otherAccount: notFound,
-    otherProfile: sameAccountRead(NO_PIN_RULE),
+    otherProfile: locked,
     kids: kidsRefused,
   }),
   member("PUT /v1/profiles/:id/ratings/:titleId", "rate for the owner", { method: "PUT", path: `${ownerProfile}/ratings/first-light`, json: { rating: "down" } }, {
     otherAccount: notFound,
-    otherProfile: { skip: NO_PIN_RULE },
+    otherProfile: locked,
     kids: kidsRefused,
   }),
 
