@@ -136,7 +136,12 @@ adminRoutes.openapi(
         required: true,
         content: {
           "application/json": {
-            schema: multipartTarget.extend({ parts: z.array(z.object({ partNumber: z.number().int().min(1), etag: z.string().min(1) })).min(1) }),
+            schema: multipartTarget.extend({
+              parts: z
+                .array(z.object({ partNumber: z.number().int().min(1), etag: z.string().min(1) }))
+                .min(1)
+                .refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, "part numbers repeat"),
+            }),
           },
         },
       },

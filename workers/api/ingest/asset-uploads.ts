@@ -179,6 +179,24 @@ export async function createMultipartUpload(env: Storage, assetId: string, path:
   return { uploadId: upload.uploadId, partBytes: MULTIPART_PART_BYTES };
 }
 
+/**
+ * R2's refusal of a resumed multipart upload, as the API's error: an upload id R2 does not
+ * know (never issued, already completed or aborted) is NoSuchUpload (10024) — and, on
+ * complete and abort, an internal error (10001) in the local runtime — and parts that do
+ * not make up the upload are InvalidPart, EntityTooSmall or BadUpload. Either way the
+ * caller's remedy is to start the file's upload again, never a 500.
+ */
+function multipartRefusal(err: unknown, operation: "part" | "complete" | "abort", target: { path: string; uploadId: string }): unknown {
+  const code = /\((\d{5,6})\)\s*$/.exec(String(err))?.[1];
+  if (code === "10024" || (code === "10001" && operation !== "part")) {
+    return new ApiError("NOT_FOUND", `No multipart upload ${target.uploadId.slice(0, 80)} is in progress for ${target.path}; start one again.`);
+  }
+  if (code === "10025" || code === "10011" || code === "10048") {
+    return new ApiError("BAD_REQUEST", `The parts do not make up ${target.path}: each but the last must be the same size, at least 5 MiB, with the etags uploadPart returned.`);
+  }
+  return err;
+}
+
 export async function uploadPart(
   env: Storage,
   target: { assetId: string; path: string; uploadId: string; partNumber: number },
@@ -187,8 +205,12 @@ export async function uploadPart(
   await draftFile(env, target.assetId, target.path);
   if (!body) throw new ApiError("BAD_REQUEST", "The request has no body.");
   const upload = env.MEDIA.resumeMultipartUpload(mediaKeys.file(target.assetId, target.path), target.uploadId);
-  const part = await upload.uploadPart(target.partNumber, body);
-  return { partNumber: part.partNumber, etag: part.etag };
+  try {
+    const part = await upload.uploadPart(target.partNumber, body);
+    return { partNumber: part.partNumber, etag: part.etag };
+  } catch (err) {
+    throw multipartRefusal(err, "part", target);
+  }
 }
 
 export async function completeMultipartUpload(
@@ -198,7 +220,11 @@ export async function completeMultipartUpload(
 ): Promise<void> {
   const file = await draftFile(env, target.assetId, target.path);
   const key = mediaKeys.file(target.assetId, target.path);
-  await env.MEDIA.resumeMultipartUpload(key, target.uploadId).complete(parts);
+  try {
+    await env.MEDIA.resumeMultipartUpload(key, target.uploadId).complete(parts);
+  } catch (err) {
+    throw multipartRefusal(err, "complete", target);
+  }
   // R2 cannot check a whole-object hash on multipart uploads: read it back once and check.
   const object = await env.MEDIA.get(key);
   let actual = "";
@@ -214,7 +240,13 @@ export async function completeMultipartUpload(
 }
 
 export async function abortMultipartUpload(env: Storage, target: { assetId: string; path: string; uploadId: string }): Promise<void> {
-  await env.MEDIA.resumeMultipartUpload(mediaKeys.file(target.assetId, target.path), target.uploadId).abort();
+  // Like every other upload step: only a file of a draft that still takes uploads.
+  await draftFile(env, target.assetId, target.path);
+  try {
+    await env.MEDIA.resumeMultipartUpload(mediaKeys.file(target.assetId, target.path), target.uploadId).abort();
+  } catch (err) {
+    throw multipartRefusal(err, "abort", target);
+  }
 }
 
 /**
