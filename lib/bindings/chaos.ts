@@ -4,6 +4,7 @@
 // __MARQUEE_CHAOS__ as false (tools/build.ts, tools/deploy.ts), which removes this code
 // path from the bundle altogether, and `npm run build` fails if a production bundle still
 // contains the fault message.
+import { seededRandom } from "../random.ts";
 
 /** The kinds of dependency a Worker calls through its bindings. */
 export const dependencyKinds = ["d1", "r2", "do", "queue", "cache", "service"] as const;
@@ -34,17 +35,6 @@ export const CHAOS_MARK = typeof __MARQUEE_CHAOS__ !== "undefined" && !__MARQUEE
 
 export class ChaosSpecError extends Error {}
 
-/** A small seeded generator (mulberry32), so a chaos run can be repeated exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function parseMs(value: string, item: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
@@ -109,3 +99,5 @@ export function chaosFor(env: ChaosEnv): ChaosDecision {
     return { config: null, refused: `CHAOS="${spec}" is not valid: ${(err as Error).message}` };
   }
 }
+
+export { seededRandom };

@@ -23,6 +23,7 @@ import { readDevVar } from "../dev-vars.ts";
 import { startPlatform } from "../platform.ts";
 import { offlineEnv, projectRoot } from "../project.ts";
 import { benchResults } from "./results.ts";
+import { seededRandom } from "../../lib/random.ts";
 
 const GENRES = 10;
 const TITLES_PER_GENRE = 30;
@@ -32,18 +33,7 @@ const WATCHED = 12;
 const FAVOURITE_SHARE = 0.8;
 const K = 10;
 
-/** A seeded generator, so every run builds the same world. */
-function rng(seed: number) {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(20261201);
+const random = seededRandom(20261201);
 
 /** Index in [0, n) with P(i) ∝ 1/(i+1)^s. */
 function zipf(n: number, s = 1): number {

@@ -8,20 +8,10 @@ import { projectRoot } from "../project.ts";
 import { demoCatalogSchema, type DemoCatalog } from "../seed/demo-catalog.ts";
 import { posterSvg } from "./poster.ts";
 import { genreSeeds, titleSeeds } from "./titles.ts";
+import { seededRandom } from "../../lib/random.ts";
 
 const DEMO_ASSET = "demo-aurora";
 
-/** mulberry32: a small, good-enough PRNG; the same seed always gives the same sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function slug(name: string): string {
   return name
@@ -91,7 +81,7 @@ const availability: Record<string, { availableFrom?: string; availableUntil?: st
 };
 
 export function generateCatalog(): DemoCatalog {
-  const rand = prng(20261126);
+  const rand = seededRandom(20261126);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   /** Skewed towards the front of the list, so a few people recur often. */
   const pickSkewed = <T>(list: readonly T[]): T => list[Math.floor(rand() ** 1.5 * list.length)]!;

@@ -7,10 +7,7 @@
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { z } from "zod";
-import { errorBodySchema } from "../../../lib/errors.ts";
 import { checkNewPassword } from "../../../lib/password-policy.ts";
-import { createApp } from "../app.ts";
 import { normaliseEmail } from "../auth/accounts.ts";
 import { sessionIdFor } from "../auth/session-tokens.ts";
 import { parseStripeEvent } from "../billing/stripe-events.ts";
@@ -18,6 +15,7 @@ import { checkoutCompleted, nowSec } from "../billing/stripe-fixtures.ts";
 import { signStripePayload, verifyStripeSignature } from "../billing/stripe-signature.ts";
 import { createProfile } from "../profiles/profiles.ts";
 import { memberOn } from "./playback-client.ts";
+import { badObjectOf, parseJson, rawBodyOf, Refusals, routeSchema, snapshot } from "./fuzz-kit.ts";
 
 const RUNS = 1000;
 const SECRET = env.STRIPE_WEBHOOK_SECRET;
@@ -29,52 +27,19 @@ const mSessionId = await sessionIdFor(m.token);
 // A second profile of the member's with a PIN, to enter with wrong ones.
 const locked = await createProfile(env.DB, m.accountId, { name: "Locked", avatar: "avatar-2", language: "en", isKids: false, pin: "1234" }, new Date());
 
-/** The zod schemas the routes validate with, read from the app's own OpenAPI registry: the judge of what is valid. */
-const routeDefs = createApp().openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [d.route] : []));
-function bodySchema(method: string, path: string): z.ZodType {
-  const route = routeDefs.find((r) => r.method === method && r.path === path);
-  const schema = (route?.request?.body?.content as Record<string, { schema: z.ZodType }> | undefined)?.["application/json"]?.schema;
-  if (!schema) throw new Error(`no JSON body schema for ${method} ${path}`);
-  return schema;
-}
-const credentialsSchema = bodySchema("post", "/v1/auth/signup");
-const newProfile = bodySchema("post", "/v1/profiles");
-const profileChanges = bodySchema("patch", "/v1/profiles/{id}");
-const enterBody = bodySchema("post", "/v1/profiles/{id}/enter");
-const checkoutBody = bodySchema("post", "/v1/billing/checkout");
+const credentialsSchema = routeSchema("post", "/v1/auth/signup");
+const newProfile = routeSchema("post", "/v1/profiles");
+const profileChanges = routeSchema("patch", "/v1/profiles/{id}");
+const enterBody = routeSchema("post", "/v1/profiles/{id}/enter");
+const checkoutBody = routeSchema("post", "/v1/billing/checkout");
 
 const TABLES = ["accounts", "sessions", "profiles", "subscriptions", "billing_events"];
 
-/** Row count and a hash of every row of each table these routes write (small tables: cheap). */
-async function writes() {
-  const results = await env.DB.batch(TABLES.map((t) => env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`)));
-  const out: Record<string, { rows: number; hash: string }> = {};
-  for (const [i, t] of TABLES.entries()) {
-    const rows = results[i]!.results;
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(rows)));
-    out[t] = { rows: rows.length, hash: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") };
-  }
-  return out;
-}
+const writes = () => snapshot(TABLES);
 
-/** The statuses seen, and the requests sent of each kind, so a test can check it reached every route's own checks. */
-const seen = new Map<number, number>();
-const ran = new Map<string, number>();
-let current = "";
-
-/** A 4xx among `allowed` (the statuses the route documents for this kind of mistake), in the standard error body. */
-async function expectRefused(res: Response, allowed: number[], what: string) {
-  seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-  ran.set(current, (ran.get(current) ?? 0) + 1);
-  const text = await res.text();
-  const said = `${what} -> ${res.status} ${text.slice(0, 200)}`;
-  expect(res.status, said).toBeGreaterThanOrEqual(400);
-  expect(res.status, said).toBeLessThan(500);
-  expect(allowed, said).toContain(res.status);
-  let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  expect(errorBodySchema.safeParse(json).success, `${what}: not the standard error body: ${text.slice(0, 200)}`).toBe(true);
-}
+const tally = new Refusals();
+const { seen, ran } = tally;
+const expectRefused = (res: Response, allowed: number[], what: string) => tally.expect(res, allowed, what);
 
 /** Anything JSON can carry, including near-misses: wrong types, huge and negative numbers, nested junk. */
 const junk = fc.oneof(
@@ -85,27 +50,13 @@ const junk = fc.oneof(
   fc.constantFrom(null, true, -1, 0, 1e308, "", " ", "premium", "1234", "12345", "abcd", "a@b", "x".repeat(300), "../../etc/passwd", "prf_" + "a".repeat(60)),
 );
 
-/** A body that fails its schema: random objects, or a valid-looking one with one field broken, missing, or one too many. */
-const badObject = (valid: Record<string, unknown>) =>
-  fc.oneof(
-    fc.dictionary(fc.string({ maxLength: 12 }), junk, { maxKeys: 6 }),
-    fc.tuple(fc.constantFrom(...Object.keys(valid), "extra"), junk).map(([k, v]) => ({ ...valid, [k]: v })),
-    fc.constantFrom(...Object.keys(valid)).map((k) => Object.fromEntries(Object.entries(valid).filter(([key]) => key !== k))),
-    junk,
-  );
+const badObject = badObjectOf(junk);
 
-/** Raw bytes as a body: not JSON at all, truncated JSON, or JSON's near-misses. */
-const rawBody = fc.oneof(
-  fc.uint8Array({ maxLength: 200 }).map((b) => new TextDecoder().decode(b)),
-  fc.string({ maxLength: 200 }).map((s) => `{"email": ${s}`),
-  fc.constantFrom("", "{", "[]", "null", "{}}", '{"a":1,}', "\u0000", '{"__proto__":{"x":1}}'),
-);
+const rawBody = rawBodyOf("email");
 
 const jsonBody = (valid: Record<string, unknown>) => fc.oneof(badObject(valid).map((o) => JSON.stringify(o) ?? "null"), rawBody);
 
-const parse = (body: string): unknown => {
-  try { return JSON.parse(body); } catch { return undefined; }
-};
+const parse = parseJson;
 
 /** A path segment that is not a valid id of its kind: too long, wrong shape, or odd bytes. */
 const badSegment = fc.oneof(
@@ -132,8 +83,7 @@ const json = { "content-type": "application/json" };
 describe("fuzzed account, profile and billing requests get a 4xx in the standard body and change nothing", () => {
   let kinds: readonly string[] = [];
   beforeEach(() => {
-    seen.clear();
-    ran.clear();
+    tally.clear();
   });
   afterEach(() => {
     // Every kind of request was sent often enough, RUNS in all, and more than one kind of refusal came back.
@@ -157,7 +107,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
         fc.constantFrom("/v1/auth/signup", "/v1/auth/login", "/v1/auth/logout", "/v1/auth/logout-all", "/v1/auth/sessions", "/v1/me"),
         fc.string({ maxLength: 60 }),
         async (kind, body, auth, sessionId, method, path, csrf) => {
-          current = kind;
+          tally.current = kind;
           const parsed = credentialsSchema.safeParse(parse(body));
           switch (kind) {
             case "signup": {
@@ -215,7 +165,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
         fc.constantFrom(m.profileId, locked.id),
         junkAuth,
         async (kind, body, foreignId, ownId, auth) => {
-          current = kind;
+          tally.current = kind;
           const data = parse(body);
           const h = { ...m.headers, ...json };
           switch (kind) {
@@ -291,7 +241,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
         junkAuth,
         fc.constantFrom("marquee.test", "localhost"),
         async (kind, hookBody, sig, body, auth, host) => {
-          current = kind;
+          tally.current = kind;
           switch (kind) {
             case "checkout":
               // On localhost the dev provider would activate a valid plan: only invalid bodies are sent.

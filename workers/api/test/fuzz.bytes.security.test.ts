@@ -14,6 +14,7 @@ import { createApp } from "../app.ts";
 import { createSession, enterProfile } from "../auth/sessions.ts";
 import { ADMIN, putJson } from "./admin-client.ts";
 import { memberOn, seedPlayableCatalog } from "./playback-client.ts";
+import { snapshot } from "./fuzz-kit.ts";
 
 const RUNS = 1000;
 
@@ -116,21 +117,7 @@ const bytes = fc.oneof(
 /** Every table of the database (row count and a hash of the rows), and every object in R2. */
 async function writes() {
   const tables = (await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' AND name NOT LIKE '%_data' AND name NOT LIKE '%_idx' AND name NOT LIKE '%_docsize' AND name NOT LIKE '%_config' AND name NOT LIKE '%_content' ORDER BY name").all<{ name: string }>()).results.map((r) => r.name);
-  const results = await env.DB.batch(tables.map((t) => env.DB.prepare(`SELECT * FROM "${t}" ORDER BY rowid`)));
-  const objects: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.MEDIA.list({ cursor });
-    objects.push(...page.objects.map((o) => `${o.key} ${o.size} ${o.etag}`));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  const out: Record<string, { rows: number; hash: string }> = {};
-  for (const [i, t] of [...tables, "r2"].entries()) {
-    const rows = t === "r2" ? objects : results[i]!.results;
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(rows)));
-    out[t] = { rows: rows.length, hash: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") };
-  }
-  return out;
+  return snapshot(tables, { r2: true });
 }
 
 /** What the route's JSON validator gets from a request (Hono's rules), or a value no schema takes. */

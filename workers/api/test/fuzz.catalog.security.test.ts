@@ -11,10 +11,10 @@ import { z } from "zod";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
 import { syntheticAsset } from "../../../test-support/synthetic-asset.ts";
-import { createApp } from "../app.ts";
 import { importLineSchema } from "../catalog/bulk-import.ts";
 import { ADMIN, putJson } from "./admin-client.ts";
 import { seedPlayableCatalog } from "./playback-client.ts";
+import { badObjectOf, parseJson, rawBodyOf, Refusals, routeSchema, snapshot } from "./fuzz-kit.ts";
 
 const RUNS = 1000;
 /** The extra property (forged cursors that are valid in shape) is not a route group: fewer runs. */
@@ -29,29 +29,21 @@ const pending = await syntheticAsset("fuzz-pending", { heights: [240], segments:
 }
 const pendingPaths = pending.index.files.map((f) => f.path);
 
-/** The zod schemas the routes validate with, read from the app's own OpenAPI registry: the judge of what is valid. */
-const routeDefs = createApp().openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [d.route] : []));
-function schemaOf(method: string, path: string, part: "body" | "query" | "params"): z.ZodType {
-  const route = routeDefs.find((r) => r.method === method && r.path === path);
-  const schema = part === "body" ? (route?.request?.body?.content as Record<string, { schema: z.ZodType }> | undefined)?.["application/json"]?.schema : (route?.request?.[part] as z.ZodType | undefined);
-  if (!schema) throw new Error(`no ${part} schema for ${method} ${path}`);
-  return schema;
-}
-const listQuery = schemaOf("get", "/v1/titles", "query");
-const searchQuery = schemaOf("get", "/v1/search", "query");
-const newTitle = schemaOf("post", "/v1/admin/titles", "body");
-const titlePatch = schemaOf("patch", "/v1/admin/titles/{id}", "body");
-const newSeason = schemaOf("post", "/v1/admin/titles/{id}/seasons", "body");
-const seasonPatch = schemaOf("patch", "/v1/admin/titles/{id}/seasons/{number}", "body");
-const newEpisode = schemaOf("post", "/v1/admin/titles/{id}/seasons/{season}/episodes", "body");
-const episodePatch = schemaOf("patch", "/v1/admin/titles/{id}/seasons/{season}/episodes/{number}", "body");
-const genreBody = schemaOf("put", "/v1/admin/genres/{id}", "body");
-const renditionIndex = schemaOf("put", "/v1/admin/assets/{assetId}", "body");
-const multipartStart = schemaOf("post", "/v1/admin/assets/{assetId}/multipart", "body");
-const partQuery = schemaOf("put", "/v1/admin/assets/{assetId}/multipart/part", "query");
-const multipartComplete = schemaOf("post", "/v1/admin/assets/{assetId}/multipart/complete", "body");
-const multipartAbort = schemaOf("post", "/v1/admin/assets/{assetId}/multipart/abort", "body");
-const publishBody = schemaOf("post", "/v1/admin/assets/{assetId}/publish", "body");
+const listQuery = routeSchema("get", "/v1/titles", "query");
+const searchQuery = routeSchema("get", "/v1/search", "query");
+const newTitle = routeSchema("post", "/v1/admin/titles", "body");
+const titlePatch = routeSchema("patch", "/v1/admin/titles/{id}", "body");
+const newSeason = routeSchema("post", "/v1/admin/titles/{id}/seasons", "body");
+const seasonPatch = routeSchema("patch", "/v1/admin/titles/{id}/seasons/{number}", "body");
+const newEpisode = routeSchema("post", "/v1/admin/titles/{id}/seasons/{season}/episodes", "body");
+const episodePatch = routeSchema("patch", "/v1/admin/titles/{id}/seasons/{season}/episodes/{number}", "body");
+const genreBody = routeSchema("put", "/v1/admin/genres/{id}", "body");
+const renditionIndex = routeSchema("put", "/v1/admin/assets/{assetId}", "body");
+const multipartStart = routeSchema("post", "/v1/admin/assets/{assetId}/multipart", "body");
+const partQuery = routeSchema("put", "/v1/admin/assets/{assetId}/multipart/part", "query");
+const multipartComplete = routeSchema("post", "/v1/admin/assets/{assetId}/multipart/complete", "body");
+const multipartAbort = routeSchema("post", "/v1/admin/assets/{assetId}/multipart/abort", "body");
+const publishBody = routeSchema("post", "/v1/admin/assets/{assetId}/publish", "body");
 
 /**
  * Where a page ended, as browse.ts reads it (its schema is private there, so it is
@@ -74,43 +66,11 @@ function cursorIsValid(cursor: string, sort: string): boolean {
 
 const CATALOG_TABLES = ["titles", "assets", "genres", "title_genres", "seasons", "episodes", "credits", "people", "versions", "titles_fts_keys", "titles_fts", "titles_trigram"];
 
-/** Row count and a hash of every row of every catalog table, and every object in R2 (key, size, etag). */
-async function writes() {
-  const results = await env.DB.batch(CATALOG_TABLES.map((t) => env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`)));
-  const objects: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.MEDIA.list({ cursor });
-    objects.push(...page.objects.map((o) => `${o.key} ${o.size} ${o.etag}`));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  const out: Record<string, { rows: number; hash: string }> = {};
-  for (const [i, t] of [...CATALOG_TABLES, "r2"].entries()) {
-    const rows = t === "r2" ? objects : results[i]!.results;
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(rows)));
-    out[t] = { rows: rows.length, hash: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") };
-  }
-  return out;
-}
+const writes = () => snapshot(CATALOG_TABLES, { r2: true });
 
-/** The statuses seen, and the requests sent of each kind, so a test can check it reached every route's own checks. */
-const seen = new Map<number, number>();
-const ran = new Map<string, number>();
-let current = "";
-
-/** A 4xx among `allowed` (the statuses the route documents for this kind of mistake), in the standard error body. */
-async function expectRefused(res: Response, allowed: number[], what: string) {
-  seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-  ran.set(current, (ran.get(current) ?? 0) + 1);
-  const text = await res.text();
-  const said = `${current} ${what} -> ${res.status} ${text.slice(0, 200)}`;
-  expect(res.status, said).toBeGreaterThanOrEqual(400);
-  expect(res.status, said).toBeLessThan(500);
-  expect(allowed, said).toContain(res.status);
-  let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  expect(errorBodySchema.safeParse(json).success, `${what}: not the standard error body: ${text.slice(0, 200)}`).toBe(true);
-}
+const tally = new Refusals();
+const { seen, ran } = tally;
+const expectRefused = (res: Response, allowed: number[], what: string) => tally.expect(res, allowed, what);
 
 /** Anything JSON can carry, including near-misses: wrong types, huge and negative numbers, nested junk. */
 const junk = fc.oneof(
@@ -121,27 +81,13 @@ const junk = fc.oneof(
   fc.constantFrom(null, true, -1, 0, 1e308, 2101, 1869, "", " ", "movie", "series", "drama", "no-such-genre", "Drama", "2026-13-01T00:00:00Z", "x".repeat(300), "../../etc/passwd", "FIRST-LIGHT"),
 );
 
-/** A body that fails its schema: random objects, or a valid-looking one with one field broken, missing, or one too many. */
-const badObject = (valid: Record<string, unknown>) =>
-  fc.oneof(
-    fc.dictionary(fc.string({ maxLength: 12 }), junk, { maxKeys: 6 }),
-    fc.tuple(fc.constantFrom(...Object.keys(valid), "extra"), junk).map(([k, v]) => ({ ...valid, [k]: v })),
-    fc.constantFrom(...Object.keys(valid)).map((k) => Object.fromEntries(Object.entries(valid).filter(([key]) => key !== k))),
-    junk,
-  );
+const badObject = badObjectOf(junk);
 
-/** Raw bytes as a body: not JSON at all, truncated JSON, or JSON's near-misses. */
-const rawBody = fc.oneof(
-  fc.uint8Array({ maxLength: 200 }).map((b) => new TextDecoder().decode(b)),
-  fc.string({ maxLength: 200 }).map((s) => `{"name": ${s}`),
-  fc.constantFrom("", "{", "[]", "null", "{}}", '{"a":1,}', "\u0000", '{"__proto__":{"x":1}}'),
-);
+const rawBody = rawBodyOf("name");
 
 const jsonBody = (valid: Record<string, unknown>) => fc.oneof(badObject(valid).map((o) => JSON.stringify(o) ?? "null"), rawBody);
 
-const parse = (body: string): unknown => {
-  try { return JSON.parse(body); } catch { return undefined; }
-};
+const parse = parseJson;
 
 /** A path segment that is not a valid id of its kind: too long, wrong shape, or odd bytes. */
 const badSegment = fc.oneof(
@@ -172,8 +118,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
   beforeEach(() => {
     minStatuses = 2;
     minRuns = RUNS;
-    seen.clear();
-    ran.clear();
+    tally.clear();
   });
   afterEach(() => {
     const said = `statuses ${JSON.stringify([...seen].sort())}, kinds ${JSON.stringify([...ran])}`;
@@ -218,7 +163,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
         fc.oneof(badSegment, unknownId, fc.constantFrom("long-gone", "FIRST-LIGHT", "first-light-", "second-wind-s1e1")),
         fc.oneof(fc.constant<Record<string, string>>({}), fc.string({ maxLength: 40 }).map((s) => ({ "If-None-Match": s })), fc.string({ maxLength: 40 }).map((s) => ({ Authorization: `Bearer ${s}` }))),
         async (kind, listPairs, searchPairs, id, headers) => {
-          current = kind;
+          tally.current = kind;
           const get = (path: string) => exports.default.fetch(`https://marquee.test${path}`, { headers });
           switch (kind) {
             case "list": {
@@ -257,11 +202,10 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
           const text = JSON.stringify(forged);
           // JSON has no NaN or Infinity: those become null, which the cursor's shape refuses.
           fc.pre(cursorShape.safeParse(JSON.parse(text)).success);
-          current = "forged";
+          tally.current = "forged";
           const res = await exports.default.fetch(`https://marquee.test/v1/titles?sort=${forged.s}&cursor=${base64UrlEncode(new TextEncoder().encode(text))}`);
           const body = await res.text();
-          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-          ran.set(current, (ran.get(current) ?? 0) + 1);
+          tally.count(res.status);
           expect([200, 400], `${text} -> ${res.status} ${body.slice(0, 200)}`).toContain(res.status);
           if (res.status === 400) expect(errorBodySchema.safeParse(JSON.parse(body)).success).toBe(true);
         },
@@ -296,7 +240,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
         fc.array(fc.oneof(badObject({ id: "fuzz-import", kind: "movie", name: "Fuzz", releaseYear: 2020, maturityRating: "PG", genres: ["drama"] }).map((o) => JSON.stringify(o) ?? "null"), rawBody.map((s) => s.replace(/\n/g, " "))), { minLength: 1, maxLength: 4 }),
         fc.constantFrom("application/x-ndjson", "application/jsonl", "application/json", "text/plain", "", "application/x-ndjson; charset=utf-8"),
         async (kind, body, badId, titleId, number, deleting, lines, type) => {
-          current = kind;
+          tally.current = kind;
           const data = parse(body);
           // Never an id that names a stored title or genre where a delete or a valid write would change it.
           fc.pre(!stored.has(badId));
@@ -351,8 +295,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
               const res = await admin("POST", "/v1/admin/catalog/import", lines.join("\n"), type ? { "content-type": type } : {});
               const ndjson = ["application/x-ndjson", "application/jsonl"].includes(type.split(";")[0]!);
               if (!ndjson) return expectRefused(res, [415], `import as ${type}`);
-              seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-              ran.set(current, (ran.get(current) ?? 0) + 1);
+              tally.count(res.status);
               const report = (await res.json()) as { imported: number; failedCount: number };
               expect(res.status, JSON.stringify(report)).toBe(200);
               expect(report.imported, JSON.stringify(report)).toBe(0);
@@ -403,7 +346,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
         ),
         fc.oneof(fc.constant<string | undefined>(undefined), fc.constantFrom("0", "-1", "abc", "99999999", "exact", "exact"), fc.nat({ max: 500 }).map(String)),
         async (kind, index, id, path, bytes, jsonish, queryPairs, length) => {
-          current = kind;
+          tally.current = kind;
           const data = parse(jsonish);
           switch (kind) {
             case "index": {
