@@ -336,6 +336,22 @@ export type BindingPlan = {
 };
 
 const GUARD = Symbol.for("marquee.bindingGuard");
+
+/**
+ * One chaos configuration per spec and environment in this isolate, so a seeded run's
+ * draws go on from call to call whichever env object a request brings, and the decision
+ * is logged once.
+ */
+const chaosConfigs = new Map<string, ChaosConfig | null>();
+function chaosOf(env: ChaosEnv): ChaosConfig | null {
+  const key = `${env.ENVIRONMENT ?? ""}|${env.CHAOS ?? ""}`;
+  if (chaosConfigs.has(key)) return chaosConfigs.get(key)!;
+  const decision = chaosFor(env);
+  if (decision.refused) log("error", { event: "chaos_refused", requestId: "", message: decision.refused });
+  else if (decision.config) log("warn", { event: "chaos_on", requestId: "", message: `fault injection on: ${decision.config.spec}` });
+  chaosConfigs.set(key, decision.config);
+  return decision.config;
+}
 const guardedEnvs = new WeakMap<object, object>();
 
 /**
@@ -346,10 +362,7 @@ export function guardEnv<E extends ChaosEnv & object>(env: E, plan: BindingPlan,
   const known = guardedEnvs.get(env);
   if (known) return known as E;
   if ((env as { [GUARD]?: BindingGuard })[GUARD]) return env;
-  const decision = chaosFor(env);
-  if (decision.refused) log("error", { event: "chaos_refused", requestId: "", message: decision.refused });
-  else if (decision.config) log("warn", { event: "chaos_on", requestId: "", message: `fault injection on: ${decision.config.spec}` });
-  const guard = new BindingGuard(decision.config, options);
+  const guard = new BindingGuard(chaosOf(env), options);
   const guarded: Record<PropertyKey, unknown> = { ...env, [GUARD]: guard };
   const source = env as Record<string, unknown>;
   for (const name of plan.d1 ?? []) if (source[name]) guarded[name] = guardD1(guard, `d1:${name}`, source[name] as D1Database);

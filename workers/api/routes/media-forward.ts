@@ -5,6 +5,9 @@
 // It runs before the api's Hono app: a video segment needs none of the api's middleware,
 // and an access-log line per segment was a large share of the forwarding cost (the media
 // Worker logs the request itself).
+import { dependencyErrorOf } from "../../../lib/bindings/guard.ts";
+import type { ErrorBody } from "../../../lib/errors.ts";
+import { log } from "../../../lib/log.ts";
 
 /** `/p/` followed by anything: a playback path, or `/p/healthz`. */
 export function isMediaPath(url: string): boolean {
@@ -12,6 +15,19 @@ export function isMediaPath(url: string): boolean {
   return start >= 0 && url.startsWith("/p/", start);
 }
 
-export function forwardMedia(request: Request, env: { MEDIA_WORKER: Fetcher }): Promise<Response> {
-  return env.MEDIA_WORKER.fetch(request);
+/**
+ * A failed forward (the binding's fault, timeout or open breaker) is a retryable 503 in
+ * the standard error body, as anything the api answers: players retry segments.
+ */
+export async function forwardMedia(request: Request, env: { MEDIA_WORKER: Fetcher }): Promise<Response> {
+  try {
+    return await env.MEDIA_WORKER.fetch(request);
+  } catch (err) {
+    const failure = dependencyErrorOf(err);
+    if (!failure) throw err;
+    const requestId = request.headers.get("x-request-id") ?? crypto.randomUUID();
+    log("warn", { event: "dependency_failed", requestId, dependency: failure.dependency, message: failure.message });
+    const body: ErrorBody = { error: { code: "UNAVAILABLE", message: "The media service did not answer; try again.", requestId, details: { reason: failure.reason, retryable: true } } };
+    return Response.json(body, { status: 503, headers: { "Retry-After": "1", "X-Request-Id": requestId, "Cache-Control": "no-store" } });
+  }
 }

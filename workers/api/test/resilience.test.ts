@@ -56,6 +56,13 @@ describe("the CHAOS spec", () => {
     }
   });
 
+  it("a seeded run's draws go on from request to request, whichever env object each brings", async () => {
+    // seed=2 at a rate of one half: were the draws restarted per env, every request would see the same first draw.
+    const statuses = new Set<number>();
+    for (let i = 0; i < 12; i++) statuses.add((await through({ CHAOS: "service=0.5,seed=2" }, "/p/healthz")).status);
+    expect(statuses).toEqual(new Set([200, 503]));
+  });
+
   it("is a repeatable run with a seed", () => {
     const a = seededRandom(42);
     const b = seededRandom(42);
@@ -166,6 +173,13 @@ describe("when other bindings fail", () => {
     while ((await scalar("SELECT COUNT(*) AS n FROM watch_events WHERE profile_id = ?", m.profileId)) < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await scalar("SELECT COUNT(*) AS n FROM watch_events WHERE profile_id = ?", m.profileId)).toBe(5);
   }, 30_000);
+
+  it("a failing media service binding: /p/* answers a retryable 503 in the standard body, not an exception", async () => {
+    const res = await through({ CHAOS: "service=1" }, "/p/healthz");
+    const body = expectUnavailable(res);
+    expect(body.error.details).toMatchObject({ reason: "fault", retryable: true });
+    expect((await through(OK, "/p/healthz")).status).toBe(200);
+  });
 
   it("a failing cache is a miss: the catalog and home are built from D1", async () => {
     const m = await memberOn("premium");
