@@ -84,6 +84,9 @@ function isApplicationError(kind: DependencyKind, err: unknown): boolean {
       // An exception thrown by the object's own code arrives with `remote` set; the
       // runtime's transient failures are flagged retryable or overloaded.
       return e?.remote === true && e.retryable !== true && e.overloaded !== true;
+    case "r2":
+      // R2 refusing a body that does not match its checksum, or a condition that failed, is the request's doing.
+      return /sha-?256|md5|checksum|digest|precondition/i.test(message);
     default:
       return false;
   }

@@ -6,7 +6,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BindingGuard, breakerStates, DependencyError, guardD1, isReadOnlySql, resetBreakers } from "../../../lib/bindings/guard.ts";
+import { BindingGuard, breakerStates, DependencyError, guardD1, guardR2, isReadOnlySql, resetBreakers } from "../../../lib/bindings/guard.ts";
 import { CircuitBreaker } from "../../../lib/bindings/breaker.ts";
 import { chaosFor, parseChaos, seededRandom, type ChaosConfig } from "../../../lib/bindings/chaos.ts";
 import { errorBodySchema } from "../../../lib/errors.ts";
@@ -250,6 +250,17 @@ describe("the guard on its own", () => {
       expect(String(err)).toMatch(/UNIQUE|constraint/i);
     }
     expect(breakerStates()["d1:app"]).toBe("closed");
+  });
+
+  it("counts R2 refusing a body for its checksum as the request's error, not R2's", async () => {
+    resetBreakers({ minCalls: 2 });
+    const bucket = guardR2(new BindingGuard(null), "r2:app", env.MEDIA);
+    for (let i = 0; i < 5; i++) {
+      const err = await bucket.put("resilience/checksum", "these bytes", { sha256: "0".repeat(64) }).catch((e: unknown) => e);
+      expect(err).not.toBeInstanceOf(DependencyError);
+      expect(String(err)).toMatch(/sha-?256|checksum/i);
+    }
+    expect(breakerStates()["r2:app"]).toBe("closed");
   });
 });
 
