@@ -147,24 +147,12 @@ export function isReadOnlySql(sql: string): boolean {
   return /^\s*(select|with|explain)\b/i.test(sql) && !WRITES.test(sql);
 }
 
-/**
- * A read-only call that failed for the dependency's sake is tried once more after a
- * short jittered pause (what D1 does for its own read retries). Writes are retried only
- * by callers that know them to be idempotent.
- */
-async function retryingReads<T>(readOnly: boolean, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (!readOnly || !(err instanceof DependencyError) || !err.retryable) throw err;
-    await sleep(5 + Math.random() * 20);
-    return call();
-  }
-}
 
 /**
- * For a write its caller knows to be idempotent: one more try after a dependency failure
- * (never after an application error), following a short jittered pause.
+ * One more try after a dependency failure (never after an application error), following
+ * a short jittered pause: for read-only statements (what D1 does for its own read
+ * retries), and for writes a caller knows to be idempotent. The guard never retries a
+ * write on its own.
  */
 export async function retryOnce<T>(call: (attempt: number) => Promise<T>): Promise<T> {
   try {
@@ -189,7 +177,10 @@ function unwrapStatement(s: D1PreparedStatement): D1PreparedStatement {
 
 function guardStatement(guard: BindingGuard, dependency: string, sql: string, inner: D1PreparedStatement): D1PreparedStatement {
   const readOnly = isReadOnlySql(sql);
-  const run = <T>(label: string, f: () => Promise<T>) => retryingReads(readOnly, () => guard.call("d1", dependency, label, f));
+  const run = <T>(label: string, f: () => Promise<T>) => {
+    const call = () => guard.call("d1", dependency, label, f);
+    return readOnly ? retryOnce(call) : call();
+  };
   const statement = {
     [INNER]: inner,
     [SQL]: sql,
@@ -211,7 +202,8 @@ function guardedD1Methods(guard: BindingGuard, dependency: string, inner: D1Like
       const unwrapped = statements.map(unwrapStatement);
       // A batch is one transaction: it may be retried only when every statement reads.
       const readOnly = statements.every((s) => (s as Guarded<D1PreparedStatement>)[INNER] !== undefined && isReadOnlySql(sqlOf(s)));
-      return retryingReads(readOnly, () => guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped)));
+      const call = () => guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped));
+      return readOnly ? retryOnce(call) : call();
     },
   };
 }

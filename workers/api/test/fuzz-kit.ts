@@ -58,6 +58,13 @@ export const rawBodyOf = (field: string) =>
     fc.constantFrom("", "{", "[]", "null", "{}}", '{"a":1,}', "\u0000", '{"__proto__":{"x":1}}'),
   );
 
+/** A JSON-typed body that fails its schema: a broken object, or bytes that are not JSON. */
+export const jsonBodyOf = (badObject: (valid: Record<string, unknown>) => fc.Arbitrary<unknown>, rawBody: fc.Arbitrary<string>) => (valid: Record<string, unknown>) =>
+  fc.oneof(badObject(valid).map((o) => JSON.stringify(o) ?? "null"), rawBody);
+
+/** Any string that could sit in one path segment (the fuzz files add their own near-miss ids). */
+export const segmentString = fc.string({ minLength: 1, maxLength: 120 }).filter((s) => !/[/?#]/.test(s) && s !== "." && s !== "..");
+
 export const parseJson = (body: string): unknown => {
   try {
     return JSON.parse(body);

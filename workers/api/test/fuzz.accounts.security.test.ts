@@ -15,7 +15,7 @@ import { checkoutCompleted, nowSec } from "../billing/stripe-fixtures.ts";
 import { signStripePayload, verifyStripeSignature } from "../billing/stripe-signature.ts";
 import { createProfile } from "../profiles/profiles.ts";
 import { memberOn } from "./playback-client.ts";
-import { badObjectOf, parseJson, rawBodyOf, Refusals, routeSchema, snapshot } from "./fuzz-kit.ts";
+import { badObjectOf, jsonBodyOf, parseJson, rawBodyOf, Refusals, routeSchema, segmentString, snapshot } from "./fuzz-kit.ts";
 
 const RUNS = 1000;
 const SECRET = env.STRIPE_WEBHOOK_SECRET;
@@ -54,13 +54,11 @@ const badObject = badObjectOf(junk);
 
 const rawBody = rawBodyOf("email");
 
-const jsonBody = (valid: Record<string, unknown>) => fc.oneof(badObject(valid).map((o) => JSON.stringify(o) ?? "null"), rawBody);
-
-const parse = parseJson;
+const jsonBody = jsonBodyOf(badObject, rawBody);
 
 /** A path segment that is not a valid id of its kind: too long, wrong shape, or odd bytes. */
 const badSegment = fc.oneof(
-  fc.string({ minLength: 1, maxLength: 120 }).filter((s) => !/[/?#]/.test(s) && s !== "." && s !== ".."),
+  segmentString,
   fc.constantFrom("prf_", "prf_nobody", "x y", "%00", "..%2F..", "prf_" + "z".repeat(70), "0".repeat(63), "g".repeat(64), "A".repeat(64)),
 );
 
@@ -108,7 +106,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
         fc.string({ maxLength: 60 }),
         async (kind, body, auth, sessionId, method, path, csrf) => {
           tally.current = kind;
-          const parsed = credentialsSchema.safeParse(parse(body));
+          const parsed = credentialsSchema.safeParse(parseJson(body));
           switch (kind) {
             case "signup": {
               // Valid = the schema passes, the password policy passes and the email is free: a new account, not a malformed request.
@@ -166,7 +164,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
         junkAuth,
         async (kind, body, foreignId, ownId, auth) => {
           tally.current = kind;
-          const data = parse(body);
+          const data = parseJson(body);
           const h = { ...m.headers, ...json };
           switch (kind) {
             case "create":
@@ -245,7 +243,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
           switch (kind) {
             case "checkout":
               // On localhost the dev provider would activate a valid plan: only invalid bodies are sent.
-              fc.pre(!checkoutBody.safeParse(parse(body)).success);
+              fc.pre(!checkoutBody.safeParse(parseJson(body)).success);
               return expectRefused(await send("POST", "/v1/billing/checkout", { ...m.headers, ...json }, body, host), [400], `checkout ${body.slice(0, 80)}`);
             case "webhook": {
               const signed = await header(sig, hookBody);

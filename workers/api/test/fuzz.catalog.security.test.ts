@@ -14,7 +14,7 @@ import { syntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { importLineSchema } from "../catalog/bulk-import.ts";
 import { ADMIN, putJson } from "./admin-client.ts";
 import { seedPlayableCatalog } from "./playback-client.ts";
-import { badObjectOf, parseJson, rawBodyOf, Refusals, routeSchema, snapshot } from "./fuzz-kit.ts";
+import { badObjectOf, jsonBodyOf, parseJson, rawBodyOf, Refusals, routeSchema, segmentString, snapshot } from "./fuzz-kit.ts";
 
 const RUNS = 1000;
 /** The extra property (forged cursors that are valid in shape) is not a route group: fewer runs. */
@@ -85,13 +85,11 @@ const badObject = badObjectOf(junk);
 
 const rawBody = rawBodyOf("name");
 
-const jsonBody = (valid: Record<string, unknown>) => fc.oneof(badObject(valid).map((o) => JSON.stringify(o) ?? "null"), rawBody);
-
-const parse = parseJson;
+const jsonBody = jsonBodyOf(badObject, rawBody);
 
 /** A path segment that is not a valid id of its kind: too long, wrong shape, or odd bytes. */
 const badSegment = fc.oneof(
-  fc.string({ minLength: 1, maxLength: 120 }).filter((s) => !/[/?#]/.test(s) && s !== "." && s !== ".."),
+  segmentString,
   fc.constantFrom("-lead", "UPPER", "x y", "%00", "..%2F..", "a".repeat(81), "first-light ", "first_light", "FIRST-LIGHT", "é"),
 );
 /** Ids of the right shape that name nothing. */
@@ -241,7 +239,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
         fc.constantFrom("application/x-ndjson", "application/jsonl", "application/json", "text/plain", "", "application/x-ndjson; charset=utf-8"),
         async (kind, body, badId, titleId, number, deleting, lines, type) => {
           tally.current = kind;
-          const data = parse(body);
+          const data = parseJson(body);
           // Never an id that names a stored title or genre where a delete or a valid write would change it.
           fc.pre(!stored.has(badId));
           switch (kind) {
@@ -291,7 +289,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
               return expectRefused(await admin("DELETE", `/v1/admin/genres/${enc(badId)}`), [400, 404], badId.slice(0, 80));
             case "import": {
               // A file of bad lines: nothing imported, every line reported; another content type is 415.
-              fc.pre(lines.every((l) => !importLineSchema.safeParse(parse(l)).success));
+              fc.pre(lines.every((l) => !importLineSchema.safeParse(parseJson(l)).success));
               const res = await admin("POST", "/v1/admin/catalog/import", lines.join("\n"), type ? { "content-type": type } : {});
               const ndjson = ["application/x-ndjson", "application/jsonl"].includes(type.split(";")[0]!);
               if (!ndjson) return expectRefused(res, [415], `import as ${type}`);
@@ -347,12 +345,12 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
         fc.oneof(fc.constant<string | undefined>(undefined), fc.constantFrom("0", "-1", "abc", "99999999", "exact", "exact"), fc.nat({ max: 500 }).map(String)),
         async (kind, index, id, path, bytes, jsonish, queryPairs, length) => {
           tally.current = kind;
-          const data = parse(jsonish);
+          const data = parseJson(jsonish);
           switch (kind) {
             case "index": {
               // An index that validates and names the URL's asset starts or resumes an upload: only malformed ones are sent.
               const url = id === "fuzz-pending" ? "fuzz-new" : id;
-              const parsed = renditionIndex.safeParse(parse(index));
+              const parsed = renditionIndex.safeParse(parseJson(index));
               fc.pre(!(parsed.success && (parsed.data as { assetId: string }).assetId === url));
               return expectRefused(await admin("PUT", `/v1/admin/assets/${enc(url)}`, index), [400, 409], `${url.slice(0, 40)} ${index.slice(0, 80)}`);
             }

@@ -4,14 +4,14 @@
 // a CSRF or playback token, or a full email address.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { setLogLevel } from "../../../lib/log.ts";
+import { describe, expect, it } from "vitest";
+import { captureLogs } from "../../../test-support/capture-logs.ts";
 import worker from "../index.ts";
 import { seedPlayableCatalog } from "./playback-client.ts";
 
 await seedPlayableCatalog();
 
-const lines: string[] = [];
+const lines = captureLogs();
 const debugEnv = { ...env, LOG_LEVEL: "debug" };
 
 async function request(path: string, init: RequestInit = {}) {
@@ -22,17 +22,6 @@ async function request(path: string, init: RequestInit = {}) {
   await waitOnExecutionContext(ctx);
   return { res, text, json: () => JSON.parse(text) as Record<string, any> };
 }
-
-beforeAll(() => {
-  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  }
-});
-
-afterAll(() => {
-  vi.restoreAllMocks();
-  setLogLevel("error");
-});
 
 describe("logs", () => {
   it("carry request ids and none of the secrets that passed through", async () => {

@@ -6,15 +6,15 @@
 // carries a playback token, its signature or claims part, or the signing keys.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { setLogLevel } from "../../../lib/log.ts";
+import { describe, expect, it } from "vitest";
+import { captureLogs } from "../../../test-support/capture-logs.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import worker from "../index.ts";
 import { ORIGIN, tokenFor } from "./helpers.ts";
 
 await seedSyntheticAsset(env.MEDIA, "logs-asset", { heights: [240, 720] });
 
-const lines: string[] = [];
+const lines = captureLogs();
 const debugEnv = { ...env, LOG_LEVEL: "debug" };
 
 async function request(path: string, init: RequestInit = {}) {
@@ -25,17 +25,6 @@ async function request(path: string, init: RequestInit = {}) {
   await waitOnExecutionContext(ctx);
   return res;
 }
-
-beforeAll(() => {
-  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  }
-});
-
-afterAll(() => {
-  vi.restoreAllMocks();
-  setLogLevel("error");
-});
 
 describe("the media Worker's logs", () => {
   it("carry request ids and redacted paths, and none of the tokens or keys that passed through", async () => {
