@@ -10,6 +10,7 @@ import { createRouter, errorDocs, json } from "../router.ts";
 import { extrasUrls, grantMedia, inlineMasterPlaylist } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
+import { newStreamId } from "./stream-ids.ts";
 import { streamLeases } from "./stream-leases.ts";
 
 const tags = ["playback"];
@@ -105,12 +106,6 @@ const heartbeatAnswerSchema = z
   .openapi("PlaybackHeartbeat");
 
 const heartbeatUrl = (playbackSessionId: string) => `/v1/playback/sessions/${playbackSessionId}/heartbeat`;
-
-function newStreamId(clientSessionId: string | undefined): string {
-  if (clientSessionId) return `pbs_${clientSessionId}`;
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `pbs_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 function describeStream(s: ActiveStream, deviceSessionId: string): z.infer<typeof activeStreamSchema> {
   return {
