@@ -2,7 +2,11 @@
 // checks on every request, with no I/O. An HMAC-SHA256 over the claims, with a key id so
 // keys rotate: the first configured key signs, every configured key verifies.
 import { z } from "zod";
+import { base64UrlDecode, base64UrlEncode } from "./base64url.ts";
 import { assetIdSchema } from "./media-index.ts";
+
+// Re-exported while callers move to lib/base64url.ts.
+export { base64UrlDecode, base64UrlEncode };
 
 export const playbackClaimsSchema = z.object({
   assetId: assetIdSchema,
@@ -38,22 +42,6 @@ const wireSchema = z.object({
 
 const KID = /^[A-Za-z0-9_-]{1,16}$/;
 const MIN_KEY_BYTES = 32;
-
-export function base64UrlEncode(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 function importHmacKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);

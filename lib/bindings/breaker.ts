@@ -45,6 +45,14 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * A call that ended with no verdict on this dependency (see the guard's slow-statement
+   * rule): counts for nothing, but a half-open trial is over and the next may go.
+   */
+  abstain(): void {
+    if (this.#state === "half_open") this.#trialInFlight = false;
+  }
+
   record(ok: boolean): void {
     if (this.#state === "half_open") {
       this.#trialInFlight = false;

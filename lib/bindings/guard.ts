@@ -64,7 +64,32 @@ export function breakerFor(dependency: string): CircuitBreaker {
 /** Tests start each case with closed breakers (and may tune them). */
 export function resetBreakers(options: Partial<BreakerOptions> = {}): void {
   breakers.clear();
+  recentTimeouts.clear();
   breakerOptions = options;
+}
+
+/** A timeout counts against a whole dependency once this many different statements timed out within SLOW_WINDOW_MS. */
+export const SLOW_SCOPES_FOR_DEPENDENCY = 3;
+const SLOW_WINDOW_MS = 10_000;
+/** Per dependency: statement scope → when it last timed out (bounded: the oldest go first). */
+const recentTimeouts = new Map<string, Map<string, number>>();
+
+/** Records a timeout of `scope`; true when enough different statements of `dependency` time out to blame it. */
+function slowScopes(dependency: string, scope: string): boolean {
+  const now = Date.now();
+  let scopes = recentTimeouts.get(dependency);
+  if (!scopes) recentTimeouts.set(dependency, (scopes = new Map()));
+  scopes.delete(scope);
+  scopes.set(scope, now);
+  for (const [s, at] of scopes) if (at <= now - SLOW_WINDOW_MS || scopes.size > 100) scopes.delete(s);
+  return scopes.size >= SLOW_SCOPES_FOR_DEPENDENCY;
+}
+
+/** A short name for a statement (or a batch's statements), to key its own breaker by. */
+export function statementScope(sql: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sql.length; i++) h = Math.imul(h ^ sql.charCodeAt(i), 0x01000193);
+  return `sql:${(h >>> 0).toString(16)}`;
 }
 
 export function breakerStates(): Record<string, string> {
@@ -103,10 +128,23 @@ export class BindingGuard {
     this.#timeouts = { ...defaultTimeoutsMs, ...options.timeoutsMs };
   }
 
-  /** Runs one binding call under the dependency's breaker, chaos and timeout. */
-  async call<T>(kind: DependencyKind, dependency: string, label: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one binding call under the dependency's breaker, chaos and timeout. `scope` names
+   * what the call does (for D1, its SQL): a timeout is first that statement's fault, not
+   * the database's. It opens the statement's own breaker (`<dependency>|<scope>`), so one
+   * slow query, however often it is sent, fails fast on its own routes and cannot open
+   * the database's breaker for every other route; only timeouts of several different
+   * statements at once (SLOW_SCOPES_FOR_DEPENDENCY within a window) count against the
+   * dependency, since then it is the database that is slow. Faults always count against it.
+   */
+  async call<T>(kind: DependencyKind, dependency: string, label: string, run: () => Promise<T>, scope?: string): Promise<T> {
     const breaker = breakerFor(dependency);
     if (!breaker.allow()) throw new DependencyError(dependency, "circuit_open", `${dependency} is failing; not calling it for a few seconds (${label})`);
+    const scoped = scope === undefined ? null : breakerFor(`${dependency}|${scope}`);
+    if (scoped && !scoped.allow()) {
+      breaker.abstain();
+      throw new DependencyError(dependency, "circuit_open", `this statement of ${dependency} keeps timing out; not running it for a few seconds (${label})`);
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await this.#inject(kind, dependency, label);
@@ -116,13 +154,22 @@ export class BindingGuard {
       });
       const result = await Promise.race([run(), timeout]);
       breaker.record(true);
+      scoped?.record(true);
       return result;
     } catch (err) {
       if (!(err instanceof DependencyError) && isApplicationError(kind, err)) {
         breaker.record(true);
+        scoped?.record(true);
         throw err;
       }
-      breaker.record(false);
+      if (scoped && err instanceof DependencyError && err.reason === "timeout") {
+        scoped.record(false);
+        if (slowScopes(dependency, scope!)) breaker.record(false);
+        else breaker.abstain();
+      } else {
+        breaker.record(false);
+        scoped?.abstain();
+      }
       if (err instanceof DependencyError) throw err;
       throw new DependencyError(dependency, "fault", `${dependency} failed (${label}): ${(err as Error)?.message ?? String(err)}`, { cause: err });
     } finally {
@@ -177,8 +224,9 @@ function unwrapStatement(s: D1PreparedStatement): D1PreparedStatement {
 
 function guardStatement(guard: BindingGuard, dependency: string, sql: string, inner: D1PreparedStatement): D1PreparedStatement {
   const readOnly = isReadOnlySql(sql);
+  const scope = statementScope(sql);
   const run = <T>(label: string, f: () => Promise<T>) => {
-    const call = () => guard.call("d1", dependency, label, f);
+    const call = () => guard.call("d1", dependency, label, f, scope);
     return readOnly ? retryOnce(call) : call();
   };
   const statement = {
@@ -202,7 +250,8 @@ function guardedD1Methods(guard: BindingGuard, dependency: string, inner: D1Like
       const unwrapped = statements.map(unwrapStatement);
       // A batch is one transaction: it may be retried only when every statement reads.
       const readOnly = statements.every((s) => (s as Guarded<D1PreparedStatement>)[INNER] !== undefined && isReadOnlySql(sqlOf(s)));
-      const call = () => guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped));
+      const scope = statementScope(statements.map(sqlOf).join(";\n"));
+      const call = () => guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped), scope);
       return readOnly ? retryOnce(call) : call();
     },
   };

@@ -2,7 +2,7 @@
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
-import { bundleWorker } from "../bundle-worker.ts";
+import { bundleWorker } from "../../test-support/config/bundle-worker.ts";
 
 export type PinOptions = {
   config: string;

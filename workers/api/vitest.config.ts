@@ -4,9 +4,8 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { bundleMediaWorker } from "../../tools/bundle-worker.ts";
-import { projectRoot } from "../../tools/project.ts";
-import { testBindings } from "../../tools/test-bindings.ts";
+import { bundleMediaWorker } from "../../test-support/config/bundle-worker.ts";
+import { projectRoot, testBindings } from "../../test-support/config/test-bindings.ts";
 
 export default defineConfig({
   plugins: [
@@ -34,5 +33,5 @@ export default defineConfig({
     };
     }),
   ],
-  test: { name: "api", include: ["test/**/*.test.ts"], setupFiles: ["./test/apply-migrations.ts"] },
+  test: { name: "api", include: ["test/**/*.test.ts"], setupFiles: ["./test/apply-migrations.ts", "../../test-support/fast-check-seed.ts"] },
 });

@@ -1,7 +1,7 @@
 // Tests of the media Worker, run inside workerd with its real bindings.
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { testBindings } from "../../tools/test-bindings.ts";
+import { testBindings } from "../../test-support/config/test-bindings.ts";
 
 export default defineConfig({
   plugins: [
@@ -10,5 +10,5 @@ export default defineConfig({
       miniflare: { bindings: testBindings.media },
     }),
   ],
-  test: { name: "media", include: ["test/**/*.test.ts"] },
+  test: { name: "media", include: ["test/**/*.test.ts"], setupFiles: ["../../test-support/fast-check-seed.ts"] },
 });

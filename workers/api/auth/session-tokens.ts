@@ -1,11 +1,20 @@
 // Session tokens: 256 random bits, handed to the client once; the server keeps only their
 // SHA-256, so a leaked database holds no usable session.
-import { base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../../lib/base64url.ts";
 
 const encoder = new TextEncoder();
 
 export function newSessionToken(): string {
   return base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/**
+ * A string that could be a token we made: the canonical base64url of 32 bytes. Anything
+ * else is refused before it is hashed or looked up, so a token has exactly one spelling
+ * and junk costs no D1 read.
+ */
+export function isSessionToken(text: string): boolean {
+  return text.length === 43 && base64UrlDecode(text)?.byteLength === 32;
 }
 
 async function sha256(text: string): Promise<Uint8Array> {

@@ -5,7 +5,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
 import { isDependencyError, retryOnce } from "../../../lib/bindings/guard.ts";
 import type { Auth } from "./auth-context.ts";
-import { newSessionToken, sessionIdFor } from "./session-tokens.ts";
+import { isSessionToken, newSessionToken, sessionIdFor } from "./session-tokens.ts";
 
 type Kind = "web" | "device";
 
@@ -86,6 +86,7 @@ function remember(check: SessionCheck, now: Date): void {
 
 /** One D1 query: the session, its entered profile's kids flag, and the subscription. */
 export async function checkSession(db: D1Database, token: string, now: Date): Promise<SessionCheck | null> {
+  if (!isSessionToken(token)) return null;
   const id = await sessionIdFor(token);
   try {
     const check = await checkInD1(db, id, now);

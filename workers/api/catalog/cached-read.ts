@@ -27,19 +27,39 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag) ?? false;
 }
 
+/** The validated query a read depends on, as the route's schema parsed it (defaults applied). */
+export type CacheKeyParams = Record<string, string | number | boolean | undefined>;
+
+/**
+ * The query part of a cache key: the validated parameters only, in one order, each in one
+ * spelling. Never the raw URL's: anything else a client adds (`?r=<random>`, a repeated
+ * parameter, `limit=024`) would make a fresh key, miss the cache and reach D1 every time.
+ */
+export function canonicalQuery(params: CacheKeyParams): string {
+  const entries = Object.entries(params)
+    .filter((e): e is [string, string | number | boolean] => e[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => [k, String(v)]);
+  return new URLSearchParams(entries).toString();
+}
+
 /**
  * Answers from the cache or from `compute` (which gets the D1 session); `compute`
- * returning null is a 404 the caller renders, not cached.
+ * returning null is a 404 the caller renders, not cached. `params` is everything of the
+ * request the answer depends on, as the route validated it (path parameters and query).
  */
 export async function cachedCatalogRead(
   c: Context<AppEnv>,
   viewer: Viewer,
+  params: CacheKeyParams,
   compute: (db: D1DatabaseSession, now: Date) => Promise<unknown | null>,
 ): Promise<Response | null> {
   const cache = edgeCache(c.env);
   const url = new URL(c.req.url);
-  const params = [...url.searchParams].sort(([a], [b]) => a.localeCompare(b));
-  const staleKey = `${url.origin}/__catalog-cache/stale/l${viewer.maturityLevel}${url.pathname}?${new URLSearchParams(params)}`;
+  // The route's pattern, not the URL's path: `/v1/titles/first%2Dlight` is the same read as
+  // `/v1/titles/first-light`, and the id is in `params` as the route decoded it.
+  const keyPath = `${c.req.routePath}?${canonicalQuery(params)}`;
+  const staleKey = `${url.origin}/__catalog-cache/stale/l${viewer.maturityLevel}${keyPath}`;
   const session = c.env.DB.withSession(c.req.header(BOOKMARK) ?? "first-unconstrained");
 
   let body: string;
@@ -49,7 +69,7 @@ export async function cachedCatalogRead(
     const version = await catalogVersion(session);
     const now = new Date();
     const minute = Math.floor(now.getTime() / 60_000);
-    const key = `${url.origin}/__catalog-cache/v${version}/l${viewer.maturityLevel}/m${minute}${url.pathname}?${new URLSearchParams(params)}`;
+    const key = `${url.origin}/__catalog-cache/v${version}/l${viewer.maturityLevel}/m${minute}${keyPath}`;
     const hit = await cache.match(key);
     if (hit) {
       body = await hit.text();
@@ -69,7 +89,7 @@ export async function cachedCatalogRead(
     if (!failure) throw err;
     const stale = await cache.match(staleKey);
     if (!stale) throw err;
-    log("warn", { event: "dependency_failed", requestId: c.get("requestId") ?? "", dependency: failure.dependency, message: `serving the last catalog answer for ${url.pathname}: ${failure.message}` });
+    log("warn", { event: "dependency_failed", requestId: c.get("requestId") ?? "", dependency: failure.dependency, message: `serving the last catalog answer for ${c.req.routePath}: ${failure.message}` });
     body = await stale.text();
     etag = stale.headers.get("etag") ?? "";
     cacheState = "STALE";

@@ -42,7 +42,7 @@ catalogRoutes.openapi(
     const query = c.req.valid("query");
     const viewer = await catalogViewer(c);
     try {
-      return (await cachedCatalogRead(c, viewer, (db, now) => listTitles(db, viewer, query, now)))!;
+      return (await cachedCatalogRead(c, viewer, query, (db, now) => listTitles(db, viewer, query, now)))!;
     } catch (err) {
       if (err instanceof BadCursor) throw new ApiError("VALIDATION_FAILED", `Invalid cursor: ${err.message}.`, { details: [{ path: "cursor", message: err.message }] });
       throw err;
@@ -61,7 +61,7 @@ catalogRoutes.openapi(
   }),
   async (c) => {
     const viewer = await catalogViewer(c);
-    const res = await cachedCatalogRead(c, viewer, (db, now) => getTitle(db, viewer, c.req.valid("param").id, now));
+    const res = await cachedCatalogRead(c, viewer, c.req.valid("param"), (db, now) => getTitle(db, viewer, c.req.valid("param").id, now));
     if (!res) throw new ApiError("NOT_FOUND", "No such title.");
     return res;
   },

@@ -47,7 +47,7 @@ searchRoutes.openapi(
     const viewer = await catalogViewer(c);
     // Cached like every public catalog read: per catalog version and maturity level (the
     // only thing about the caller that changes results), with ETag/304.
-    const res = await cachedCatalogRead(c, viewer, async (db, now) => ({
+    const res = await cachedCatalogRead(c, viewer, { q, limit }, async (db, now) => ({
       query: q,
       results: await searchTitles(db as unknown as D1Database, q, { limit, now, maxLevel: viewer.maturityLevel }),
     }));

@@ -138,7 +138,39 @@ describe("GET /v1/titles/:id", () => {
   });
 });
 
+/**
+ * Runs `f` until one run starts and ends in the same clock minute: the edge cache's key
+ * includes the minute, so a HIT expected across a minute boundary would be a MISS.
+ */
+async function inOneMinute(f: () => Promise<void>): Promise<void> {
+  for (;;) {
+    const minute = Math.floor(Date.now() / 60_000);
+    await f();
+    if (Math.floor(Date.now() / 60_000) === minute) return;
+  }
+}
+
 describe("caching", () => {
+  it("keys on the validated query only: junk parameters, repeats and other spellings hit the same entry", async () => {
+    await bumpCatalogVersion(orm).run();
+    await inOneMinute(async () => {
+      expect((await call("/v1/titles?genre=drama&r=1")).headers.get("x-cache")).toBe("MISS");
+      for (const variant of ["r=2", "r=3&utm_source=x", "limit=24", "limit=024", "sort=popularity", "genre=drama", "r=1&r=2"]) {
+        const query = variant.includes("genre") ? variant : `genre=drama&${variant}`;
+        expect((await call(`/v1/titles?${query}`)).headers.get("x-cache"), query).toBe("HIT");
+      }
+      // Parameters in another order are the same read.
+      expect((await call("/v1/titles?limit=5&genre=drama")).headers.get("x-cache")).toBe("MISS");
+      expect((await call("/v1/titles?genre=drama&limit=5&zzz=1")).headers.get("x-cache")).toBe("HIT");
+      // A path parameter counts as the route decoded it.
+      expect((await call("/v1/titles/t07?x=1")).headers.get("x-cache")).toBe("MISS");
+      expect((await call("/v1/titles/t%307?x=2")).headers.get("x-cache")).toBe("HIT");
+      // Search: the trimmed text and the limit, nothing else.
+      expect((await call("/v1/search?q=t05&nonce=1")).headers.get("x-cache")).toBe("MISS");
+      expect((await call("/v1/search?q=%20t05%20&nonce=2&limit=20")).headers.get("x-cache")).toBe("HIT");
+    });
+  });
+
   it("serves repeats from the edge cache, shows an edit on the next request, and answers 304", async () => {
     const first = await call("/v1/titles/t05");
     expect(first.headers.get("x-cache")).toBe("MISS");

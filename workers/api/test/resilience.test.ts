@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BindingGuard, breakerStates, DependencyError, guardD1, guardR2, isReadOnlySql, resetBreakers } from "../../../lib/bindings/guard.ts";
 import { CircuitBreaker } from "../../../lib/bindings/breaker.ts";
 import { chaosFor, parseChaos, seededRandom, type ChaosConfig } from "../../../lib/bindings/chaos.ts";
+import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import worker from "../index.ts";
 import { memberOn, seedPlayableCatalog, startPlayback, started, streamsObject } from "./playback-client.ts";
@@ -107,7 +108,7 @@ describe("when D1 fails", () => {
     expectUnavailable(await through(D1_DOWN, "/v1/titles?limit=7"));
   });
 
-  it("a member seen in the last minutes still gets a home page (the last one built); an unknown session a 503, never a 401 or 500", async () => {
+  it("a member seen in the last minutes still gets a home page (the last one built); an unknown (well-formed) session a 503, never a 401 or 500", async () => {
     const m = await memberOn("premium");
     const built = await through(OK, `/v1/home?profile=${m.profileId}`, { headers: m.headers });
     expect(built.status).toBe(200);
@@ -117,8 +118,11 @@ describe("when D1 fails", () => {
     const stranger = await memberOn("premium");
     // Signed up through the normal path, but never seen by this isolate's session check? It was (memberOn calls /v1/me).
     // A token D1 has never confirmed has nothing to fall back on:
-    const unknown = await through(D1_DOWN, "/v1/me", { headers: { Authorization: "Bearer mq_s_unknown-token-0000000000000000" } });
+    const wellFormed = base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
+    const unknown = await through(D1_DOWN, "/v1/me", { headers: { Authorization: `Bearer ${wellFormed}` } });
     expectUnavailable(unknown);
+    // A string that cannot be a token of ours needs no D1 to be refused.
+    expect((await through(D1_DOWN, "/v1/me", { headers: { Authorization: "Bearer mq_s_unknown-token-0000000000000000" } })).status).toBe(401);
     // Writes cannot be served stale: they fail cleanly, retryable.
     expectUnavailable(await through(D1_DOWN, `/v1/profiles/${stranger.profileId}/list/first-light`, { method: "PUT", headers: stranger.headers }));
     expect(await scalar("SELECT COUNT(*) AS n FROM profile_list WHERE profile_id = ?", stranger.profileId)).toBe(0);

@@ -22,17 +22,27 @@ await seedSyntheticAsset(env.MEDIA, "mx-other");
 const now = Math.floor(Date.now() / 1000);
 const valid = await tokenFor({ assetId: ASSET });
 const [payload, signature] = valid.split(".") as [string, string];
-const flipped = signature.slice(-1) === "A" ? "B" : "A";
+/**
+ * A signature changed where every bit counts (a middle character), and a canonical
+ * sibling: the last character with only its unused low bits changed, which decodes to the
+ * same bytes under a lenient decoder. Changing the last character was once "tampered",
+ * and verified whenever the change hit only unused bits (1 run in 16 or so).
+ */
+const middle = signature.length >> 1;
+const tamperedSignature = `${signature.slice(0, middle)}${signature[middle] === "A" ? "B" : "A"}${signature.slice(middle + 1)}`;
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const siblingSignature = `${signature.slice(0, -1)}${B64[B64.indexOf(signature.at(-1)!) ^ 1]}`;
 
 /** The tokens, in the order they are sent: every refusal before the valid token fills any cache. */
-const TOKENS = ["none", "empty", "garbage", "tampered", "expired", "otherAsset", "unknownKey", "belowAll", "below", "valid"] as const;
+const TOKENS = ["none", "empty", "garbage", "tampered", "sibling", "expired", "otherAsset", "unknownKey", "belowAll", "below", "valid"] as const;
 type TokenName = (typeof TOKENS)[number];
 
 const tokens: Record<TokenName, { label: string; token: string | null }> = {
   none: { label: "no token (/p/{asset}/…)", token: null },
   empty: { label: "an empty token segment (/p//{asset}/…)", token: "" },
   garbage: { label: "a garbage token", token: "not-a-token" },
-  tampered: { label: "a tampered signature", token: `${payload}.${signature.slice(0, -1)}${flipped}` },
+  tampered: { label: "a tampered signature", token: `${payload}.${tamperedSignature}` },
+  sibling: { label: "a non-canonical spelling of the valid signature", token: `${payload}.${siblingSignature}` },
   expired: { label: "an expired token", token: await tokenFor({ assetId: ASSET, expiresAt: now - 1 }) },
   otherAsset: { label: "a token for another asset", token: await tokenFor({ assetId: "mx-other" }) },
   unknownKey: { label: "a token signed with an unknown key id", token: await tokenFor({ assetId: ASSET }, `k9:${base64UrlEncode(new Uint8Array(32).fill(7))}`) },
@@ -59,11 +69,12 @@ type Row = {
 const forbidden = (reason: string): Refused => ({ refused: 403, code: "FORBIDDEN", reason });
 const tooTall = forbidden("rendition_not_allowed");
 /** What every bad token gets, whatever it asks for: the token is checked before anything else. */
-const badTokens: Pick<Record<TokenName, Cell>, "none" | "empty" | "garbage" | "tampered" | "expired" | "otherAsset" | "unknownKey"> = {
+const badTokens: Pick<Record<TokenName, Cell>, "none" | "empty" | "garbage" | "tampered" | "sibling" | "expired" | "otherAsset" | "unknownKey"> = {
   none: forbidden("malformed"),
   empty: { refused: 404, code: "NOT_FOUND" },
   garbage: forbidden("malformed"),
   tampered: forbidden("bad_signature"),
+  sibling: forbidden("malformed"),
   expired: forbidden("expired"),
   otherAsset: forbidden("other_asset"),
   unknownKey: forbidden("unknown_key"),

@@ -3,7 +3,9 @@
 // pinned Workers in the benchmarks.
 import { build } from "esbuild";
 import path from "node:path";
-import { projectRoot } from "./project.ts";
+import { fileURLToPath } from "node:url";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export async function bundleWorker(entry: string, outfile: string): Promise<string> {
   await build({
