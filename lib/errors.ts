@@ -18,6 +18,8 @@ export const errorStatus = {
   TOO_MANY_STREAMS: 409,
   /** A heartbeat for a stream that was stopped, ended from another device, or let expire: the player must stop. */
   STREAM_ENDED: 409,
+  /** A body the route streams must say its length (Content-Length) so its limit is checked before any of it is read. */
+  LENGTH_REQUIRED: 411,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,

@@ -2,6 +2,7 @@
 // document generated from the routes' zod schemas.
 import { installBase } from "../../lib/http.ts";
 import { adminCatalogRoutes } from "./admin/catalog-routes.ts";
+import { defaultBodyLimit } from "./body-limits.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { billingRoutes } from "./billing/routes.ts";
@@ -19,6 +20,7 @@ import { healthRoutes } from "./routes/health.ts";
 
 export function createApp() {
   const app = installBase(createRouter());
+  app.use(defaultBodyLimit());
   app.route("/", healthRoutes);
   app.route("/", adminRoutes);
   app.route("/", adminCatalogRoutes);

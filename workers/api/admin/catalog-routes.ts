@@ -25,14 +25,16 @@ import {
   seasonPatchSchema,
   titlePatchSchema,
 } from "../catalog/admin-catalog.ts";
-import { importCatalog, MAX_REPORTED_FAILURES } from "../catalog/bulk-import.ts";
+import { importCatalog, MAX_LINE_CHARS, MAX_REPORTED_FAILURES } from "../catalog/bulk-import.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { requireAdmin } from "./require-admin.ts";
+import { jsonBody, KB, MB, streamedBody } from "../body-limits.ts";
 
 const security = [{ adminToken: [] }];
 const tags = ["admin"];
 const errors = errorDocs({ 400: "Invalid request", 401: "No or wrong admin token", 404: "No such title, season, episode or genre", 409: "Conflicts with what is stored" });
-const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+/** A title with its credits, seasons and episodes is the largest admin catalog body: 256 KB is ample. */
+const body = <T extends z.ZodType>(schema: T) => jsonBody(schema, 256 * KB);
 const noContent = { 204: { description: "Done" } };
 
 const titleParams = z.object({ id: catalogIdSchema });
@@ -153,7 +155,7 @@ adminCatalogRoutes.openapi(
     tags,
     security,
     summary: "Upsert titles from NDJSON, one title per line; bad lines are reported by number and skipped",
-    request: { body: { required: true, content: { "application/x-ndjson": { schema: z.string().openapi({ description: "One title (with genres, credits, seasons and episodes) per line" }) } } } },
+    request: { body: streamedBody({ "application/x-ndjson": { schema: z.string().openapi({ description: "One title (with genres, credits, seasons and episodes) per line" }) } }, 100 * MB, `read line by line, each at most ${MAX_LINE_CHARS / 1024} KB; send a large catalog in chunks (npm run catalog:import does)`) },
     responses: { 200: json(importReportSchema, "What was imported and which lines failed"), 415: json(z.unknown(), "Not NDJSON"), ...errors },
   }),
   async (c) => {

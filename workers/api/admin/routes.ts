@@ -9,6 +9,7 @@ import {
   completeMultipartUpload,
   createMultipartUpload,
   getAssetStatus,
+  MULTIPART_PART_BYTES,
   publishAsset,
   putDraftIndex,
   putFile,
@@ -16,6 +17,7 @@ import {
 } from "../ingest/asset-uploads.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { requireAdmin } from "./require-admin.ts";
+import { jsonBody, KB, MB, streamedBody } from "../body-limits.ts";
 
 const security = [{ adminToken: [] }];
 const tags = ["admin"];
@@ -34,7 +36,10 @@ const assetStatusSchema = z
   .openapi("AssetStatus");
 
 const multipartTarget = z.object({ path: z.string().min(1).max(256), uploadId: z.string().min(1).max(1024) });
-const binaryBody = { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } };
+const binary = { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } };
+/** One file in one request: the Workers platform's own request limit on Free and Pro plans (larger files go multipart). */
+const fileBody = streamedBody(binary, 100 * MB, "exactly the file's bytes as the index lists them");
+const partBody = streamedBody(binary, MULTIPART_PART_BYTES, "one part: partBytes from the upload's start, the last part shorter");
 
 function contentLength(header: string | undefined): number | null {
   return header !== undefined && /^\d+$/.test(header) ? Number(header) : null;
@@ -50,7 +55,8 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Start or resume an asset upload with its rendition index",
-    request: { params: assetParams, body: { required: true, content: { "application/json": { schema: renditionIndexSchema } } } },
+    // Every file of the asset is listed (path, bytes, SHA-256): about 2.6 MB for two hours of 2 s segments in six renditions.
+    request: { params: assetParams, body: jsonBody(renditionIndexSchema, 8 * MB) },
     responses: { 200: json(assetStatusSchema, "The asset and which of its files are already uploaded intact"), ...errors },
   }),
   async (c) => {
@@ -80,7 +86,7 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Upload one file (streamed into R2, verified against the index's SHA-256)",
-    request: { params: fileParams, body: binaryBody },
+    request: { params: fileParams, body: fileBody },
     responses: { 204: { description: "Stored intact" }, 422: json(errorBodySchema, "The bytes do not match the index"), ...errors },
   }),
   async (c) => {
@@ -97,7 +103,7 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Start a multipart upload of one large file",
-    request: { params: assetParams, body: { required: true, content: { "application/json": { schema: z.object({ path: z.string().min(1).max(256) }) } } } },
+    request: { params: assetParams, body: jsonBody(z.object({ path: z.string().min(1).max(256) }), 4 * KB) },
     responses: { 200: json(z.object({ uploadId: z.string(), partBytes: z.number() }), "Upload parts of partBytes (the last may be shorter)"), ...errors },
   }),
   async (c) => c.json(await createMultipartUpload(c.env, c.req.valid("param").assetId, c.req.valid("json").path), 200),
@@ -113,7 +119,7 @@ adminRoutes.openapi(
     request: {
       params: assetParams,
       query: multipartTarget.extend({ partNumber: z.coerce.number().int().min(1).max(10000) }),
-      body: binaryBody,
+      body: partBody,
     },
     responses: { 200: json(z.object({ partNumber: z.number(), etag: z.string() }), "The part's etag, for completing"), ...errors },
   }),
@@ -132,19 +138,17 @@ adminRoutes.openapi(
     summary: "Complete a multipart upload; the file is read back and checked against the index",
     request: {
       params: assetParams,
-      body: {
-        required: true,
-        content: {
-          "application/json": {
-            schema: multipartTarget.extend({
-              parts: z
-                .array(z.object({ partNumber: z.number().int().min(1), etag: z.string().min(1) }))
-                .min(1)
-                .refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, "part numbers repeat"),
-            }),
-          },
-        },
-      },
+      // At most 10,000 parts (R2's own limit) of about 80 bytes each.
+      body: jsonBody(
+        multipartTarget.extend({
+          parts: z
+            .array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(128) }))
+            .min(1)
+            .max(10_000)
+            .refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, "part numbers repeat"),
+        }),
+        1 * MB,
+      ),
     },
     responses: { 204: { description: "Stored intact" }, 422: json(errorBodySchema, "The file does not match the index"), ...errors },
   }),
@@ -162,7 +166,7 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Abandon a multipart upload",
-    request: { params: assetParams, body: { required: true, content: { "application/json": { schema: multipartTarget } } } },
+    request: { params: assetParams, body: jsonBody(multipartTarget, 4 * KB) },
     responses: { 204: { description: "Abandoned" }, ...errors },
   }),
   async (c) => {
@@ -178,7 +182,7 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Verify every file, make the asset playable, and link it to a movie or an episode",
-    request: { params: assetParams, body: { required: false, content: { "application/json": { schema: publishTargetSchema.partial({ titleId: true }) } } } },
+    request: { params: assetParams, body: jsonBody(publishTargetSchema.partial({ titleId: true }), 4 * KB, { required: false }) },
     responses: {
       200: json(z.object({ assetId: z.string(), status: z.literal("published"), titleId: z.string().optional(), episodeId: z.string().optional() }), "Published"),
       ...errors,
@@ -205,7 +209,7 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Create a title",
-    request: { body: { required: true, content: { "application/json": { schema: newTitleSchema } } } },
+    request: { body: jsonBody(newTitleSchema, 256 * KB) },
     responses: { 201: json(z.object({ id: z.string() }), "Created"), ...errors },
   }),
   async (c) => c.json(await createTitle(c.env.DB, c.req.valid("json"), new Date()), 201),

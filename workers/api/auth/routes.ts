@@ -12,6 +12,7 @@ import { refuseKidsProfile, requireAuth } from "./require-auth.ts";
 import { clearSessionCookie, writeSessionCookie } from "./session-cookie.ts";
 import { csrfTokenFor } from "./session-tokens.ts";
 import { createSession, endAllSessions, endSession, listSessions } from "./sessions.ts";
+import { jsonBody, KB } from "../body-limits.ts";
 
 const tags = ["auth"];
 const security = [{ session: [] }];
@@ -58,7 +59,7 @@ authRoutes.openapi(
     path: "/v1/auth/signup",
     tags,
     summary: "Create an account (with a first profile) and sign in",
-    request: { body: { required: true, content: { "application/json": { schema: credentials } } } },
+    request: { body: jsonBody(credentials, 4 * KB) },
     responses: { 201: json(signedIn, "Signed up and signed in"), 409: json(errorBodySchema, "The email is taken"), ...errors },
   }),
   async (c) => {
@@ -74,7 +75,7 @@ authRoutes.openapi(
     path: "/v1/auth/login",
     tags,
     summary: "Sign in: a new session (and token) every time",
-    request: { body: { required: true, content: { "application/json": { schema: credentials } } } },
+    request: { body: jsonBody(credentials, 4 * KB) },
     responses: { 200: json(signedIn, "Signed in"), 429: json(errorBodySchema, "Too many attempts (see Retry-After)"), ...errors },
   }),
   async (c) => {

@@ -7,6 +7,7 @@ import { createRouter, errorDocs, json } from "../router.ts";
 import { startCheckout } from "./checkout.ts";
 import { getSubscription, type Subscription } from "./subscriptions.ts";
 import { receiveStripeWebhook } from "./webhook.ts";
+import { jsonBody, KB, limitBody } from "../body-limits.ts";
 
 const tags = ["billing"];
 const security = [{ session: [] }];
@@ -64,7 +65,7 @@ billingRoutes.openapi(
     tags,
     security,
     summary: "Choose a plan: the dev provider activates it at once, Stripe answers with its Checkout page",
-    request: { body: { required: true, content: { "application/json": { schema: z.object({ planId: z.enum(planIds) }) } } } },
+    request: { body: jsonBody(z.object({ planId: z.enum(planIds) }), 1 * KB) },
     responses: {
       200: json(checkoutResultSchema, "Activated (dev) or the Checkout page (Stripe)"),
       409: json(errorBodySchema, "Already subscribed through Stripe: change plans there"),
@@ -90,6 +91,9 @@ billingRoutes.openapi(
     path: "/v1/billing/webhook",
     tags,
     summary: "Stripe's webhook: subscription events, signed with the endpoint's secret (Stripe-Signature)",
+    // Before the signature is computed over it: Stripe's events are a few KB (tens for a
+    // subscription with many items); a body over this is not one, and costs no HMAC.
+    middleware: [limitBody(256 * KB)],
     description: "The body is a Stripe event, read as raw text: the signature covers its exact bytes. Each event id is applied once.",
     request: { headers: z.object({ "stripe-signature": z.string().optional().openapi({ example: "t=1767225600,v1=5257a869…" }) }) },
     responses: {

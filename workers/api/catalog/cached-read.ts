@@ -6,6 +6,7 @@
 // Every answer computed is also kept a day under a key without version or minute: when
 // D1 fails (or its breaker is open), that last answer is served, marked `X-Cache: STALE`.
 import type { Context } from "hono";
+import { routePath } from "hono/route";
 import { dependencyErrorOf, edgeCache } from "../../../lib/bindings/guard.ts";
 import { log } from "../../../lib/log.ts";
 import type { AppEnv } from "../env.ts";
@@ -58,7 +59,7 @@ export async function cachedCatalogRead(
   const url = new URL(c.req.url);
   // The route's pattern, not the URL's path: `/v1/titles/first%2Dlight` is the same read as
   // `/v1/titles/first-light`, and the id is in `params` as the route decoded it.
-  const keyPath = `${c.req.routePath}?${canonicalQuery(params)}`;
+  const keyPath = `${routePath(c)}?${canonicalQuery(params)}`;
   const staleKey = `${url.origin}/__catalog-cache/stale/l${viewer.maturityLevel}${keyPath}`;
   const session = c.env.DB.withSession(c.req.header(BOOKMARK) ?? "first-unconstrained");
 
@@ -89,7 +90,7 @@ export async function cachedCatalogRead(
     if (!failure) throw err;
     const stale = await cache.match(staleKey);
     if (!stale) throw err;
-    log("warn", { event: "dependency_failed", requestId: c.get("requestId") ?? "", dependency: failure.dependency, message: `serving the last catalog answer for ${c.req.routePath}: ${failure.message}` });
+    log("warn", { event: "dependency_failed", requestId: c.get("requestId") ?? "", dependency: failure.dependency, message: `serving the last catalog answer for ${routePath(c)}: ${failure.message}` });
     body = await stale.text();
     etag = stale.headers.get("etag") ?? "";
     cacheState = "STALE";

@@ -2,10 +2,10 @@
 // history, and removing a title from them.
 import { edgeCache } from "../../../lib/bindings/guard.ts";
 import { createRoute, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../../../lib/errors.ts";
 import { eventBatchSchema } from "../../../lib/watch-events.ts";
 import { requireAuth } from "../auth/require-auth.ts";
+import { jsonBody, KB } from "../body-limits.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { markWatching } from "../home/home-page.ts";
 import { viewerCountry } from "../viewer-country.ts";
@@ -16,20 +16,11 @@ const security = [{ session: [] }];
 const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A profile that is not the caller's (details.reason)", 404: "No such profile" });
 
 /** 100 events of the largest allowed size fit well within this; a Queue batch may not exceed 256 KB. */
-const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * KB;
 
 export const eventRoutes = createRouter();
 
 eventRoutes.use("/v1/events", requireAuth);
-eventRoutes.post(
-  "/v1/events",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("PAYLOAD_TOO_LARGE", `A batch of events is at most ${MAX_BODY_BYTES / 1024} KB; send fewer at a time.`);
-    },
-  }),
-);
 eventRoutes.openapi(
   createRoute({
     method: "post",
@@ -37,7 +28,7 @@ eventRoutes.openapi(
     tags: ["events"],
     security,
     summary: "Report up to 100 watch events; queued, not yet applied (202)",
-    request: { body: { required: true, content: { "application/json": { schema: eventBatchSchema } } } },
+    request: { body: jsonBody(eventBatchSchema, MAX_BODY_BYTES) },
     responses: {
       202: json(z.object({ accepted: z.number() }).openapi("EventsAccepted"), "Queued"),
       413: json(z.object({}).passthrough(), "Over 256 KB"),

@@ -10,6 +10,7 @@ import { createRouter, errorDocs, json } from "../router.ts";
 import { viewerCountry } from "../viewer-country.ts";
 import { forgetHome, homePage, type HomeDeps } from "./home-page.ts";
 import { addToList, inList, rate, ratingOf, removeFromList } from "./list-and-ratings.ts";
+import { jsonBody, KB } from "../body-limits.ts";
 
 const security = [{ session: [] }];
 const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A kids profile's device asking for another profile", 404: "No such profile or title" });
@@ -125,7 +126,7 @@ homeRoutes.openapi(
     tags: ["ratings"],
     security,
     summary: "Thumbs up, down, or none",
-    request: { params: titleParams, body: { required: true, content: { "application/json": { schema: ratingSchema } } } },
+    request: { params: titleParams, body: jsonBody(ratingSchema, 1 * KB) },
     responses: { 200: json(ratingSchema, "Rated"), ...errors },
   }),
   async (c) => {

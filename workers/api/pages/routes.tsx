@@ -26,6 +26,7 @@ import { securityHeaders, setSecurityHeaders } from "./security-headers.ts";
 import { LoginPage, SignupPage } from "./sign-in.tsx";
 import { TitlePage } from "./title.tsx";
 import { titleState } from "./title-state.ts";
+import { KB, limitBody } from "../body-limits.ts";
 
 type PageContext = Context<PageEnv>;
 
@@ -89,6 +90,9 @@ pageRoutes.get("/", ...page, async (c) => {
   return c.html(<HomePage session={session} home={home} checkout={checkout === "success" ? "success" : null} />);
 });
 
+/** The pages' forms (sign up, sign in, sign out, add a profile) are a few hundred bytes. */
+const formBody = limitBody(4 * KB);
+
 for (const mode of ["signup", "login"] as const) {
   const Form = mode === "signup" ? SignupPage : LoginPage;
   // Signing in from a page that needed it (the player's /login?next=/watch/…) goes back there.
@@ -97,7 +101,7 @@ for (const mode of ["signup", "login"] as const) {
     if (c.get("page").member) return c.redirect(nextOf(c) ?? "/", 303);
     return c.html(<Form session={c.get("page")} next={nextOf(c)} />);
   });
-  pageRoutes.post(`/${mode}`, ...page, async (c) => {
+  pageRoutes.post(`/${mode}`, formBody, ...page, async (c) => {
     if (c.get("page").member) return c.redirect("/", 303);
     const outcome = await signInByForm(c, mode);
     if (outcome.ok) return c.redirect(outcome.next ?? "/", 303);
@@ -105,7 +109,7 @@ for (const mode of ["signup", "login"] as const) {
   });
 }
 
-pageRoutes.post("/logout", ...page, async (c) => {
+pageRoutes.post("/logout", formBody, ...page, async (c) => {
   await signOutByForm(c, c.get("page").member);
   return c.redirect("/", 303);
 });
@@ -124,7 +128,7 @@ async function profilesPage(c: PageContext, error: string | null, status: 200 | 
 
 pageRoutes.get("/profiles", ...page, memberPage(), (c) => profilesPage(c, null));
 
-pageRoutes.post("/profiles", ...page, memberPage(), async (c) => {
+pageRoutes.post("/profiles", formBody, ...page, memberPage(), async (c) => {
   const outcome = await addProfileByForm(c, memberOf(c));
   if (outcome.ok) return c.redirect("/profiles", 303);
   return profilesPage(c, outcome.message, outcome.status);

@@ -12,6 +12,7 @@ import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { newStreamId } from "./stream-ids.ts";
 import { streamLeases } from "./stream-leases.ts";
+import { jsonBody, KB } from "../body-limits.ts";
 
 const tags = ["playback"];
 const security = [{ session: [] }];
@@ -145,7 +146,7 @@ playbackRoutes.openapi(
     tags,
     security,
     summary: "Press Play: checks entitlement, takes a screen, answers the media URLs and the resume point",
-    request: { body: { required: true, content: { "application/json": { schema: startSchema } } } },
+    request: { body: jsonBody(startSchema, 2 * KB) },
     responses: {
       201: json(startedSchema, "Started: everything the player needs"),
       200: json(startedSchema, "The same stream again (a retry with the same clientSessionId)"),
@@ -242,7 +243,7 @@ playbackRoutes.openapi(
     tags,
     security,
     summary: "Keep a stream alive (every heartbeat.intervalSec) and report the position; answers fresh media URLs",
-    request: { params: z.object({ id: streamId }), body: { required: true, content: { "application/json": { schema: heartbeatSchema } } } },
+    request: { params: z.object({ id: streamId }), body: jsonBody(heartbeatSchema, 1 * KB) },
     responses: {
       200: json(heartbeatAnswerSchema, "Still yours"),
       409: json(errorBodySchema, "STREAM_ENDED: stopped, ended from another device, or expired (details.reason); the player must stop"),

@@ -5,6 +5,7 @@ import { enterProfile } from "../auth/sessions.ts";
 import { refuseLockedProfile } from "../auth/auth-context.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
+import { jsonBody, KB } from "../body-limits.ts";
 import {
   checkProfilePin,
   createProfile,
@@ -43,7 +44,7 @@ profileRoutes.openapi(
     tags,
     security,
     summary: "Add a profile (at most five)",
-    request: { body: { required: true, content: { "application/json": { schema: newProfileSchema } } } },
+    request: { body: jsonBody(newProfileSchema, 4 * KB) },
     responses: { 201: json(profileSchema, "Created"), 409: json(errorBodySchema, "Already five profiles"), ...errors },
   }),
   async (c) => c.json(await createProfile(c.env.DB, c.get("auth").accountId, c.req.valid("json"), new Date()), 201),
@@ -57,7 +58,7 @@ profileRoutes.openapi(
     tags,
     security,
     summary: "Change a profile (pin: null removes the PIN)",
-    request: { params: idParam, body: { required: true, content: { "application/json": { schema: profileChangesSchema } } } },
+    request: { params: idParam, body: jsonBody(profileChangesSchema, 4 * KB) },
     responses: { 200: json(profileSchema, "Changed"), ...errors },
   }),
   async (c) => {
@@ -84,7 +85,7 @@ profileRoutes.openapi(
     tags,
     security,
     summary: "Enter a profile on this device (its PIN if it has one)",
-    request: { params: idParam, body: { required: false, content: { "application/json": { schema: z.object({ pin: z.string().max(8).optional() }) } } } },
+    request: { params: idParam, body: jsonBody(z.object({ pin: z.string().max(8).optional() }), 1 * KB, { required: false }) },
     responses: { 200: json(profileSchema, "Entered"), 429: json(errorBodySchema, "Too many wrong PINs (see Retry-After)"), ...errors },
   }),
   async (c) => {
