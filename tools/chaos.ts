@@ -17,6 +17,7 @@ import { parseArgs, promisify } from "node:util";
 import { parseChaos } from "../lib/bindings/chaos.ts";
 import { startPlatform } from "./platform.ts";
 import { offlineEnv, projectRoot } from "./project.ts";
+import { simulatedClient } from "../test-support/simulated-clients.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -213,10 +214,11 @@ try {
       const email = `chaos-${Date.now()}-${i}@example.com`;
       const password = "a long and unusual passphrase for chaos";
       // A sign-up whose answer was lost made the account: the retry's 409 means "sign in".
-      let signedIn = await tryRequest(setup, `${base}/v1/auth/signup`, post({ email, password }), (s) => s === 201 || s === 409, 10);
+      // Each viewer is a client of its own: sign-up and sign-in are throttled per client.
+      let signedIn = await tryRequest(setup, `${base}/v1/auth/signup`, post({ email, password }, simulatedClient(i)), (s) => s === 201 || s === 409, 10);
       if (signedIn?.status === 409) {
         await signedIn.arrayBuffer();
-        signedIn = await tryRequest(setup, `${base}/v1/auth/login`, post({ email, password }), (s) => s === 200, 10);
+        signedIn = await tryRequest(setup, `${base}/v1/auth/login`, post({ email, password }, simulatedClient(i)), (s) => s === 200, 10);
       }
       if (!signedIn) throw new Error(`could not sign up viewer ${i}: ${statuses(setup)}`);
       const { token } = (await signedIn.json()) as { token: string };

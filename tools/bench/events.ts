@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { startPlatform } from "../platform.ts";
 import { offlineEnv, projectRoot } from "../project.ts";
 import { benchResults } from "./results.ts";
+import { simulatedClient } from "../../test-support/simulated-clients.ts";
 
 const CLIENTS = 20;
 const EVENTS_PER_REQUEST = 50;
@@ -47,7 +48,7 @@ try {
   // One account per client, each with its first profile, on a plan.
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, i) => {
-      const signup = await fetch(`${url}/v1/auth/signup`, json({ email: `bench-events-${i}@example.com`, password: "a long and unusual passphrase" }));
+      const signup = await fetch(`${url}/v1/auth/signup`, json({ email: `bench-events-${i}@example.com`, password: "a long and unusual passphrase" }, simulatedClient(i)));
       const { token } = (await signup.json()) as { token: string };
       const headers = { Authorization: `Bearer ${token}` };
       await (await fetch(`${url}/v1/billing/checkout`, json({ planId: "premium" }, headers))).arrayBuffer();

@@ -24,6 +24,7 @@ import { startPlatform } from "../platform.ts";
 import { offlineEnv, projectRoot } from "../project.ts";
 import { benchResults } from "./results.ts";
 import { seededRandom } from "../../lib/random.ts";
+import { simulatedClient } from "../../test-support/simulated-clients.ts";
 
 const GENRES = 10;
 const TITLES_PER_GENRE = 30;
@@ -82,7 +83,7 @@ try {
   type Viewer = { headers: Record<string, string>; profileId: string; favourite: number; titles: string[] };
   const viewers: Viewer[] = [];
   for (let a = 0; a < ACCOUNTS; a++) {
-    const res = await post("/v1/auth/signup", { email: `eval-${a}@example.com`, password: "a long and unusual passphrase" });
+    const res = await post("/v1/auth/signup", { email: `eval-${a}@example.com`, password: "a long and unusual passphrase" }, simulatedClient(a));
     const { token } = (await res.json()) as { token: string };
     const headers = { Authorization: `Bearer ${token}` };
     const me = (await (await fetch(`${url}/v1/me`, { headers })).json()) as { profiles: { id: string }[] };

@@ -32,6 +32,7 @@ import { projectRoot } from "../project.ts";
 import { download } from "./http-client.ts";
 import { benchResults } from "./results.ts";
 import { startStaticServer, type StaticFile, type StaticServer } from "./static-server.ts";
+import { simulatedClient } from "../../test-support/simulated-clients.ts";
 
 const ACCOUNTS = 100;
 /** Rounds per account of (GET /v1/me, GET /v1/playback/sessions, POST start, DELETE stop). */
@@ -94,13 +95,13 @@ type Account = { email: string; token: string; profileId: string };
 type Api = ReturnType<typeof apiClient>;
 
 function apiClient(baseUrl: string, agent: http.Agent) {
-  const call = async (method: string, url: string, token: string | null, body?: unknown) => {
+  const call = async (method: string, url: string, token: string | null, body?: unknown, extraHeaders: Record<string, string> = {}) => {
     const res = await download(baseUrl + url, {
       agent,
       method,
       keepBody: true,
       timeoutMs: 60_000,
-      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }), ...extraHeaders },
       ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
     });
     const text = res.body?.toString("utf8") ?? "";
@@ -116,8 +117,9 @@ async function expectStatus<T extends { status: number; body: unknown }>(what: s
 }
 
 /** A device account on the Basic plan (one screen, 720p). */
-async function basicAccount(api: Api, email: string): Promise<Account> {
-  const signup = await expectStatus(`sign-up ${email}`, 201, api.call("POST", "/v1/auth/signup", null, { email, password: PASSWORD, client: "device", deviceName: "bench" }));
+async function basicAccount(api: Api, email: string, n: number): Promise<Account> {
+  // Each account signs up from a client of its own: sign-up is throttled per client.
+  const signup = await expectStatus(`sign-up ${email}`, 201, api.call("POST", "/v1/auth/signup", null, { email, password: PASSWORD, client: "device", deviceName: "bench" }, simulatedClient(n)));
   const token = signup.body!.token as string;
   await expectStatus("checkout", 200, api.call("POST", "/v1/billing/checkout", token, { planId: "basic" }));
   const me = await expectStatus("GET /v1/me", 200, api.call("GET", "/v1/me", token));
@@ -448,7 +450,7 @@ async function main(): Promise<void> {
     const stamp = Date.now();
     const emails = Array.from({ length: ACCOUNTS }, (_, i) => `bench-${stamp}-${i}@example.com`);
     const signupStarted = performance.now();
-    const accounts = await pool(emails, SIGNUP_CONCURRENCY, (email) => basicAccount(api, email));
+    const accounts = await pool(emails, SIGNUP_CONCURRENCY, (email) => basicAccount(api, email, emails.indexOf(email)));
     console.log(`setup: ${accounts.length} accounts on Basic (sign-up with its PBKDF2 hash, checkout, GET /v1/me) in ${((performance.now() - signupStarted) / 1000).toFixed(1)} s; title "${titleId}" (${ASSET_ID})`);
 
     await acquireLatency(accounts, api, titleId, summary);

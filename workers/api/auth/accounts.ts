@@ -1,14 +1,20 @@
 // Signing up and signing in. Sign-in gives the same answer, after the same work, for an
-// unknown email and a wrong password, and is throttled per account and per client address.
+// unknown email and a wrong password, and is throttled per (account, client), per client
+// and per account (throttle-limits.ts); sign-up is throttled per client.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { accounts, profiles } from "../../../d1/schema.ts";
-import type { SignInThrottle, ThrottleLimits, ThrottleVerdict } from "../../../durable-objects/sign-in-throttle.ts";
-import { callDurableObject } from "../bindings/durable-object-retry.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { checkNewPassword } from "../../../lib/password-policy.ts";
 import { DUMMY_HASH, hashSecret, verifySecret } from "../../../lib/passwords.ts";
-import { ACCOUNT_THROTTLE_LIMITS as ACCOUNT_LIMITS, ADDRESS_THROTTLE_LIMITS as ADDRESS_LIMITS } from "./throttle-limits.ts";
+import { clientId, clientOf } from "./client-address.ts";
+import {
+  ACCOUNT_THROTTLE_LIMITS as ACCOUNT_LIMITS,
+  ADDRESS_THROTTLE_LIMITS as ADDRESS_LIMITS,
+  PAIR_THROTTLE_LIMITS as PAIR_LIMITS,
+  SIGNUP_THROTTLE_LIMITS as SIGNUP_LIMITS,
+} from "./throttle-limits.ts";
+import { releaseAll, reserveAll, throttleKey, tooManyAttempts } from "./throttles.ts";
 
 type Env = { DB: D1Database; SIGN_IN_THROTTLE: ApiEnv["SIGN_IN_THROTTLE"] };
 
@@ -21,11 +27,19 @@ function randomId(prefix: string): string {
   return `${prefix}_${[...bytes].map((b) => b.toString(36).padStart(2, "0")).join("").slice(0, 16)}`;
 }
 
-export async function signUp(db: D1Database, emailInput: string, password: string, now: Date): Promise<{ accountId: string }> {
+/**
+ * Creates the account, once the client's sign-up is reserved: accounts made per client
+ * are what is limited, so the reservation is kept whatever happens next (a taken email
+ * costs one too, or the limit would be a free oracle of which emails have accounts).
+ */
+export async function signUp(env: Env, emailInput: string, password: string, connectingIp: string | undefined, now: Date): Promise<{ accountId: string }> {
   const email = normaliseEmail(emailInput);
   const policy = checkNewPassword(password, email);
   if (!policy.ok) throw new ApiError("VALIDATION_FAILED", policy.reason, { details: [{ path: "password", message: policy.reason }] });
-  const orm = drizzle(db);
+  const client = await clientId(clientOf(connectingIp));
+  const reserved = await throttleKey(env, `signup:${client}`).reserve(SIGNUP_LIMITS, now.getTime());
+  if (!reserved.ok) throw tooManyAttempts("Too many accounts were made from here lately. Wait a little and try again.", reserved.retryAfterSec);
+  const orm = drizzle(env.DB);
   const [existing] = await orm.select({ id: accounts.id }).from(accounts).where(eq(accounts.email, email));
   if (existing) throw new ApiError("CONFLICT", "An account with this email already exists; sign in instead.");
   const accountId = randomId("acc");
@@ -55,44 +69,44 @@ export async function signUp(db: D1Database, emailInput: string, password: strin
   return { accountId };
 }
 
-/** The two throttles of a sign-in; every call retried on a retryable error, with a fresh stub each time. */
-function throttles(env: Env, email: string, address: string) {
-  type Stub = DurableObjectStub<SignInThrottle>;
-  const object = (name: string) => {
-    // RPC answers are structured clones of the object's plain results, typed here once.
-    const call = <T>(what: string, f: (stub: Stub) => Promise<unknown>) =>
-      callDurableObject(`SignInThrottle.${what}`, async () => (await f(env.SIGN_IN_THROTTLE.get(env.SIGN_IN_THROTTLE.idFromName(name)) as Stub)) as T);
-    return {
-      check: (limits: ThrottleLimits, nowMs: number) => call<ThrottleVerdict>("check", (s) => s.check(limits, nowMs)),
-      recordFailure: (limits: ThrottleLimits, nowMs: number) => call<ThrottleVerdict>("recordFailure", (s) => s.recordFailure(limits, nowMs)),
-      reset: () => call<void>("reset", (s) => s.reset()),
-    };
+/** The throttle keys of one sign-in (throttle-limits.ts says why three). */
+function signInKeys(env: Env, email: string, clientHash: string) {
+  return {
+    pair: throttleKey(env, `pair:${email}|${clientHash}`),
+    client: throttleKey(env, `ip:${clientHash}`),
+    account: throttleKey(env, `account:${email}`),
   };
-  return { account: object(`account:${email}`), address: object(`ip:${address}`) };
 }
 
-function tooMany(retryAfterSec: number): ApiError {
-  return new ApiError("RATE_LIMITED", "Too many sign-in attempts. Wait a little and try again.", {
-    headers: { "Retry-After": String(retryAfterSec) },
-  });
-}
+const TOO_MANY_SIGN_INS = "Too many sign-in attempts. Wait a little and try again.";
 
-/** Throws 401 for a wrong email or password (the same answer for both), 429 when throttled. */
-export async function signIn(env: Env, emailInput: string, password: string, address: string, now: Date): Promise<{ accountId: string }> {
+/**
+ * Throws 401 for a wrong email or password (the same answer, after the same work, for
+ * both), 429 when throttled. The attempt is reserved on every key before the password is
+ * checked, so a burst sent in parallel gets exactly as many checks as the limits allow;
+ * a right password gives its reservations back (and makes this client one the account
+ * recognises), a wrong one leaves them counted.
+ */
+export async function signIn(env: Env, emailInput: string, password: string, connectingIp: string | undefined, now: Date): Promise<{ accountId: string }> {
   const email = normaliseEmail(emailInput);
-  const t = throttles(env, email, address);
+  const clientHash = await clientId(clientOf(connectingIp));
+  const keys = signInKeys(env, email, clientHash);
   const nowMs = now.getTime();
-  const [byAccount, byAddress] = await Promise.all([t.account.check(ACCOUNT_LIMITS, nowMs), t.address.check(ADDRESS_LIMITS, nowMs)]);
-  if (!byAccount.ok || !byAddress.ok) {
-    throw tooMany(Math.max(byAccount.ok ? 0 : byAccount.retryAfterSec, byAddress.ok ? 0 : byAddress.retryAfterSec));
-  }
+  const reserved = await reserveAll(
+    [
+      [{ key: keys.pair, limits: PAIR_LIMITS }],
+      [
+        { key: keys.client, limits: ADDRESS_LIMITS },
+        { key: keys.account, limits: ACCOUNT_LIMITS, client: clientHash },
+      ],
+    ],
+    nowMs,
+  );
+  if (!reserved.ok) throw tooManyAttempts(TOO_MANY_SIGN_INS, reserved.retryAfterSec);
   const [account] = await drizzle(env.DB).select({ id: accounts.id, passwordHash: accounts.passwordHash }).from(accounts).where(eq(accounts.email, email));
   // An unknown email is checked against a dummy hash: the same work, the same answer.
   const ok = await verifySecret(password, account?.passwordHash ?? DUMMY_HASH);
-  if (!account || !ok) {
-    await Promise.all([t.account.recordFailure(ACCOUNT_LIMITS, nowMs), t.address.recordFailure(ADDRESS_LIMITS, nowMs)]);
-    throw new ApiError("UNAUTHORIZED", "The email or password is incorrect.");
-  }
-  await t.account.reset();
+  if (!account || !ok) throw new ApiError("UNAUTHORIZED", "The email or password is incorrect.");
+  await releaseAll(reserved.held, { client: clientHash, nowMs, keys: [keys.account] });
   return { accountId: account.id };
 }

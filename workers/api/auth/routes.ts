@@ -60,11 +60,11 @@ authRoutes.openapi(
     tags,
     summary: "Create an account (with a first profile) and sign in",
     request: { body: jsonBody(credentials, 4 * KB) },
-    responses: { 201: json(signedIn, "Signed up and signed in"), 409: json(errorBodySchema, "The email is taken"), ...errors },
+    responses: { 201: json(signedIn, "Signed up and signed in"), 409: json(errorBodySchema, "The email is taken"), 429: json(errorBodySchema, "Too many sign-ups from this client (see Retry-After)"), ...errors },
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const { accountId } = await signUp(c.env.DB, body.email, body.password, new Date());
+    const { accountId } = await signUp(c.env, body.email, body.password, c.req.header("cf-connecting-ip"), new Date());
     return c.json(await startSession(c, accountId, body), 201);
   },
 );
@@ -80,8 +80,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const address = c.req.header("cf-connecting-ip") ?? "unknown";
-    const { accountId } = await signIn(c.env, body.email, body.password, address, new Date());
+    const { accountId } = await signIn(c.env, body.email, body.password, c.req.header("cf-connecting-ip"), new Date());
     return c.json(await startSession(c, accountId, body), 200);
   },
 );

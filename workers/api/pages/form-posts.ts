@@ -61,7 +61,7 @@ export async function signInByForm(c: Context<PageEnv>, mode: "signup" | "login"
   const now = new Date();
   try {
     const { accountId } =
-      mode === "signup" ? await signUp(c.env.DB, email, password, now) : await signIn(c.env, email, password, c.req.header("cf-connecting-ip") ?? "unknown", now);
+      mode === "signup" ? await signUp(c.env, email, password, c.req.header("cf-connecting-ip"), now) : await signIn(c.env, email, password, c.req.header("cf-connecting-ip"), now);
     const session = await createSession(c.env.DB, accountId, "web", deviceLabel(c.req.header("user-agent") ?? ""), now);
     writeSessionCookie(c, session.token, session.expiresAt);
     return { ok: true, next: mode === "login" ? safeNext(fields.next) : null };

@@ -23,12 +23,56 @@ describe("sign-in", () => {
     expect(wrong.error.message).toBe(unknown.error.message);
   });
 
-  it("throttles an account after 5 failures with 429 and Retry-After, even with the right password", async () => {
+  it("gives a parallel burst of 40 wrong passwords from one client exactly 5 checks: 5 × 401, 35 × 429", async () => {
     const member = await signUp();
-    for (let i = 0; i < 5; i++) await expectError(await login(member.email, `wrong guess ${i}`, `198.51.100.${i}`), 401, "UNAUTHORIZED");
-    const blocked = await login(member.email, member.password, "198.51.100.99");
-    await expectError(blocked, 429, "RATE_LIMITED");
-    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => login(member.email, `wrong guess ${i}`, "198.51.100.40")));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+    for (const r of answers.filter((r) => r.status === 429)) expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("never lets the right password through once the limit is spent, inside a burst or after it", async () => {
+    const member = await signUp();
+    const address = "198.51.100.41";
+    for (let i = 0; i < 5; i++) await expectError(await login(member.email, `wrong guess ${i}`, address), 401, "UNAUTHORIZED");
+    const burst = await Promise.all([...Array.from({ length: 19 }, (_, i) => login(member.email, `more guesses ${i}`, address)), login(member.email, member.password, address)]);
+    expect(burst.map((r) => r.status)).toEqual(Array(20).fill(429));
+    await expectError(await login(member.email, member.password, address), 429, "RATE_LIMITED");
+  });
+
+  it("does not let a stranger at one address lock the owner out at another", async () => {
+    const member = await signUp();
+    for (let i = 0; i < 5; i++) await login(member.email, `stranger ${i}`, "203.0.113.66");
+    await expectError(await login(member.email, member.password, "203.0.113.66"), 429, "RATE_LIMITED");
+    expect((await login(member.email, member.password, "198.51.100.42")).status).toBe(200);
+  });
+
+  it("bounds a guesser spread over many addresses per account: 10 free guesses, then a growing wait", async () => {
+    const member = await signUp();
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => login(member.email, `distributed ${i}`, `203.0.113.${100 + i}`)));
+    expect(answers.filter((r) => r.status === 401)).toHaveLength(10);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(30);
+    // A new address is delayed too, but only for seconds, not locked for a quarter of an hour.
+    const next = await login(member.email, member.password, "203.0.113.200");
+    await expectError(next, 429, "RATE_LIMITED");
+    expect(Number(next.headers.get("retry-after"))).toBeLessThanOrEqual(2);
+  });
+
+  it("lets the owner in from a device they signed in from before, while strangers are held back", async () => {
+    const member = await signUp();
+    const home = "198.51.100.43";
+    expect((await login(member.email, member.password, home)).status).toBe(200);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => login(member.email, `distributed ${i}`, `203.0.113.${50 + i}`)));
+    await expectError(await login(member.email, member.password, "198.51.100.44"), 429, "RATE_LIMITED");
+    expect((await login(member.email, member.password, home)).status).toBe(200);
+  });
+
+  it("counts an IPv6 client by its /64: another address of the same /64 is the same client", async () => {
+    const member = await signUp();
+    for (let i = 0; i < 5; i++) await login(member.email, `v6 guess ${i}`, `2001:db8:1:2::${i + 1}`);
+    await expectError(await login(member.email, member.password, "2001:db8:1:2:ffff:ffff:ffff:ffff"), 429, "RATE_LIMITED");
+    expect((await login(member.email, member.password, "2001:db8:1:3::1")).status).toBe(200);
   });
 
   it("throttles one client address spraying guesses across accounts", async () => {
@@ -46,6 +90,22 @@ describe("sign-in", () => {
     const member = await signUp();
     await expectError(await call("/v1/auth/signup", { json: { email: member.email.toUpperCase(), password: "another good passphrase" } }), 409, "CONFLICT");
     await expectError(await call("/v1/auth/signup", { json: { email: "not-an-email", password: "another good passphrase" } }), 400, "VALIDATION_FAILED");
+  });
+});
+
+describe("sign-up", () => {
+  it("makes at most 10 accounts per client an hour, even from a parallel burst", async () => {
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM accounts").first<number>("n");
+    const burst = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => call("/v1/auth/signup", { json: { email: `burst-${i}-${Date.now()}@example.com`, password: "a long and unusual passphrase" }, headers: { "CF-Connecting-IP": "198.51.100.50" } })),
+    );
+    expect(burst.filter((r) => r.status === 201)).toHaveLength(10);
+    const refused = burst.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(5);
+    expect(Number(refused[0]!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM accounts").first<number>("n")).toBe(before! + 10);
+    // Another client is not affected.
+    expect((await call("/v1/auth/signup", { json: { email: `other-${Date.now()}@example.com`, password: "a long and unusual passphrase" }, headers: { "CF-Connecting-IP": "198.51.100.51" } })).status).toBe(201);
   });
 });
 

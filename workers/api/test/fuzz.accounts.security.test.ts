@@ -111,7 +111,7 @@ describe("fuzzed account, profile and billing requests get a 4xx in the standard
             case "signup": {
               // Valid = the schema passes, the password policy passes and the email is free: a new account, not a malformed request.
               fc.pre(!(parsed.success && checkNewPassword((parsed.data as { password: string }).password, (parsed.data as { email: string }).email).ok && !taken.has(normaliseEmail((parsed.data as { email: string }).email))));
-              return expectRefused(await send("POST", "/v1/auth/signup", json, body), [400, 409], `signup ${body.slice(0, 80)}`);
+              return expectRefused(await send("POST", "/v1/auth/signup", json, body), [400, 409, 429], `signup ${body.slice(0, 80)}`);
             }
             case "login": {
               const data = parsed.data as { email: string; password: string } | undefined;

@@ -5,6 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { PlanId } from "../../../lib/plans.ts";
 import { activateDevPlan } from "../billing/subscriptions.ts";
+import { newClientAddress } from "./auth-client.ts";
 
 let counter = 0;
 
@@ -16,7 +17,7 @@ export async function webMember(options: { plan?: PlanId | null; enter?: boolean
   const password = "correct horse battery staple";
   const res = await exports.default.fetch("https://marquee.test/v1/auth/signup", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "CF-Connecting-IP": newClientAddress() },
     body: JSON.stringify({ email, password, client: "web" }),
   });
   if (res.status !== 201) throw new Error(`web signup: ${res.status} ${await res.text()}`);

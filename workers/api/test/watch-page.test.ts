@@ -8,6 +8,7 @@ import { cueAt, parseTrickPlayVtt, parseVttTime } from "../../../web/scripts/pla
 import { tokenOf, withToken } from "../../../web/scripts/player/tokens.ts";
 import { nextEpisodeHref } from "../../../web/scripts/player/links.ts";
 import { watchPageCsp } from "../pages/watch-routes.tsx";
+import { newClientAddress } from "./auth-client.ts";
 
 const origin = "https://marquee.test";
 
@@ -21,7 +22,7 @@ let counter = 0;
 async function webSignUp(): Promise<WebMember> {
   const res = await exports.default.fetch(`${origin}/v1/auth/signup`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "CF-Connecting-IP": newClientAddress() },
     body: JSON.stringify({ email: `watch-page-${Date.now()}-${++counter}@example.com`, password: "correct horse battery staple", client: "web" }),
   });
   expect(res.status).toBe(201);
