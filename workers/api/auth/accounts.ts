@@ -81,14 +81,13 @@ function signInKeys(env: Env, email: string, clientHash: string) {
 const TOO_MANY_SIGN_INS = "Too many sign-in attempts. Wait a little and try again.";
 
 /**
- * Throws 401 for a wrong email or password (the same answer, after the same work, for
- * both), 429 when throttled. The attempt is reserved on every key before the password is
- * checked, so a burst sent in parallel gets exactly as many checks as the limits allow;
- * a right password gives its reservations back (and makes this client one the account
- * recognises), a wrong one leaves them counted.
+ * Checks an email and password under the sign-in throttles: the attempt is reserved on
+ * every key before the password is checked, so a burst sent in parallel gets exactly as
+ * many checks as the limits allow; a right password gives its reservations back (and
+ * makes this client one the account recognises), a wrong one leaves them counted. Throws
+ * 429 when throttled; null for a wrong email or password, after the same work for both.
  */
-export async function signIn(env: Env, emailInput: string, password: string, connectingIp: string | undefined, now: Date): Promise<{ accountId: string }> {
-  const email = normaliseEmail(emailInput);
+async function checkPassword(env: Env, email: string, password: string, connectingIp: string | undefined, now: Date): Promise<{ accountId: string } | null> {
   const clientHash = await clientId(clientOf(connectingIp));
   const keys = signInKeys(env, email, clientHash);
   const nowMs = now.getTime();
@@ -106,7 +105,24 @@ export async function signIn(env: Env, emailInput: string, password: string, con
   const [account] = await drizzle(env.DB).select({ id: accounts.id, passwordHash: accounts.passwordHash }).from(accounts).where(eq(accounts.email, email));
   // An unknown email is checked against a dummy hash: the same work, the same answer.
   const ok = await verifySecret(password, account?.passwordHash ?? DUMMY_HASH);
-  if (!account || !ok) throw new ApiError("UNAUTHORIZED", "The email or password is incorrect.");
+  if (!account || !ok) return null;
   await releaseAll(reserved.held, { client: clientHash, nowMs, keys: [keys.account] });
   return { accountId: account.id };
+}
+
+/** Throws 401 for a wrong email or password (the same answer for both), 429 when throttled. */
+export async function signIn(env: Env, emailInput: string, password: string, connectingIp: string | undefined, now: Date): Promise<{ accountId: string }> {
+  const signedIn = await checkPassword(env, normaliseEmail(emailInput), password, connectingIp, now);
+  if (!signedIn) throw new ApiError("UNAUTHORIZED", "The email or password is incorrect.");
+  return signedIn;
+}
+
+/**
+ * Whether `password` is the account's, for actions that ask for it again (removing a
+ * forgotten PIN): under the same throttles as signing in, so it is no unthrottled oracle.
+ */
+export async function isAccountPassword(env: Env, accountId: string, password: string, connectingIp: string | undefined, now: Date): Promise<boolean> {
+  const [row] = await drizzle(env.DB).select({ email: accounts.email }).from(accounts).where(eq(accounts.id, accountId));
+  if (!row) return false;
+  return (await checkPassword(env, row.email, password, connectingIp, now))?.accountId === accountId;
 }

@@ -165,6 +165,16 @@ export async function listSessions(db: D1Database, accountId: string, now: Date)
     .map((s) => ({ id: s.id, kind: s.kind, deviceName: s.deviceName, profileId: s.profileId, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt }));
 }
 
+/**
+ * After devices were signed out of a profile in D1 (its PIN changed): this isolate's
+ * recently-checked copies of them must not let them back in during a D1 outage. (Other
+ * isolates' copies cannot be reached; they are used only while D1 fails, for at most
+ * STALE_SESSION_MS, and only for reads of the catalog and a home page built before.)
+ */
+export function forgetProfileEntries(profileId: string, exceptSessionId: string): void {
+  for (const [id, { check }] of recentlyChecked) if (check.profileId === profileId && id !== exceptSessionId) recentlyChecked.delete(id);
+}
+
 export async function enterProfile(db: D1Database, sessionId: string, profileId: string): Promise<void> {
   await drizzle(db).update(sessions).set({ profileId }).where(eq(sessions.id, sessionId));
 }

@@ -1,22 +1,12 @@
 // /v1/profiles: the account's profiles, and entering one on this device (with its PIN).
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
-import { enterProfile } from "../auth/sessions.ts";
+import { errorBodySchema } from "../../../lib/errors.ts";
+import { isAccountPassword } from "../auth/accounts.ts";
 import { refuseLockedProfile } from "../auth/auth-context.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { jsonBody, KB } from "../body-limits.ts";
-import {
-  checkProfilePin,
-  createProfile,
-  deleteProfile,
-  listProfiles,
-  newProfileSchema,
-  PIN_THROTTLE_LIMITS,
-  profileChangesSchema,
-  publicProfile,
-  updateProfile,
-} from "./profiles.ts";
+import { createProfile, deleteProfile, enterProfileWithPin, listProfiles, newProfileSchema, profileChangesSchema, updateProfile } from "./profiles.ts";
 
 const tags = ["profiles"];
 const security = [{ session: [] }];
@@ -57,14 +47,20 @@ profileRoutes.openapi(
     path: "/v1/profiles/{id}",
     tags,
     security,
-    summary: "Change a profile (pin: null removes the PIN)",
+    summary: "Change a profile (pin: null removes the PIN; changing or removing one needs currentPin or password)",
+    description:
+      "A profile with a PIN is changed only from a device that entered it, or with the account password. Changing or removing the PIN needs the current PIN (currentPin) or the account password (password), both throttled. Setting or changing a PIN signs every other device out of the profile.",
     request: { params: idParam, body: jsonBody(profileChangesSchema, 4 * KB) },
-    responses: { 200: json(profileSchema, "Changed"), ...errors },
+    responses: { 200: json(profileSchema, "Changed"), 429: json(errorBodySchema, "Too many wrong PINs or passwords (see Retry-After)"), ...errors },
   }),
   async (c) => {
-    // A locked profile (its PIN included) is changed only from a device that entered it.
-    refuseLockedProfile(c.get("auth"), c.req.valid("param").id);
-    return c.json(await updateProfile(c.env.DB, c.get("auth").accountId, c.req.valid("param").id, c.req.valid("json")), 200);
+    const auth = c.get("auth");
+    const caller = {
+      sessionId: auth.sessionId,
+      enteredProfileId: auth.profileId,
+      checkPassword: (password: string) => isAccountPassword(c.env, auth.accountId, password, c.req.header("cf-connecting-ip"), new Date()),
+    };
+    return c.json(await updateProfile(c.env, auth.accountId, c.req.valid("param").id, c.req.valid("json"), caller), 200);
   },
 );
 
@@ -90,19 +86,6 @@ profileRoutes.openapi(
   }),
   async (c) => {
     const { accountId, sessionId } = c.get("auth");
-    const id = c.req.valid("param").id;
-    const throttle = c.env.SIGN_IN_THROTTLE.get(c.env.SIGN_IN_THROTTLE.idFromName(`pin:${id}`));
-    const now = Date.now();
-    const allowed = await throttle.check(PIN_THROTTLE_LIMITS, now);
-    if (!allowed.ok) {
-      throw new ApiError("RATE_LIMITED", "Too many wrong PINs. Wait a little and try again.", { headers: { "Retry-After": String(allowed.retryAfterSec) } });
-    }
-    const { profile, ok } = await checkProfilePin(c.env.DB, accountId, id, c.req.valid("json")?.pin);
-    if (!ok) {
-      await throttle.recordFailure(PIN_THROTTLE_LIMITS, now);
-      throw new ApiError("FORBIDDEN", "That PIN is not right.", { details: { reason: "wrong_pin" } });
-    }
-    await enterProfile(c.env.DB, sessionId, profile.id);
-    return c.json(publicProfile(profile), 200);
+    return c.json(await enterProfileWithPin(c.env, accountId, sessionId, c.req.valid("param").id, c.req.valid("json")?.pin), 200);
   },
 );
