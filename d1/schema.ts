@@ -177,6 +177,9 @@ export const subscriptions = sqliteTable("subscriptions", {
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/** none (no row), trialing, active, past_due, canceled: billing/subscriptions.ts moves them. */
+export type SubscriptionStatus = (typeof subscriptions.$inferSelect)["status"];
+
 /** Billing provider events already processed, by their id: a redelivery changes nothing. */
 export const billingEvents = sqliteTable("billing_events", {
   id: text("id").primaryKey(),

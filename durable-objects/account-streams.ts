@@ -7,6 +7,20 @@ import { DurableObject } from "cloudflare:workers";
 export const LEASE_TTL_MS = 90_000;
 /** How long an ended stream is remembered, so its next heartbeat learns why it ended. */
 export const ENDED_RETENTION_MS = 60 * 60_000;
+/**
+ * The longest a stream lives, however faithfully it beats: then Play must be pressed
+ * again, which checks everything anew (the plan, the title, the profile). A lease that
+ * heartbeats could otherwise outlive every change for ever.
+ */
+export const LEASE_MAX_LIFETIME_MS = 12 * 3600_000;
+
+/**
+ * The account's plan as this object enforces it. Pushed by the api whenever the
+ * subscription changes in D1 (the webhook, a checkout) and handed over at every Play, so
+ * a heartbeat checks it here instead of reading D1. `version` orders them: the
+ * subscription row's updatedAt, so a late push never undoes a newer one.
+ */
+export type PlanState = { planId: string | null; playing: boolean; maxStreams: number; maxHeight: number; version: number };
 
 /** What the api knows about a stream when it asks for a lease (shown to the account's other devices). */
 export type LeaseRequest = {
@@ -34,7 +48,15 @@ export type ActiveStream = LeaseRequest & {
   positionSec: number;
 };
 
-export type EndReason = "released" | "ended_by_other_device" | "expired";
+/**
+ * Why a stream ended: stopped on its device; ended from another; no heartbeat; the plan
+ * stopped allowing playback; a downgrade left fewer screens than streams (the newest
+ * went); the lease reached LEASE_MAX_LIFETIME_MS.
+ */
+export type EndReason = "released" | "ended_by_other_device" | "expired" | "plan_ended" | "plan_limit" | "max_lifetime";
+
+/** Who ends a stream: their device, their profile, and whether that profile is a kids profile. */
+export type Ender = { deviceSessionId: string; profileId: string | null; isKids: boolean };
 
 /**
  * Plain results, never exceptions: an error crossing RPC keeps only its message, and a
@@ -44,7 +66,11 @@ export type AcquireResult =
   | { ok: true; lease: ActiveStream; granted: "new" | "existing" }
   | { ok: false; code: "TOO_MANY_STREAMS"; limit: number; streams: ActiveStream[] }
   | { ok: false; code: "ENDED"; reason: EndReason }
-  | { ok: false; code: "ID_IN_USE" };
+  | { ok: false; code: "ID_IN_USE" }
+  /** The plan this object knows (newer than the one Play read) does not allow playing. */
+  | { ok: false; code: "NO_PLAN" }
+  /** endStreamId names another profile's stream, and a kids profile may end only its own. */
+  | { ok: false; code: "OTHER_PROFILE" };
 
 export type HeartbeatResult =
   | { ok: true; lease: ActiveStream }
@@ -53,7 +79,7 @@ export type HeartbeatResult =
 
 export type ReleaseResult =
   | { ok: true; ended: ActiveStream; reason: "released" | "ended_by_other_device" }
-  | { ok: false; code: "NOT_FOUND" | "OTHER_DEVICE" };
+  | { ok: false; code: "NOT_FOUND" | "OTHER_PROFILE" };
 
 type LeaseRow = {
   id: string;
@@ -87,9 +113,16 @@ const toStream = (r: LeaseRow): ActiveStream => ({
   deviceSessionId: r.device_session_id,
 });
 
-/** Limits arrive over RPC from our own code (the plan's screens); nonsense there is a bug. */
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError("limit must be an integer in 1..100");
+/** Plans arrive over RPC from our own code; nonsense there is a bug. */
+function checkPlan(plan: PlanState): void {
+  if (!Number.isInteger(plan.maxStreams) || plan.maxStreams < 1 || plan.maxStreams > 100) throw new RangeError("maxStreams must be an integer in 1..100");
+  if (!Number.isInteger(plan.maxHeight) || plan.maxHeight < 1 || plan.maxHeight > 4320) throw new RangeError("maxHeight must be an integer in 1..4320");
+  if (!Number.isSafeInteger(plan.version) || plan.version < 0) throw new RangeError("version must be a non-negative integer");
+}
+
+/** An adult profile (or a device in no profile) may end any stream of the account; a kids profile only its own profile's. */
+function mayEnd(ender: Ender, lease: LeaseRow): boolean {
+  return !ender.isKids || lease.profile_id === ender.profileId;
 }
 
 export class AccountStreams extends DurableObject<ApiEnv> {
@@ -115,23 +148,34 @@ export class AccountStreams extends DurableObject<ApiEnv> {
       ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS leases_expiry ON leases (expires_at_ms)");
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS ended (id TEXT PRIMARY KEY, reason TEXT NOT NULL, ended_at_ms INTEGER NOT NULL)");
       ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS ended_at ON ended (ended_at_ms)");
+      ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS plan (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        plan_id TEXT,
+        playing INTEGER NOT NULL,
+        max_streams INTEGER NOT NULL,
+        max_height INTEGER NOT NULL,
+        version INTEGER NOT NULL
+      )`);
     });
   }
 
   /**
-   * Grants a lease unless the account already has `limit` live ones. Everything from the
-   * expiry sweep to the insert runs without an await, so concurrent acquires (each an
-   * RPC call into this single-threaded object) can never both see a free screen.
-   * `endStreamId` ends that stream first, atomically: "stop watching there, watch here".
+   * Grants a lease unless the account already has as many live ones as its plan allows.
+   * `plan` is what Play read from D1; a newer one pushed here wins. Everything from the
+   * expiry sweep to the insert runs without an await, so concurrent acquires (each an RPC
+   * call into this single-threaded object) can never both see a free screen.
+   * `endStreamId` ends that stream first, atomically ("stop watching there, watch here"),
+   * if `ender` may end it: an adult profile any stream, a kids profile only its own.
    */
-  async acquire(request: LeaseRequest, limit: number, nowMs: number, endStreamId?: string): Promise<AcquireResult> {
-    checkLimit(limit);
-    const result = this.acquireNow(request, limit, nowMs, endStreamId);
+  async acquire(request: LeaseRequest, plan: PlanState, nowMs: number, endStreamId: string | undefined, ender: Ender): Promise<AcquireResult> {
+    checkPlan(plan);
+    const result = this.acquireNow(request, plan, nowMs, endStreamId, ender);
     if (result.ok && result.granted === "new") await this.scheduleAlarm();
     return result;
   }
 
-  private acquireNow(request: LeaseRequest, limit: number, nowMs: number, endStreamId: string | undefined): AcquireResult {
+  private acquireNow(request: LeaseRequest, given: PlanState, nowMs: number, endStreamId: string | undefined, ender: Ender): AcquireResult {
+    this.storePlan(given, nowMs);
     this.expire(nowMs);
     const existing = this.lease(request.id);
     // A retry of a call that already succeeded (the response was lost): the same lease,
@@ -142,9 +186,15 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     }
     const ended = this.endedReason(request.id);
     if (ended) return { ok: false, code: "ENDED", reason: ended };
-    if (endStreamId !== undefined && endStreamId !== request.id) this.end(endStreamId, "ended_by_other_device", nowMs);
+    const plan = this.plan()!;
+    if (!plan.playing) return { ok: false, code: "NO_PLAN" };
+    if (endStreamId !== undefined && endStreamId !== request.id) {
+      const target = this.lease(endStreamId);
+      if (target && !mayEnd(ender, target)) return { ok: false, code: "OTHER_PROFILE" };
+      this.end(endStreamId, "ended_by_other_device", nowMs);
+    }
     const live = this.live();
-    if (live.length >= limit) return { ok: false, code: "TOO_MANY_STREAMS", limit, streams: live.map(toStream) };
+    if (live.length >= plan.maxStreams) return { ok: false, code: "TOO_MANY_STREAMS", limit: plan.maxStreams, streams: live.map(toStream) };
     const row: LeaseRow = {
       id: request.id,
       device_session_id: request.deviceSessionId,
@@ -155,7 +205,7 @@ export class AccountStreams extends DurableObject<ApiEnv> {
       episode_id: request.episodeId,
       title_name: request.titleName,
       asset_id: request.assetId,
-      max_height: request.maxHeight,
+      max_height: Math.min(request.maxHeight, plan.maxHeight),
       started_at_ms: nowMs,
       expires_at_ms: nowMs + LEASE_TTL_MS,
       position_sec: 0,
@@ -167,6 +217,22 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     return { ok: true, lease: toStream(row), granted: "new" };
   }
 
+  /**
+   * The account's subscription changed: from now on leases are held to it. A plan that no
+   * longer plays ends every stream; a downgrade lowers every lease's height cap (the next
+   * token carries it) and, with fewer screens than streams, ends the newest ones — the
+   * stream that started last is the one least into its viewing. An older version than
+   * the one held changes nothing. Each ended stream's next heartbeat is told why.
+   */
+  async setPlan(plan: PlanState, nowMs: number): Promise<{ applied: boolean; ended: number }> {
+    checkPlan(plan);
+    const before = this.live().length;
+    const applied = this.storePlan(plan, nowMs);
+    const ended = before - this.live().length;
+    await this.scheduleAlarm();
+    return { applied, ended };
+  }
+
   /** Extends a live lease and records the position. An ended or expired stream is told why, so its player stops. */
   heartbeat(id: string, deviceSessionId: string, positionSec: number, nowMs: number): HeartbeatResult {
     this.expire(nowMs);
@@ -174,7 +240,8 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     if (!row) return { ok: false, code: "ENDED", reason: this.endedReason(id) ?? "unknown" };
     if (row.device_session_id !== deviceSessionId) return { ok: false, code: "OTHER_DEVICE" };
     const position = Number.isFinite(positionSec) && positionSec >= 0 ? positionSec : row.position_sec;
-    const expiresAt = nowMs + LEASE_TTL_MS;
+    // Never past the lease's lifetime: at the end of it, `expire` ends it as max_lifetime.
+    const expiresAt = Math.min(nowMs + LEASE_TTL_MS, row.started_at_ms + LEASE_MAX_LIFETIME_MS);
     this.ctx.storage.sql.exec("UPDATE leases SET expires_at_ms = ?, position_sec = ? WHERE id = ?", expiresAt, position, id);
     // The pending alarm is at the earliest expiry, which an extension never moves earlier.
     return { ok: true, lease: toStream({ ...row, expires_at_ms: expiresAt, position_sec: position }) };
@@ -182,17 +249,23 @@ export class AccountStreams extends DurableObject<ApiEnv> {
 
   /**
    * Ends a stream at once: its own device stopped, or another device of the account ended
-   * it (when `mayEndOthers`; a kids profile may not). Its next heartbeat is told why.
+   * it — which an adult profile may do to any stream, a kids profile only to its own
+   * profile's. The check and the end are one step. Its next heartbeat is told why.
    */
-  async release(id: string, byDeviceSessionId: string, mayEndOthers: boolean, nowMs: number): Promise<ReleaseResult> {
+  async release(id: string, ender: Ender, nowMs: number): Promise<ReleaseResult> {
     this.expire(nowMs);
     const row = this.lease(id);
     if (!row) return { ok: false, code: "NOT_FOUND" };
-    const reason = row.device_session_id === byDeviceSessionId ? "released" : "ended_by_other_device";
-    if (reason === "ended_by_other_device" && !mayEndOthers) return { ok: false, code: "OTHER_DEVICE" };
+    const reason = row.device_session_id === ender.deviceSessionId ? "released" : "ended_by_other_device";
+    if (reason === "ended_by_other_device" && !mayEnd(ender, row)) return { ok: false, code: "OTHER_PROFILE" };
     this.end(id, reason, nowMs);
     await this.scheduleAlarm();
     return { ok: true, ended: toStream(row), reason };
+  }
+
+  /** The plan this object holds, if it was ever given one. */
+  currentPlan(): PlanState | null {
+    return this.plan();
   }
 
   /** The account's live streams, oldest first. */
@@ -231,9 +304,45 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     return row;
   }
 
-  /** Leases past their expiry become tombstones; tombstones past retention go. */
+  private plan(): PlanState | null {
+    const row = this.ctx.storage.sql
+      .exec<{ plan_id: string | null; playing: number; max_streams: number; max_height: number; version: number }>("SELECT * FROM plan WHERE id = 1")
+      .toArray()[0];
+    return row ? { planId: row.plan_id, playing: row.playing === 1, maxStreams: row.max_streams, maxHeight: row.max_height, version: row.version } : null;
+  }
+
+  /** Keeps `plan` if it is at least as new as the one held, and holds the live leases to it. True if kept. */
+  private storePlan(plan: PlanState, nowMs: number): boolean {
+    const held = this.plan();
+    if (held && held.version > plan.version) return false;
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO plan (id, plan_id, playing, max_streams, max_height, version) VALUES (1, ?, ?, ?, ?, ?)",
+      plan.planId,
+      plan.playing ? 1 : 0,
+      plan.maxStreams,
+      plan.maxHeight,
+      plan.version,
+    );
+    this.expire(nowMs);
+    if (!plan.playing) {
+      for (const lease of this.live()) this.end(lease.id, "plan_ended", nowMs);
+      return true;
+    }
+    this.ctx.storage.sql.exec("UPDATE leases SET max_height = ? WHERE max_height > ?", plan.maxHeight, plan.maxHeight);
+    for (const lease of this.live().slice(plan.maxStreams)) this.end(lease.id, "plan_limit", nowMs);
+    return true;
+  }
+
+  /** Leases past their expiry or their lifetime become tombstones; tombstones past retention go. */
   private expire(nowMs: number): void {
     const sql = this.ctx.storage.sql;
+    sql.exec(
+      "INSERT OR REPLACE INTO ended (id, reason, ended_at_ms) SELECT id, 'max_lifetime', started_at_ms + ? FROM leases WHERE started_at_ms + ? <= ?",
+      LEASE_MAX_LIFETIME_MS,
+      LEASE_MAX_LIFETIME_MS,
+      nowMs,
+    );
+    sql.exec("DELETE FROM leases WHERE started_at_ms + ? <= ?", LEASE_MAX_LIFETIME_MS, nowMs);
     sql.exec("INSERT OR REPLACE INTO ended (id, reason, ended_at_ms) SELECT id, 'expired', expires_at_ms FROM leases WHERE expires_at_ms <= ?", nowMs);
     sql.exec("DELETE FROM leases WHERE expires_at_ms <= ?", nowMs);
     sql.exec("DELETE FROM ended WHERE ended_at_ms <= ?", nowMs - ENDED_RETENTION_MS);

@@ -18,6 +18,9 @@ const STREAM_ENDED_REASONS: Record<string, string> = {
   ended_by_other_device: "Playback was stopped from another device on your account.",
   released: "This stream was stopped.",
   expired: "This stream timed out after it lost contact with Marquee.",
+  plan_ended: "Your plan no longer includes streaming.",
+  plan_limit: "Your plan now allows fewer screens at once, and this stream started last.",
+  max_lifetime: "This stream has played for 12 hours. Press Play again to go on.",
 };
 
 function since(iso: string): string {
@@ -75,7 +78,8 @@ export function screenFor(problem: Problem, actions: ErrorActions): { code: stri
         code: problem.code,
         title: "Playback stopped",
         message: STREAM_ENDED_REASONS[problem.reason] ?? "This stream has ended.",
-        body: [button("play-again", "Play again", actions.playAgain)],
+        // A plan that ended is fixed on the plans page; Play again would only be refused.
+        body: problem.reason === "plan_ended" ? [link("/plans", "Choose a plan")] : [button("play-again", "Play again", actions.playAgain)],
       };
     case "NO_PLAN":
       return {

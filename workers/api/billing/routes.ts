@@ -75,7 +75,7 @@ billingRoutes.openapi(
   }),
   async (c) => {
     const plan = planById(c.req.valid("json").planId)!;
-    return c.json(await startCheckout(c.env, c.get("auth").accountId, plan, new URL(c.req.url)), 200);
+    return c.json(await startCheckout(c.env, c.get("auth").accountId, plan, new URL(c.req.url), c.get("requestId")), 200);
   },
 );
 
@@ -99,13 +99,13 @@ billingRoutes.openapi(
     responses: {
       200: json(z.object({ received: z.literal(true), duplicate: z.boolean() }), "Recorded; duplicate when this event id was already received"),
       400: json(errorBodySchema, "Missing, malformed, stale or wrong signature, or not an event"),
-      503: json(errorBodySchema, "The webhook secret is not configured"),
+      503: json(errorBodySchema, "The webhook secret is not configured, or the account's streams could not be told (Stripe retries)"),
     },
   }),
   async (c) => {
     // Read as text, never re-serialised: the signature covers these exact bytes.
     const payload = await c.req.text();
-    const { duplicate } = await receiveStripeWebhook(c.env.DB, c.env.STRIPE_WEBHOOK_SECRET, payload, c.req.valid("header")["stripe-signature"], new Date());
+    const { duplicate } = await receiveStripeWebhook(c.env, c.env.STRIPE_WEBHOOK_SECRET, payload, c.req.valid("header")["stripe-signature"], new Date(), c.get("requestId"));
     return c.json({ received: true as const, duplicate }, 200);
   },
 );

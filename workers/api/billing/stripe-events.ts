@@ -1,7 +1,7 @@
 // The parts of Stripe's webhook events that billing reads, as lenient zod schemas: Stripe adds fields all the time, so unknown ones pass through.
 import { z } from "zod";
 import { planById, type PlanId } from "../../../lib/plans.ts";
-import type { SubscriptionStatus } from "./subscriptions.ts";
+import type { SubscriptionStatus } from "../../../d1/schema.ts";
 
 export const stripeEventSchema = z.looseObject({
   id: z.string().min(1).max(255),
@@ -19,6 +19,8 @@ const metadata = z.record(z.string(), z.string()).nullish();
 
 export const checkoutSessionSchema = z.looseObject({
   client_reference_id: z.string().min(1).nullish(),
+  /** paid, unpaid (a delayed method such as a bank debit, not settled yet) or no_payment_required (a free trial). */
+  payment_status: z.string().nullish(),
   subscription: stripeId.nullish(),
   customer: stripeId.nullish(),
   metadata,

@@ -15,9 +15,12 @@ export function stripeEvent(type: string, object: Record<string, unknown>, creat
 
 export const newSubscriptionId = () => uniqueId("sub");
 
-export function checkoutCompleted(o: { accountId: string; subscriptionId: string; planId: PlanId; customerId?: string }, created?: number): FakeEvent {
+export function checkoutCompleted(
+  o: { accountId: string; subscriptionId: string; planId: PlanId; customerId?: string; paymentStatus?: "paid" | "unpaid" | "no_payment_required"; type?: "checkout.session.completed" | "checkout.session.async_payment_succeeded" },
+  created?: number,
+): FakeEvent {
   return stripeEvent(
-    "checkout.session.completed",
+    o.type ?? "checkout.session.completed",
     {
       id: uniqueId("cs"),
       object: "checkout.session",
@@ -25,7 +28,7 @@ export function checkoutCompleted(o: { accountId: string; subscriptionId: string
       client_reference_id: o.accountId,
       subscription: o.subscriptionId,
       customer: o.customerId ?? "cus_test",
-      payment_status: "paid",
+      payment_status: o.paymentStatus ?? "paid",
       metadata: { plan_id: o.planId },
     },
     created,

@@ -23,7 +23,7 @@ export type Subscription = typeof subscriptions.$inferSelect;
  * active from any state; Stripe's subscription events move trialing, active and past_due
  * among themselves and to canceled; a canceled subscription stays so until a new checkout.
  */
-export type SubscriptionStatus = Subscription["status"];
+export type { SubscriptionStatus } from "../../../d1/schema.ts";
 
 export type ApplyResult = { duplicate: boolean; outcome: "applied" | "stale" | "ignored" | "duplicate" };
 
@@ -127,6 +127,9 @@ async function decideCheckoutCompleted(orm: Orm, event: StripeEvent, now: Date):
   const planId = checkoutPlan(session.data);
   // Sessions without these were not made by our checkout (a payment link, a one-off payment).
   if (!accountId || !subscriptionId || !planId) return ignored("not a Marquee subscription checkout");
+  // A session completes before a delayed payment (a bank debit) settles: the plan starts
+  // when it is paid, with checkout.session.async_payment_succeeded.
+  if (session.data.payment_status !== "paid" && session.data.payment_status !== "no_payment_required") return ignored(`checkout not paid (${session.data.payment_status ?? "no payment_status"})`);
   if (!(await accountExists(orm, accountId))) return ignored("unknown account");
   const current = await subscriptionOf(orm, accountId);
   if (current && isStale(current, event)) return { kind: "stale" };
@@ -164,6 +167,7 @@ async function decidePaymentFailed(orm: Orm, event: StripeEvent, now: Date): Pro
 function decide(orm: Orm, event: StripeEvent, now: Date): Promise<Decision> {
   switch (event.type) {
     case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded":
       return decideCheckoutCompleted(orm, event, now);
     case "customer.subscription.updated":
       return decideSubscriptionChange(orm, event, now, false);
@@ -174,6 +178,29 @@ function decide(orm: Orm, event: StripeEvent, now: Date): Promise<Decision> {
     default:
       return Promise.resolve(ignored("unhandled event type"));
   }
+}
+
+/**
+ * The account an event is about, whether or not it changed anything (a redelivery too):
+ * its streams object is told the subscription as it is now after every delivery.
+ */
+export async function accountOfStripeEvent(db: D1Database, event: StripeEvent): Promise<string | null> {
+  const orm = drizzle(db);
+  const object = event.data.object;
+  if (event.type.startsWith("checkout.session.")) {
+    const session = checkoutSessionSchema.safeParse(object);
+    const accountId = session.success ? session.data.client_reference_id : null;
+    return accountId && (await accountExists(orm, accountId)) ? accountId : null;
+  }
+  const subscriptionId = event.type.startsWith("customer.subscription.")
+    ? stripeSubscriptionSchema.safeParse(object).data?.id
+    : event.type.startsWith("invoice.")
+      ? (() => {
+          const invoice = invoiceSchema.safeParse(object);
+          return invoice.success ? invoiceSubscriptionId(invoice.data) : null;
+        })()
+      : null;
+  return subscriptionId ? ((await subscriptionByProviderId(orm, subscriptionId))?.accountId ?? null) : null;
 }
 
 function logOutcome(event: StripeEvent, decision: Decision, applied: boolean): void {

@@ -31,6 +31,7 @@ type GrantInput = {
   playbackSessionId: string;
   maxHeight: number;
   leaseExpiresAtMs: number;
+  leaseStartedAtMs: number;
 };
 
 /** The media origin: MEDIA_ORIGIN, or (when empty) this origin, which forwards `/p/*` to the media Worker. */
@@ -39,7 +40,7 @@ export function mediaOrigin(env: { MEDIA_ORIGIN: string }, requestUrl: string): 
 }
 
 export async function grantMedia(input: GrantInput): Promise<MediaGrant> {
-  const expiresAt = tokenExpiry(input.leaseExpiresAtMs);
+  const expiresAt = tokenExpiry(input.leaseExpiresAtMs, input.leaseStartedAtMs);
   const token = await signPlaybackToken(
     { assetId: input.assetId, accountId: input.accountId, sessionId: input.playbackSessionId, maxHeight: input.maxHeight, expiresAt },
     await playbackKeys(input.env.PLAYBACK_TOKEN_KEYS),

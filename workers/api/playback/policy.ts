@@ -1,6 +1,6 @@
 // The timing of a stream: how often players beat, how long a lease and a playback token
 // live. The lease's own length is the AccountStreams object's (LEASE_TTL_MS).
-import { LEASE_TTL_MS } from "../../../durable-objects/account-streams.ts";
+import { LEASE_MAX_LIFETIME_MS, LEASE_TTL_MS } from "../../../durable-objects/account-streams.ts";
 
 /** Players send a heartbeat this often; three in a row may be lost before the lease lapses. */
 export const HEARTBEAT_INTERVAL_SEC = 30;
@@ -15,7 +15,11 @@ export const TOKEN_GRACE_SEC = 120;
 
 export const LEASE_TTL_SEC = LEASE_TTL_MS / 1000;
 
-/** Unix seconds at which a token minted for a lease ending at `leaseExpiresAtMs` expires. */
-export function tokenExpiry(leaseExpiresAtMs: number): number {
-  return Math.floor(leaseExpiresAtMs / 1000) + TOKEN_GRACE_SEC;
+/**
+ * Unix seconds at which a token minted for a lease ending at `leaseExpiresAtMs` expires:
+ * the grace after the lease, but never past the lease's lifetime (LEASE_MAX_LIFETIME_MS
+ * from its start), so no token outlives the stream it was for.
+ */
+export function tokenExpiry(leaseExpiresAtMs: number, leaseStartedAtMs: number): number {
+  return Math.min(Math.floor(leaseExpiresAtMs / 1000) + TOKEN_GRACE_SEC, Math.floor((leaseStartedAtMs + LEASE_MAX_LIFETIME_MS) / 1000));
 }

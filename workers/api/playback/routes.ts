@@ -2,11 +2,12 @@
 // keeping a stream alive with heartbeats, stopping it, and the account's active streams.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { ActiveStream } from "../../../durable-objects/account-streams.ts";
+import type { ActiveStream, EndReason } from "../../../durable-objects/account-streams.ts";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
+import { planStateOf } from "./plan-sync.ts";
 import { extrasUrls, grantMedia, inlineMasterPlaylist } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
@@ -131,6 +132,7 @@ function grantFor(c: Context<AppEnv>, lease: ActiveStream) {
     playbackSessionId: lease.id,
     maxHeight: lease.maxHeight,
     leaseExpiresAtMs: lease.expiresAt,
+    leaseStartedAtMs: lease.startedAt,
   });
 }
 
@@ -158,9 +160,9 @@ playbackRoutes.openapi(
     const body = c.req.valid("json");
     const auth = c.get("auth");
     const profileId = chooseProfileId(auth, body.profileId);
-    const plan = decidePlay(auth, body, await loadPlayContext(c.env.DB, auth.accountId, profileId, body.titleId), new Date());
+    const context = await loadPlayContext(c.env.DB, auth.accountId, profileId, body.titleId);
+    const plan = decidePlay(auth, body, context, new Date());
     const leases = streamLeases(c.env, auth.accountId, c.get("requestId"));
-    const maxHeight = plan.plan.maxHeight;
     const result = await leases.acquire(
       {
         id: newStreamId(body.clientSessionId),
@@ -172,10 +174,11 @@ playbackRoutes.openapi(
         episodeId: plan.episode?.id ?? null,
         titleName: plan.displayName,
         assetId: plan.asset.id,
-        maxHeight,
+        maxHeight: plan.plan.maxHeight,
       },
-      plan.plan.maxStreams,
+      planStateOf(context.subscription),
       body.endStreamId,
+      { deviceSessionId: auth.sessionId, profileId: auth.profileId, isKids: auth.isKidsProfile },
     );
     if (!result.ok) {
       if (result.code === "TOO_MANY_STREAMS") {
@@ -190,6 +193,10 @@ playbackRoutes.openapi(
         });
       }
       if (result.code === "ID_IN_USE") throw new ApiError("CONFLICT", "That clientSessionId belongs to another device's stream.");
+      if (result.code === "NO_PLAN") throw new ApiError("FORBIDDEN", "Choose a plan to start watching.", { details: { reason: "no_subscription" } });
+      if (result.code === "OTHER_PROFILE") {
+        throw new ApiError("FORBIDDEN", "A kids profile can end only its own streams.", { details: { reason: "kids_profile" } });
+      }
       throw new ApiError("STREAM_ENDED", "That stream has ended; start playback again with a new clientSessionId.", { details: { reason: result.reason } });
     }
     const lease = result.lease;
@@ -208,7 +215,7 @@ playbackRoutes.openapi(
         assetId: plan.asset.id,
         title: plan.displayName,
         durationSec: plan.asset.durationSec,
-        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight, hlsMaster },
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster },
         resume: { positionSec: plan.resumeSec },
         heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
         lease: leaseSchema(lease),
@@ -246,7 +253,7 @@ playbackRoutes.openapi(
     request: { params: z.object({ id: streamId }), body: jsonBody(heartbeatSchema, 1 * KB) },
     responses: {
       200: json(heartbeatAnswerSchema, "Still yours"),
-      409: json(errorBodySchema, "STREAM_ENDED: stopped, ended from another device, or expired (details.reason); the player must stop"),
+      409: json(errorBodySchema, "STREAM_ENDED: stopped, ended from another device, expired, the plan ended or has fewer screens now, or 12 hours reached (details.reason); the player must stop"),
       ...errors,
     },
   }),
@@ -260,8 +267,11 @@ playbackRoutes.openapi(
         released: "This stream was stopped.",
         ended_by_other_device: "This stream was ended from another device of the account.",
         expired: "This stream stopped sending heartbeats and has ended; start playback again.",
+        plan_ended: "The account's plan no longer includes streaming; choose a plan to keep watching.",
+        plan_limit: "The account's plan now allows fewer screens at once, and this stream started last.",
+        max_lifetime: "This stream has played for 12 hours; press Play again to go on.",
         unknown: "No such stream; start playback again.",
-      } as const;
+      } as const satisfies Record<EndReason | "unknown", string>;
       throw new ApiError("STREAM_ENDED", messages[result.reason], { details: { reason: result.reason } });
     }
     const media = await grantFor(c, result.lease);
@@ -290,11 +300,12 @@ playbackRoutes.openapi(
   async (c) => {
     const auth = c.get("auth");
     const playbackSessionId = c.req.valid("param").id;
-    // Ending another device's stream is an account action, which a kids profile may not take.
-    const result = await streamLeases(c.env, auth.accountId, c.get("requestId")).release(playbackSessionId, auth.sessionId, !auth.isKidsProfile);
+    // Ending another profile's stream is an account action, which a kids profile may not take.
+    const ender = { deviceSessionId: auth.sessionId, profileId: auth.profileId, isKids: auth.isKidsProfile };
+    const result = await streamLeases(c.env, auth.accountId, c.get("requestId")).release(playbackSessionId, ender);
     if (!result.ok) {
-      if (result.code === "OTHER_DEVICE") {
-        throw new ApiError("FORBIDDEN", "A kids profile cannot end another device's stream.", { details: { reason: "kids_profile" } });
+      if (result.code === "OTHER_PROFILE") {
+        throw new ApiError("FORBIDDEN", "A kids profile can end only its own streams.", { details: { reason: "kids_profile" } });
       }
       throw new ApiError("NOT_FOUND", "No such active stream on this account.");
     }

@@ -51,7 +51,7 @@ export async function loadPlayContext(db: D1Database, accountId: string, profile
       .select({ id: profiles.id, name: profiles.name, maturityLevel: profiles.maturityLevel, pinHash: profiles.pinHash })
       .from(profiles)
       .where(and(eq(profiles.id, profileId), eq(profiles.accountId, accountId))),
-    orm.select({ planId: subscriptions.planId, status: subscriptions.status }).from(subscriptions).where(eq(subscriptions.accountId, accountId)),
+    orm.select({ planId: subscriptions.planId, status: subscriptions.status, updatedAt: subscriptions.updatedAt }).from(subscriptions).where(eq(subscriptions.accountId, accountId)),
     orm
       .select({
         id: titles.id,

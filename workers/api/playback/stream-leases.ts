@@ -1,6 +1,6 @@
 // The api's side of the AccountStreams Durable Object: one object per account, every call
 // through `callDurableObject` (retries what the runtime marks retryable, else a 503).
-import type { AccountStreams, AcquireResult, ActiveStream, HeartbeatResult, LeaseRequest, ReleaseResult } from "../../../durable-objects/account-streams.ts";
+import type { AccountStreams, AcquireResult, ActiveStream, Ender, HeartbeatResult, LeaseRequest, PlanState, ReleaseResult } from "../../../durable-objects/account-streams.ts";
 import { callDurableObject } from "../bindings/durable-object-retry.ts";
 
 type Env = { ACCOUNT_STREAMS: ApiEnv["ACCOUNT_STREAMS"] };
@@ -13,12 +13,13 @@ export function streamLeases(env: Env, accountId: string, requestId: string) {
     callDurableObject(what, async () => (await method(env.ACCOUNT_STREAMS.get(env.ACCOUNT_STREAMS.idFromName(accountId)))) as T, { requestId });
   return {
     /** Idempotent on `request.id`, so a retry after a lost response grants nothing twice. */
-    acquire: (request: LeaseRequest, limit: number, endStreamId?: string) =>
-      call<AcquireResult>("AccountStreams.acquire", (s) => s.acquire(request, limit, Date.now(), endStreamId)),
+    acquire: (request: LeaseRequest, plan: PlanState, endStreamId: string | undefined, ender: Ender) =>
+      call<AcquireResult>("AccountStreams.acquire", (s) => s.acquire(request, plan, Date.now(), endStreamId, ender)),
     heartbeat: (id: string, deviceSessionId: string, positionSec: number) =>
       call<HeartbeatResult>("AccountStreams.heartbeat", (s) => s.heartbeat(id, deviceSessionId, positionSec, Date.now())),
-    release: (id: string, byDeviceSessionId: string, mayEndOthers: boolean) =>
-      call<ReleaseResult>("AccountStreams.release", (s) => s.release(id, byDeviceSessionId, mayEndOthers, Date.now())),
+    release: (id: string, ender: Ender) => call<ReleaseResult>("AccountStreams.release", (s) => s.release(id, ender, Date.now())),
+    /** Idempotent: the object keeps the newest version it was given. */
+    setPlan: (plan: PlanState) => call<{ applied: boolean; ended: number }>("AccountStreams.setPlan", (s) => s.setPlan(plan, Date.now())),
     list: () => call<ActiveStream[]>("AccountStreams.list", (s) => s.list(Date.now())),
   };
 }

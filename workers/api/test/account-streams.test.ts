@@ -2,7 +2,7 @@
 // alarm (idempotent, always at the earliest expiry), and leases that survive a restart.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { LEASE_TTL_MS, type AccountStreams, type LeaseRequest } from "../../../durable-objects/account-streams.ts";
+import { LEASE_TTL_MS, type AccountStreams, type Ender, type LeaseRequest, type PlanState } from "../../../durable-objects/account-streams.ts";
 import { callDurableObject } from "../bindings/durable-object-retry.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, started, streamsObject } from "./playback-client.ts";
@@ -21,6 +21,10 @@ const lease = (id: string, device = `dev-${id}`): LeaseRequest => ({
   assetId: "asset-one",
   maxHeight: 1080,
 });
+
+/** A plan of `screens` screens (version 1: any plan pushed later wins). */
+const screensPlan = (screens: number): PlanState => ({ planId: "test", playing: true, maxStreams: screens, maxHeight: 2160, version: 1 });
+const adult = (device: string): Ender => ({ deviceSessionId: device, profileId: "prf_1", isKids: false });
 
 let accounts = 0;
 const freshObject = () => streamsObject(`test-account-${++accounts}`);
@@ -49,7 +53,7 @@ describe("exactly N screens", () => {
   it("200 concurrent acquire calls straight into the object grant exactly the limit", async () => {
     const stub = freshObject();
     const now = Date.now();
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => stub.acquire(lease(`pbs_${i}`), 3, now)));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => stub.acquire(lease(`pbs_${i}`), screensPlan(3), now, undefined, adult("x"))));
     expect(results.filter((r) => r.ok)).toHaveLength(3);
     expect(results.filter((r) => !r.ok && r.code === "TOO_MANY_STREAMS")).toHaveLength(197);
   });
@@ -59,27 +63,27 @@ describe("acquire", () => {
   it("is idempotent on the playback session id, for the device that made it", async () => {
     const stub = freshObject();
     const now = Date.now();
-    const first = await stub.acquire(lease("pbs_a"), 1, now);
-    const again = await stub.acquire(lease("pbs_a"), 1, now + 10);
+    const first = await stub.acquire(lease("pbs_a"), screensPlan(1), now, undefined, adult("x"));
+    const again = await stub.acquire(lease("pbs_a"), screensPlan(1), now + 10, undefined, adult("x"));
     expect(first).toMatchObject({ ok: true, granted: "new" });
     expect(again).toMatchObject({ ok: true, granted: "existing", lease: { id: "pbs_a", startedAt: now } });
-    expect(await stub.acquire(lease("pbs_a", "someone-else"), 5, now)).toEqual({ ok: false, code: "ID_IN_USE" });
+    expect(await stub.acquire(lease("pbs_a", "someone-else"), screensPlan(5), now, undefined, adult("x"))).toEqual({ ok: false, code: "ID_IN_USE" });
     expect(await stub.list(now)).toHaveLength(1);
   });
 
   it("does not grant an ended stream again under its old id", async () => {
     const stub = freshObject();
     const now = Date.now();
-    await stub.acquire(lease("pbs_a"), 2, now);
-    expect(await stub.release("pbs_a", "dev-pbs_a", true, now)).toMatchObject({ ok: true, reason: "released" });
-    expect(await stub.acquire(lease("pbs_a"), 2, now)).toEqual({ ok: false, code: "ENDED", reason: "released" });
+    await stub.acquire(lease("pbs_a"), screensPlan(2), now, undefined, adult("x"));
+    expect(await stub.release("pbs_a", adult("dev-pbs_a"), now)).toMatchObject({ ok: true, reason: "released" });
+    expect(await stub.acquire(lease("pbs_a"), screensPlan(2), now, undefined, adult("x"))).toEqual({ ok: false, code: "ENDED", reason: "released" });
   });
 
-  it("refuses limits that are not a plan's", async () => {
+  it("refuses plans that are not a plan's", async () => {
     const stub = freshObject();
     // The object's own error crosses RPC as a remote, non-retryable error: one attempt, then a 503.
     let attempts = 0;
-    const call = callDurableObject("acquire", async () => (attempts++, await stub.acquire(lease("pbs_x"), 0, Date.now())), { sleep: async () => {} });
+    const call = callDurableObject("acquire", async () => (attempts++, await stub.acquire(lease("pbs_x"), screensPlan(0), Date.now(), undefined, adult("x"))), { sleep: async () => {} });
     await expect(call).rejects.toBeInstanceOf(ApiError);
     await expect(call).rejects.toMatchObject({ status: 503, headers: { "Retry-After": "2" } });
     expect(attempts).toBe(1);
@@ -90,8 +94,8 @@ describe("expiry through the alarm", () => {
   it("the alarm is set to the earliest expiry, removes stale leases, and is idempotent", async () => {
     const stub = freshObject();
     const t0 = Date.now();
-    await stub.acquire(lease("pbs_old"), 4, t0 - 30_000);
-    await stub.acquire(lease("pbs_new"), 4, t0);
+    await stub.acquire(lease("pbs_old"), screensPlan(4), t0 - 30_000, undefined, adult("x"));
+    await stub.acquire(lease("pbs_new"), screensPlan(4), t0, undefined, adult("x"));
     const alarmAt = await runInDurableObject(stub, (_: AccountStreams, state: DurableObjectState) => state.storage.getAlarm());
     expect(alarmAt).toBe(t0 - 30_000 + LEASE_TTL_MS);
 
@@ -128,8 +132,8 @@ describe("expiry through the alarm", () => {
   it("forgets ended streams after their retention, and then clears its alarm", async () => {
     const stub = freshObject();
     const now = Date.now();
-    await stub.acquire(lease("pbs_a"), 1, now);
-    await stub.release("pbs_a", "dev-pbs_a", true, now);
+    await stub.acquire(lease("pbs_a"), screensPlan(1), now, undefined, adult("x"));
+    await stub.release("pbs_a", adult("dev-pbs_a"), now);
     await runInDurableObject(stub, (_: AccountStreams, state: DurableObjectState) => {
       state.storage.sql.exec("UPDATE ended SET ended_at_ms = 0");
     });
@@ -144,8 +148,8 @@ describe("durability", () => {
     const name = `test-account-${++accounts}`;
     const stub = streamsObject(name);
     const now = Date.now();
-    await stub.acquire(lease("pbs_a"), 2, now);
-    await stub.acquire(lease("pbs_b"), 2, now);
+    await stub.acquire(lease("pbs_a"), screensPlan(2), now, undefined, adult("x"));
+    await stub.acquire(lease("pbs_b"), screensPlan(2), now, undefined, adult("x"));
     const before = await runInDurableObject(stub, (instance: AccountStreams) => instance);
     // abort() resets the object: its in-memory state and instance are gone, storage stays.
     await runInDurableObject(stub, (_: AccountStreams, state: DurableObjectState) => {
@@ -161,6 +165,6 @@ describe("durability", () => {
     expect(after).not.toBe(before);
     expect((await restarted.list(Date.now())).map((l) => l.id)).toEqual(["pbs_a", "pbs_b"]);
     // The limit still holds across the restart.
-    expect(await restarted.acquire(lease("pbs_c"), 2, Date.now())).toMatchObject({ ok: false, code: "TOO_MANY_STREAMS" });
+    expect(await restarted.acquire(lease("pbs_c"), screensPlan(2), Date.now(), undefined, adult("x"))).toMatchObject({ ok: false, code: "TOO_MANY_STREAMS" });
   });
 });

@@ -198,21 +198,24 @@ describe("too many streams", () => {
     expect((await startPlayback(phone, { titleId: "first-light", profileId: m.profileId })).status).toBe(201);
   });
 
-  it("reads the plan at each start: a downgrade refuses new streams past the new limit and cuts none that play", async () => {
+  it("reads the plan at each start and holds playing streams to it: a downgrade seen at Play ends the newest streams past the limit and lowers the height", async () => {
     const { activateDevPlan } = await import("../billing/subscriptions.ts");
     const m = await memberOn("premium");
     const devices = await Promise.all(["A", "B", "C"].map((n) => anotherDevice(m.accountId, n)));
     const streams = [];
     for (const d of devices.slice(0, 2)) streams.push(await started(await startPlayback(d, { titleId: "first-light", profileId: m.profileId })));
-    await activateDevPlan(env.DB, m.accountId, "basic", new Date());
+    // Changed in D1 only (no push): the next Play hands the new plan to the streams object.
+    await activateDevPlan(env.DB, m.accountId, "basic", new Date(Date.now() + 1));
     expect(await (await startPlayback(devices[2]!, { titleId: "first-light", profileId: m.profileId })).json()).toMatchObject({ error: { code: "TOO_MANY_STREAMS", details: { limit: 1, plan: "basic" } } });
-    for (const [i, s] of streams.entries()) expect((await heartbeat(devices[i]!, s.id)).status).toBe(200);
+    const oldest = await heartbeat(devices[0]!, streams[0]!.id);
+    expect(oldest.status).toBe(200);
+    expect(((await oldest.json()) as { media: { maxHeight: number } }).media.maxHeight).toBe(720);
+    expect(await (await heartbeat(devices[1]!, streams[1]!.id)).json()).toMatchObject({ error: { code: "STREAM_ENDED", details: { reason: "plan_limit" } } });
     // New streams on the new plan get its height.
     await stopPlayback(devices[0]!, streams[0]!.id);
-    await stopPlayback(devices[1]!, streams[1]!.id);
     const onBasic = await started(await startPlayback(devices[2]!, { titleId: "first-light", profileId: m.profileId }));
     expect(onBasic.media.maxHeight).toBe(720);
-    await activateDevPlan(env.DB, m.accountId, "standard", new Date());
+    await activateDevPlan(env.DB, m.accountId, "standard", new Date(Date.now() + 2));
     expect((await startPlayback(devices[0]!, { titleId: "first-light", profileId: m.profileId })).status).toBe(201);
     expect((await startPlayback(devices[1]!, { titleId: "first-light", profileId: m.profileId })).status).toBe(409);
   });
