@@ -309,6 +309,24 @@ export const titlePlaysDaily = sqliteTable(
   (t) => [primaryKey({ columns: [t.day, t.country, t.titleId] }), index("title_plays_daily_rank").on(t.day, t.country, t.plays)],
 );
 
+/**
+ * Which profile has been counted for which title on which day (UTC, by the time the api
+ * received the event): a profile adds at most one play a day to a title's Top 10,
+ * Trending, co-watch and viewer counts, however many events or streams it sends. The
+ * consumer counts only the rows its own batch inserted (`batch_tag`). Kept two days.
+ */
+export const countedPlays = sqliteTable(
+  "counted_plays",
+  {
+    day: text("day").notNull(),
+    profileId: text("profile_id").notNull(),
+    titleId: text("title_id").notNull(),
+    country: text("country").notNull(),
+    batchTag: text("batch_tag").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.profileId, t.titleId] }), index("counted_plays_batch").on(t.batchTag)],
+);
+
 /** Each profile's few most recently started titles: what a new title is co-watched with. */
 export const profileRecentTitles = sqliteTable(
   "profile_recent_titles",

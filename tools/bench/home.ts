@@ -25,6 +25,7 @@ import { offlineEnv, projectRoot } from "../project.ts";
 import { benchResults } from "./results.ts";
 import { seededRandom } from "../../lib/random.ts";
 import { simulatedClient } from "../../test-support/simulated-clients.ts";
+import { localStreamIds } from "./stream-ids.ts";
 
 const GENRES = 10;
 const TITLES_PER_GENRE = 30;
@@ -80,11 +81,12 @@ try {
   if (report.imported !== GENRES * TITLES_PER_GENRE) throw new Error(`import: ${JSON.stringify(report).slice(0, 500)}`);
 
   // The profiles and their planted tastes.
-  type Viewer = { headers: Record<string, string>; profileId: string; favourite: number; titles: string[] };
+  type Viewer = { headers: Record<string, string>; accountId: string; profileId: string; favourite: number; titles: string[] };
   const viewers: Viewer[] = [];
+  const streamId = await localStreamIds();
   for (let a = 0; a < ACCOUNTS; a++) {
     const res = await post("/v1/auth/signup", { email: `eval-${a}@example.com`, password: "a long and unusual passphrase" }, simulatedClient(a));
-    const { token } = (await res.json()) as { token: string };
+    const { token, accountId } = (await res.json()) as { token: string; accountId: string };
     const headers = { Authorization: `Bearer ${token}` };
     const me = (await (await fetch(`${url}/v1/me`, { headers })).json()) as { profiles: { id: string }[] };
     const ids = [me.profiles[0]!.id];
@@ -97,7 +99,7 @@ try {
         const t = titleId(g, zipf(TITLES_PER_GENRE));
         if (!titles.includes(t)) titles.push(t);
       }
-      viewers.push({ headers, profileId, favourite, titles });
+      viewers.push({ headers, accountId, profileId, favourite, titles });
     }
   }
 
@@ -109,7 +111,9 @@ try {
       Array.from({ length: 10 }, async (_, lane) => {
         for (let v = lane; v < viewers.length; v += 10) {
           const viewer = viewers[v]!;
-          const event = { id: randomUUID(), type: "start", playbackSessionId: `pbs_eval${String(v).padStart(16, "0")}`, profileId: viewer.profileId, titleId: viewer.titles[round]!, positionSec: 0, durationSec: 5400, clientTime: Date.now() };
+          const titleId = viewer.titles[round]!;
+          const playbackSessionId = await streamId({ accountId: viewer.accountId, profileId: viewer.profileId, titleId, episodeId: null });
+          const event = { id: randomUUID(), type: "start", playbackSessionId, profileId: viewer.profileId, titleId, positionSec: 0, durationSec: 5400, clientTime: Date.now() };
           const res = await post("/v1/events", { events: [event] }, viewer.headers);
           if (res.status !== 202) throw new Error(`events: ${res.status} ${await res.text()}`);
         }

@@ -138,16 +138,16 @@ adminRoutes.openapi(
     summary: "Complete a multipart upload; the file is read back and checked against the index",
     request: {
       params: assetParams,
-      // At most 10,000 parts (R2's own limit) of about 80 bytes each.
+      // At most 10,000 parts (R2's own limit), each an etag of at most 1 KB (local R2's run to hundreds of characters).
       body: jsonBody(
         multipartTarget.extend({
           parts: z
-            .array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(128) }))
+            .array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(1024) }))
             .min(1)
             .max(10_000)
             .refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, "part numbers repeat"),
         }),
-        1 * MB,
+        12 * MB,
       ),
     },
     responses: { 204: { description: "Stored intact" }, 422: json(errorBodySchema, "The file does not match the index"), ...errors },

@@ -102,7 +102,15 @@ async function checkPassword(env: Env, email: string, password: string, connecti
     nowMs,
   );
   if (!reserved.ok) throw tooManyAttempts(TOO_MANY_SIGN_INS, reserved.retryAfterSec);
-  const [account] = await drizzle(env.DB).select({ id: accounts.id, passwordHash: accounts.passwordHash }).from(accounts).where(eq(accounts.email, email));
+  const [account] = await drizzle(env.DB)
+    .select({ id: accounts.id, passwordHash: accounts.passwordHash })
+    .from(accounts)
+    .where(eq(accounts.email, email))
+    .catch(async (err: unknown) => {
+      // D1 failed before any password was checked: the attempt did not happen.
+      await releaseAll(reserved.held);
+      throw err;
+    });
   // An unknown email is checked against a dummy hash: the same work, the same answer.
   const ok = await verifySecret(password, account?.passwordHash ?? DUMMY_HASH);
   if (!account || !ok) return null;

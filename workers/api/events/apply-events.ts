@@ -2,7 +2,8 @@
 // transaction): the events go into `watch_events` (ignored when their id is already
 // there: at-least-once delivery counts once), then set-based statements read only the
 // rows this batch took in and update progress, history, daily plays, recent titles and
-// co-watch counts. Each event costs O(1) work (co-watch pairs it with at most
+// co-watch counts. The shared counters (plays, co-watch, viewers) move at most once per
+// profile, title and day (counted_plays), whatever a client sends. Each event costs O(1) work (co-watch pairs it with at most
 // RECENT_TITLES titles), and every statement stays under D1's 100 bound parameters.
 import type { WatchEventMessage } from "../../../lib/watch-events.ts";
 import { progressEventTypes } from "../../../lib/watch-events.ts";
@@ -72,16 +73,25 @@ const valid = `FROM watch_events e
     AND (e.episode_id IS NULL OR EXISTS (
       SELECT 1 FROM episodes ep JOIN seasons s ON s.id = ep.season_id WHERE ep.id = e.episode_id AND s.title_id = e.title_id))`;
 
+/** This batch's newly counted plays: (day, profile, title) seen for the first time today (counted_plays). */
+const newPlays = `FROM counted_plays c WHERE c.batch_tag = ?1`;
+
 /** The set-based statements, in order: ?1 is the batch tag, ?2 (where used) the batch's time in ms. */
 const STATEMENTS = [
+  // A profile counts once per title per day, however many starts it sends: the shared
+  // counters below read only the plays this insert took in.
+  `INSERT INTO counted_plays (day, profile_id, title_id, country, batch_tag)
+   SELECT e.day, e.profile_id, e.title_id, MIN(e.country), ?1 ${valid} AND e.type = 'start'
+   GROUP BY e.day, e.profile_id, e.title_id
+   ON CONFLICT (day, profile_id, title_id) DO NOTHING`,
   // Daily plays per title and country, and per title over all countries ("*").
   `INSERT INTO title_plays_daily (day, country, title_id, plays)
-   SELECT e.day, e.country, e.title_id, COUNT(*) ${valid} AND e.type = 'start'
-   GROUP BY e.day, e.country, e.title_id
+   SELECT c.day, c.country, c.title_id, COUNT(*) ${newPlays}
+   GROUP BY c.day, c.country, c.title_id
    ON CONFLICT (day, country, title_id) DO UPDATE SET plays = plays + excluded.plays`,
   `INSERT INTO title_plays_daily (day, country, title_id, plays)
-   SELECT e.day, '*', e.title_id, COUNT(*) ${valid} AND e.type = 'start'
-   GROUP BY e.day, e.title_id
+   SELECT c.day, '*', c.title_id, COUNT(*) ${newPlays}
+   GROUP BY c.day, c.title_id
    ON CONFLICT (day, country, title_id) DO UPDATE SET plays = plays + excluded.plays`,
 
   // Progress: per profile and title, this batch's latest event (by client time, then id),
@@ -127,26 +137,28 @@ const STATEMENTS = [
    GROUP BY e.profile_id, e.title_id, COALESCE(e.episode_id, '')
    ON CONFLICT (profile_id, title_id, episode_key) DO UPDATE SET finished_at = MAX(finished_at, excluded.finished_at)`,
 
-  // Co-watch: a title a profile starts for the first time lately is paired, both ways,
-  // with that profile's most recent titles (at most RECENT_TITLES of them).
+  // Co-watch: a title a profile starts for the first time lately (and first today) is
+  // paired, both ways, with that profile's most recent titles (at most RECENT_TITLES).
   `INSERT INTO co_watch (title_id, other_title_id, count)
    SELECT pair.a, pair.b, COUNT(*) FROM (
-     SELECT DISTINCT e.profile_id, r.title_id AS a, e.title_id AS b ${valid.replace("FROM watch_events e", "FROM watch_events e JOIN profile_recent_titles r ON r.profile_id = e.profile_id")}
-       AND e.type = 'start' AND r.title_id != e.title_id
-       AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = e.profile_id AND seen.title_id = e.title_id)
+     SELECT DISTINCT c.profile_id, r.title_id AS a, c.title_id AS b
+       FROM counted_plays c JOIN profile_recent_titles r ON r.profile_id = c.profile_id
+       WHERE c.batch_tag = ?1 AND r.title_id != c.title_id
+         AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = c.profile_id AND seen.title_id = c.title_id)
      UNION ALL
-     SELECT DISTINCT e.profile_id, e.title_id AS a, r.title_id AS b ${valid.replace("FROM watch_events e", "FROM watch_events e JOIN profile_recent_titles r ON r.profile_id = e.profile_id")}
-       AND e.type = 'start' AND r.title_id != e.title_id
-       AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = e.profile_id AND seen.title_id = e.title_id)
+     SELECT DISTINCT c.profile_id, c.title_id AS a, r.title_id AS b
+       FROM counted_plays c JOIN profile_recent_titles r ON r.profile_id = c.profile_id
+       WHERE c.batch_tag = ?1 AND r.title_id != c.title_id
+         AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = c.profile_id AND seen.title_id = c.title_id)
    ) pair
    WHERE true
    GROUP BY pair.a, pair.b
    ON CONFLICT (title_id, other_title_id) DO UPDATE SET count = count + excluded.count`,
-  // The co-watch marginal: one more viewer for a title a profile starts for the first time lately.
+  // The co-watch marginal: one more viewer for a title a profile starts for the first time lately (and first today).
   `INSERT INTO title_stats (title_id, viewers)
    SELECT d.title_id, COUNT(*) FROM (
-     SELECT DISTINCT e.profile_id, e.title_id ${valid} AND e.type = 'start'
-       AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = e.profile_id AND seen.title_id = e.title_id)
+     SELECT DISTINCT c.profile_id, c.title_id ${newPlays}
+       AND NOT EXISTS (SELECT 1 FROM profile_recent_titles seen WHERE seen.profile_id = c.profile_id AND seen.title_id = c.title_id)
    ) d
    WHERE true
    GROUP BY d.title_id

@@ -8,7 +8,7 @@ import { tokenExpiry } from "./policy.ts";
 let keys: { spec: string; parsed: Promise<PlaybackKeys> } | undefined;
 
 /** Parsed once per isolate (and again only if the secret changes). */
-function playbackKeys(spec: string): Promise<PlaybackKeys> {
+export function playbackKeys(spec: string): Promise<PlaybackKeys> {
   if (keys?.spec !== spec) keys = { spec, parsed: parsePlaybackKeys(spec) };
   return keys.parsed;
 }

@@ -8,7 +8,7 @@ import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { planStateOf } from "./plan-sync.ts";
-import { extrasUrls, grantMedia, inlineMasterPlaylist } from "./playback-urls.ts";
+import { extrasUrls, grantMedia, inlineMasterPlaylist, playbackKeys } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { newStreamId } from "./stream-ids.ts";
@@ -151,7 +151,7 @@ playbackRoutes.openapi(
     request: { body: jsonBody(startSchema, 2 * KB) },
     responses: {
       201: json(startedSchema, "Started: everything the player needs"),
-      200: json(startedSchema, "The same stream again (a retry with the same clientSessionId)"),
+      200: json(startedSchema, "The same stream again (a retry with the same clientSessionId, from the same device, for the same title)"),
       409: json(errorBodySchema, "TOO_MANY_STREAMS: every screen of the plan is in use (details.streams, and how to end one)"),
       ...errors,
     },
@@ -165,7 +165,11 @@ playbackRoutes.openapi(
     const leases = streamLeases(c.env, auth.accountId, c.get("requestId"));
     const result = await leases.acquire(
       {
-        id: newStreamId(body.clientSessionId),
+        id: await newStreamId(
+          await playbackKeys(c.env.PLAYBACK_TOKEN_KEYS),
+          { accountId: auth.accountId, profileId: plan.profile.id, titleId: plan.title.id, episodeId: plan.episode?.id ?? null },
+          { deviceSessionId: auth.sessionId, clientSessionId: body.clientSessionId },
+        ),
         deviceSessionId: auth.sessionId,
         deviceName: auth.deviceName,
         profileId: plan.profile.id,
@@ -200,9 +204,6 @@ playbackRoutes.openapi(
       throw new ApiError("STREAM_ENDED", "That stream has ended; start playback again with a new clientSessionId.", { details: { reason: result.reason } });
     }
     const lease = result.lease;
-    if (lease.titleId !== plan.title.id || lease.episodeId !== (plan.episode?.id ?? null)) {
-      throw new ApiError("CONFLICT", "That clientSessionId is already a stream of another title.");
-    }
     const media = await grantFor(c, lease);
     const hlsMaster = await inlineMasterPlaylist(c.env, media.hlsUrl, c.get("requestId"));
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);

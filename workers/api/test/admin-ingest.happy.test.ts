@@ -79,7 +79,7 @@ describe("uploading an asset", () => {
     }
     expect(parts).toHaveLength(2);
     const done = await putJson(`/v1/admin/assets/ingest-multipart/multipart/complete`, { path, uploadId: started.uploadId, parts }, "POST");
-    expect(done.status).toBe(204);
+    expect(done.status, await done.clone().text()).toBe(204);
     await uploadAll(asset, new Set([path]));
     expect((await api(`/v1/admin/assets/ingest-multipart/publish`, { method: "POST" })).status).toBe(200);
     expect(await viewerStatus("ingest-multipart")).toBe(200);

@@ -5,6 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { installBase } from "../../../lib/http.ts";
+import { jsonBody, KB } from "../body-limits.ts";
 import { createRouter } from "../router.ts";
 
 async function expectError(res: Response, status: number, code: string) {
@@ -44,12 +45,7 @@ function probeApp() {
   const create = createRoute({
     method: "post",
     path: "/v1/probe",
-    request: {
-      body: {
-        required: true,
-        content: { "application/json": { schema: z.object({ name: z.string().min(1), count: z.number().int().positive() }) } },
-      },
-    },
+    request: { body: jsonBody(z.object({ name: z.string().min(1), count: z.number().int().positive() }), 1 * KB) },
     responses: { 201: { description: "created", content: { "application/json": { schema: z.object({ name: z.string() }) } } } },
   });
   app.openapi(create, (c) => c.json({ name: c.req.valid("json").name }, 201));
@@ -66,6 +62,22 @@ const post = (body: string, contentType = "application/json") =>
   probeApp().request("/v1/probe", { method: "POST", headers: { "content-type": contentType }, body }, env);
 
 describe("a route built by createRouter()", () => {
+  it("must declare its body's size limit: a body route without one is refused when it is registered", () => {
+    const route = createRoute({
+      method: "post",
+      path: "/v1/unlimited",
+      request: { body: { required: true, content: { "application/json": { schema: z.object({}) } } } },
+      responses: { 204: { description: "done" } },
+    });
+    expect(() => createRouter().openapi(route, (c) => c.body(null, 204))).toThrow(/POST \/v1\/unlimited: declare its body with jsonBody\(\) or streamedBody\(\)/);
+  });
+
+  it("answers a body over its limit with 413 before reading it", async () => {
+    const res = await post(JSON.stringify({ name: "x".repeat(2 * 1024), count: 1 }));
+    expect(res.status).toBe(413);
+    expect(errorBodySchema.parse(await res.json()).error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
   it("accepts a valid body", async () => {
     const res = await post(JSON.stringify({ name: "a", count: 1 }));
     expect(res.status).toBe(201);

@@ -2,12 +2,34 @@
 // them, delivering a batch to the real consumer, and waiting for the real Queue.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { parsePlaybackKeys } from "../../../lib/playback-token.ts";
 import type { WatchEvent, WatchEventMessage } from "../../../lib/watch-events.ts";
+import { newStreamId } from "../playback/stream-ids.ts";
 import worker from "../index.ts";
 
 let counter = 0;
 
-/** A player's event: a heartbeat at 10 s into "first-light" unless told otherwise. */
+/**
+ * The stream id the api would have given this account's profile for this title (and
+ * episode) at Play, signed with the test keys: what POST /v1/events requires of every event.
+ */
+export async function streamIdFor(accountId: string, profileId: string, titleId = "first-light", episodeId: string | null = null): Promise<string> {
+  return newStreamId(await parsePlaybackKeys(env.PLAYBACK_TOKEN_KEYS), { accountId, profileId, titleId, episodeId }, { deviceSessionId: "", clientSessionId: undefined });
+}
+
+/** The events, each naming a real stream of the account for its own profile, title and episode. */
+export async function fromStreams<E extends WatchEvent>(accountId: string, events: E[]): Promise<E[]> {
+  const ids = new Map<string, Promise<string>>();
+  return Promise.all(
+    events.map(async (e) => {
+      const key = `${e.profileId}|${e.titleId}|${e.episodeId ?? ""}`;
+      if (!ids.has(key)) ids.set(key, streamIdFor(accountId, e.profileId, e.titleId, e.episodeId ?? null));
+      return { ...e, playbackSessionId: await ids.get(key)! };
+    }),
+  );
+}
+
+/** A player's event: a heartbeat at 10 s into "first-light" unless told otherwise (a made-up stream: see `fromStreams`). */
 export function watchEvent(profileId: string, o: Partial<WatchEvent> = {}): WatchEvent {
   return {
     id: `evt-${Date.now().toString(36)}-${++counter}`,

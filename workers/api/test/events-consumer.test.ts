@@ -21,9 +21,10 @@ const plays = (titleId: string, country: string) => scalar("SELECT COALESCE(SUM(
 describe("at-least-once delivery", () => {
   it("a redelivered batch counts nothing twice, and every message is acked on its own", async () => {
     const m = await memberOn("standard");
+    const n = await memberOn("standard");
     const bodies = [
       message(m.accountId, watchEvent(m.profileId, { type: "start", positionSec: 0, titleId: "first-light" })),
-      message(m.accountId, watchEvent(m.profileId, { type: "start", positionSec: 0, titleId: "first-light" })),
+      message(n.accountId, watchEvent(n.profileId, { type: "start", positionSec: 0, titleId: "first-light" })),
       message(m.accountId, watchEvent(m.profileId, { type: "start", positionSec: 0, titleId: "late-night" })),
     ];
     const before = await plays("first-light", "*");

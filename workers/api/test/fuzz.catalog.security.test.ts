@@ -365,7 +365,8 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
               const sent = length === "exact" ? String(body.length) : length;
               const headers: Record<string, string> = { "content-type": "application/octet-stream", ...(sent === undefined ? {} : { "content-length": sent }) };
               const res = await exports.default.fetch(`https://marquee.test/v1/admin/assets/${enc(id)}/files/${enc(path)}`, { method: "PUT", headers: { ...ADMIN, ...headers }, body });
-              return expectRefused(res, [400, 404, 409, 422], `${id.slice(0, 30)} ${path.slice(0, 40)} ${body.length} bytes, length ${sent}`);
+              // A length that is not a number is 411 (streamed bodies must say theirs), one over 100 MB 413.
+              return expectRefused(res, [400, 404, 409, 411, 413, 422], `${id.slice(0, 30)} ${path.slice(0, 40)} ${body.length} bytes, length ${sent}`);
             }
             case "multipart-start": {
               // Starting one for a listed file of the draft is valid (R2 opens an upload): only the rest is sent.
@@ -377,7 +378,7 @@ describe("fuzzed catalog requests get a 4xx in the standard body and change noth
               const q = query(queryPairs);
               const res = await exports.default.fetch(`https://marquee.test/v1/admin/assets/${enc(id)}/multipart/part?${q.search}`, { method: "PUT", headers: { ...ADMIN, "content-type": "application/octet-stream" }, body: bytes });
               // Uploads this test never started: every id is unknown to R2.
-              return expectRefused(res, [400, 404, 409], `${id.slice(0, 30)} ?${q.search.slice(0, 80)} valid query: ${partQuery.safeParse(q.seen).success}`);
+              return expectRefused(res, [400, 404, 409, 411], `${id.slice(0, 30)} ?${q.search.slice(0, 80)} valid query: ${partQuery.safeParse(q.seen).success}`);
             }
             case "multipart-complete":
               return expectRefused(await admin("POST", `/v1/admin/assets/${enc(id)}/multipart/complete`, jsonish), [400, 404, 409], `${id.slice(0, 30)} ${jsonish.slice(0, 80)} valid body: ${multipartComplete.safeParse(data).success}`);

@@ -6,7 +6,10 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { errorBodySchema } from "../../../lib/errors.ts";
-import { eventBatchSchema } from "../../../lib/watch-events.ts";
+import { parsePlaybackKeys } from "../../../lib/playback-token.ts";
+import { eventBatchSchema, type WatchEvent } from "../../../lib/watch-events.ts";
+import { verifyStreamId } from "../playback/stream-ids.ts";
+import { streamIdFor } from "./events-client.ts";
 import { call } from "./auth-client.ts";
 import { memberOn, seedPlayableCatalog, streamsObject } from "./playback-client.ts";
 
@@ -101,7 +104,9 @@ describe("fuzzed requests get a 4xx in the standard body and change nothing", ()
 
   it("POST /v1/events", async () => {
     const before = await writes();
-    const event = { id: "evt-fuzz-00000001", type: "heartbeat", playbackSessionId: "pbs_0123456789abcdef0123", profileId: m.profileId, titleId: "first-light", positionSec: 1, durationSec: 10, clientTime: Date.now() };
+    // A real stream's id, so that a batch broken anywhere else still reaches every check the route makes.
+    const event = { id: "evt-fuzz-00000001", type: "heartbeat", playbackSessionId: await streamIdFor(m.accountId, m.profileId), profileId: m.profileId, titleId: "first-light", positionSec: 1, durationSec: 10, clientTime: Date.now() };
+    const keys = await parsePlaybackKeys(env.PLAYBACK_TOKEN_KEYS);
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -114,10 +119,12 @@ describe("fuzzed requests get a 4xx in the standard body and change nothing", ()
           let parsed: unknown;
           try { parsed = JSON.parse(body); } catch { parsed = undefined; }
           // A mutation can land on another valid batch (positionSec 0 is as good as 1): those
-          // are not malformed. Valid = the schema passes, every profile is the caller's, and
-          // every clock is inside the accepted window.
+          // are not malformed. Valid = the schema passes, every profile is the caller's, every
+          // clock is inside the accepted window, and every event's stream verifies.
           const valid = eventBatchSchema.safeParse(parsed);
-          fc.pre(!(valid.success && valid.data.events.every((e) => e.profileId === m.profileId && Math.abs(e.clientTime - Date.now()) < 3600_000)));
+          const streamsVerify = async (events: WatchEvent[]) =>
+            (await Promise.all(events.map((e) => verifyStreamId(keys, e.playbackSessionId, { accountId: m.accountId, profileId: e.profileId, titleId: e.titleId, episodeId: e.episodeId ?? null })))).every(Boolean);
+          fc.pre(!(valid.success && valid.data.events.every((e) => e.profileId === m.profileId && Math.abs(e.clientTime - Date.now()) < 3600_000) && (await streamsVerify(valid.data.events))));
           await expectRefused(await raw("POST", "/v1/events", body), `events ${body.slice(0, 80)}`);
         },
       ),

@@ -12,7 +12,7 @@ import { createApp } from "../app.ts";
 import { homePage, type HomeDeps, type HomePage } from "../home/home-page.ts";
 import { call } from "./auth-client.ts";
 import { countingD1 } from "./counting-d1.ts";
-import { deliver, eventually, message, watchEvent } from "./events-client.ts";
+import { deliver, eventually, fromStreams, message, watchEvent } from "./events-client.ts";
 import { anotherDevice, memberOn } from "./playback-client.ts";
 
 const DRAMAS = Array.from({ length: 8 }, (_, i) => `drama-${i}`);
@@ -137,7 +137,7 @@ describe("right after watching", () => {
     const m = await memberOn("standard");
     await home(m.headers, m.profileId);
     expect((await home(m.headers, m.profileId)).res.headers.get("x-cache")).toBe("HIT");
-    const events = [watchEvent(m.profileId, { type: "start", titleId: DRAMAS[7]!, positionSec: 0 }), watchEvent(m.profileId, { type: "stop", titleId: DRAMAS[7]!, positionSec: 300, durationSec: 6000 })];
+    const events = await fromStreams(m.accountId, [watchEvent(m.profileId, { type: "start", titleId: DRAMAS[7]!, positionSec: 0 }), watchEvent(m.profileId, { type: "stop", titleId: DRAMAS[7]!, positionSec: 300, durationSec: 6000 })]);
     expect((await callHere("/v1/events", { headers: m.headers, json: { events } })).status).toBe(202);
     const page = await eventually(async () => {
       const { res, page } = await home(m.headers, m.profileId);

@@ -43,7 +43,7 @@ describe("POST /v1/playback/sessions", () => {
       lease: { ttlSec: 90 },
       nextEpisode: null,
     });
-    expect(s.id).toMatch(/^pbs_[0-9a-f]{32}$/);
+    expect(s.id).toMatch(/^pbs_[A-Za-z0-9_-]{38}$/);
     expect(s.media.hlsUrl).toMatch(/^https:\/\/marquee\.test\/p\/[^/]+\/asset-one\/master\.m3u8$/);
     expect(s.media.dashUrl).toBe(s.media.hlsUrl.replace("master.m3u8", "manifest.mpd"));
 
@@ -128,10 +128,11 @@ describe("POST /v1/playback/sessions", () => {
     expect((await started(again)).id).toBe((await started(first)).id);
     const list = (await (await call("/v1/playback/sessions", { headers: m.headers })).json()) as { streams: unknown[] };
     expect(list.streams).toHaveLength(1);
-    // The same id for another title is a mistake, not a second stream.
+    // The same client id for another title is another stream (stream ids are signed for
+    // their title), here refused for the one screen, never an answer for the first title.
     const misused = await startPlayback(m.headers, { titleId: "second-wind", profileId: m.profileId, clientSessionId });
     expect(misused.status).toBe(409);
-    expect(await misused.json()).toMatchObject({ error: { code: "CONFLICT" } });
+    expect(await misused.json()).toMatchObject({ error: { code: "TOO_MANY_STREAMS" } });
   });
 });
 
