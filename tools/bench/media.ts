@@ -74,7 +74,7 @@ type Ctx = {
   assets: BenchAssets;
   tokens: Map<string, string>;
   /** One line per measurement, printed last. */
-  summary: Partial<Record<"throughput" | "herd" | "memory", string>>;
+  summary: Partial<Record<"throughput" | "range" | "herd" | "memory", string>>;
 };
 
 function mediaUrl(ctx: Ctx, server: DevServer, asset: SyntheticAsset, file: string): string {
@@ -207,9 +207,71 @@ async function throughput(ctx: Ctx): Promise<void> {
     `at LOG_LEVEL=debug ${range(ratios.media)} by req/s, ${range(cpuRatios.media)} by CPU`;
 }
 
+/** What the media Worker parsed Range with before: two `\s*` around an optional digit run backtrack on long whitespace. */
+const oldRangeExpression = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Range headers: a normal one against no Range at all, and the pathological one
+ * (`bytes=` + 60,000 spaces + `x`) against a normal one, through the shipped Worker, as
+ * request times (median of many, sequential: each is one request's own time); and the
+ * parse alone, in this process, against the expression it replaced.
+ */
+async function rangeHeaders(ctx: Ctx): Promise<void> {
+  const asset = ctx.assets.segments;
+  const url = mediaUrl(ctx, ctx.mediaShipped, asset, "240p/1.m4s");
+  await warmMedia(url, fileSha(asset, "240p/1.m4s"));
+  const pathological = `bytes=${" ".repeat(60_000)}x`;
+  const cases = { whole: {}, normal: { Range: "bytes=0-99" }, pathological: { Range: pathological } } satisfies Record<string, Record<string, string>>;
+  const times: Record<keyof typeof cases, number[]> = { whole: [], normal: [], pathological: [] };
+  const agent = new (await import("node:http")).Agent({ keepAlive: true, maxSockets: 1 });
+  for (let round = 0; round < 12; round++) await download(url, { agent, headers: cases.normal }); // warm
+  for (let round = 0; round < 150; round++) {
+    for (const name of Object.keys(cases) as (keyof typeof cases)[]) {
+      const res = await download(url, { agent, headers: cases[name] });
+      const expected = name === "normal" ? 206 : 200;
+      if (res.status !== expected) throw new Error(`Range ${name}: status ${res.status}, expected ${expected}`);
+      times[name].push(res.ms);
+    }
+  }
+  agent.destroy();
+  const [whole, normal, bad] = [median(times.whole), median(times.normal), median(times.pathological)];
+
+  // The parse alone: the new parser and the old expression on the same headers, in this process.
+  const parseNs = (f: (h: string) => unknown, header: string, n: number) => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f(header);
+    return Number(process.hrtime.bigint() - started) / n;
+  };
+  const { parseRange } = await import("../../workers/media/delivery/range.ts");
+  const nowParse = (h: string) => parseRange(h, 1_000_000);
+  const oldParse = (h: string) => oldRangeExpression.exec(h.trim());
+  // Both warmed first (the JIT), then timed alternately, the best of three each.
+  for (const f of [nowParse, oldParse]) parseNs(f, "bytes=0-99", 500_000);
+  let newNormal = Infinity;
+  let oldNormal = Infinity;
+  for (let i = 0; i < 3; i++) {
+    newNormal = Math.min(newNormal, parseNs(nowParse, "bytes=0-99", 500_000));
+    oldNormal = Math.min(oldNormal, parseNs(oldParse, "bytes=0-99", 500_000));
+  }
+  const newBad = parseNs(nowParse, pathological, 2_000);
+  const oldBad = parseNs(oldParse, pathological, 1);
+
+  console.log(`
+2. Range headers through the shipped media Worker (${times.whole.length} sequential requests each, one connection; medians)`);
+  console.log(`   whole segment ${whole.toFixed(2)} ms; Range bytes=0-99 ${normal.toFixed(2)} ms (${(normal / whole).toFixed(2)}x); pathological (bytes= + 60,000 spaces + x) ${bad.toFixed(2)} ms (${(bad / normal).toFixed(2)}x a normal Range; goal ≤ 3)`);
+  console.log(`   the parse alone, in Node: bytes=0-99 ${newNormal.toFixed(0)} ns (the old expression ${oldNormal.toFixed(0)} ns, ${(newNormal / oldNormal).toFixed(2)}x); pathological ${newBad.toFixed(0)} ns (the old expression ${(oldBad / 1e6).toFixed(0)} ms)`);
+  results.record({ name: "pathological Range header, request time", value: bad, unit: "ms", baseline: { name: "normal Range request", value: normal }, goal: "ratio ≤ 3", better: "lower" });
+  results.record({ name: "Range request time", value: normal, unit: "ms", baseline: { name: "whole cached segment", value: whole }, better: "lower" });
+  results.record({ name: "Range parse, bytes=0-99", value: newNormal, unit: "ns", baseline: { name: "the expression it replaced", value: oldNormal }, better: "lower" });
+  results.record({ name: "Range parse, pathological header", value: newBad, unit: "ns", baseline: { name: "the expression it replaced", value: oldBad }, better: "lower" });
+  ctx.summary.range = `a pathological Range header costs ${(bad / normal).toFixed(2)}x a normal Range request (goal ≤ 3); parsing it takes ${newBad.toFixed(0)} ns, the old expression ${(oldBad / 1e6).toFixed(0)} ms; a normal one ${newNormal.toFixed(0)} ns (${(newNormal / oldNormal).toFixed(2)}x the old expression)`;
+}
+
 async function thunderingHerd(ctx: Ctx): Promise<void> {
   const asset = ctx.assets.segments;
-  console.log(`\n2. Thundering herd: ${HERD} clients released together on one not-yet-cached segment (goal: 1 R2 read)`);
+  console.log(`\n3. Thundering herd: ${HERD} clients released together on one not-yet-cached segment (goal: 1 R2 read)`);
   const reads: number[] = [];
   let allIntact = true;
   // Segment 1 is cached by now and the index is in isolate memory: only the segment is cold.
@@ -296,7 +358,7 @@ async function memory(ctx: Ctx): Promise<string[]> {
   ];
   const procs = { media: workerdProcesses(ctx.media), shipped: workerdProcesses(ctx.mediaShipped) };
   const lines = [
-    `\n3. Memory: RSS of each dev server's workerd processes, sampled every 50 ms; measured before any other load`,
+    `\n4. Memory: RSS of each dev server's workerd processes, sampled every 50 ms; measured before any other load`,
     `   (media: ${procs.media.map((p) => `${p.role} ${p.pid}`).join(", ")}; media-shipped: ${procs.shipped.map((p) => `${p.role} ${p.pid}`).join(", ")})`,
   ];
   const floors: Partial<Record<Transfer["on"], number>> = {};
@@ -385,12 +447,13 @@ async function main(): Promise<void> {
   const memoryLines = await memory(ctx);
   await throughput(ctx);
   console.log(`   workerd RSS after the memory transfers and the wrk runs: media ${rssNow(media)}; baseline ${rssNow(baseline)}`);
+  await rangeHeaders(ctx);
   await thunderingHerd(ctx);
   for (const line of memoryLines) console.log(line);
   const reloads = media.reloads() + mediaShipped.reloads() + baseline.reloads();
   if (reloads > 0) console.log(`\nWARNING: wrangler reloaded a Worker ${reloads} time(s) during the run; the numbers are suspect.`);
-  const { throughput: t, herd: h, memory: m } = ctx.summary;
-  console.log(`\nSummary\n${[t, h, m].map((l) => `  - ${l}`).join("\n")}`);
+  const { throughput: t, range: r, herd: h, memory: m } = ctx.summary;
+  console.log(`\nSummary\n${[t, r, h, m].map((l) => `  - ${l}`).join("\n")}`);
   console.log(`\ndone in ${elapsed()}; dev server logs in ${path.relative(projectRoot, stateRoot)}/*.log`);
 }
 

@@ -3,7 +3,7 @@
 // API and redraws the lists from GET /v1/auth/sessions and GET /v1/playback/sessions.
 import type { Plan } from "../../../lib/plans.ts";
 import { Layout, pageTitle } from "./layout.tsx";
-import type { PageMember, PageSession } from "./page-session.tsx";
+import type { PageMember, PageSession } from "./page-types.ts";
 
 /** As GET /v1/auth/sessions answers a session. */
 export type DeviceView = { id: string; kind: "web" | "device"; deviceName: string; lastSeenAt: string; current: boolean };

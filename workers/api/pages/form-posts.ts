@@ -12,7 +12,7 @@ import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "../au
 import { createSession, endSession } from "../auth/sessions.ts";
 import { csrfTokenFor } from "../auth/session-tokens.ts";
 import { createProfile, newProfileSchema } from "../profiles/profiles.ts";
-import type { PageEnv, PageMember } from "./page-session.tsx";
+import type { PageEnv, PageMember } from "./page-types.ts";
 
 export type FormOutcome = { ok: true; next?: string | null } | { ok: false; status: 400 | 401 | 403 | 409 | 429 | 503; message: string; email?: string };
 

@@ -5,7 +5,7 @@ import type { HomePage as HomeRows } from "../home/home-page.ts";
 import type { HomeRow } from "../home/home-rows.ts";
 import { POSTER_HEIGHT, POSTER_WIDTH, PosterCard, posterSrc } from "./cards.tsx";
 import { Layout } from "./layout.tsx";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 
 /** Cards of the first row that load at once: about a wide screen's worth. */
 const EAGER_CARDS = 7;

@@ -2,7 +2,7 @@
 import { plans } from "../../../lib/plans.ts";
 import { POSTER_HEIGHT, POSTER_WIDTH, posterSrc } from "./cards.tsx";
 import { Layout } from "./layout.tsx";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 
 export type LandingPoster = { id: string; name: string; posterPath: string | null };
 

@@ -4,7 +4,7 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import manifest from "../../../web/dist/manifest.json";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 
 export type AssetName = keyof typeof manifest;
 

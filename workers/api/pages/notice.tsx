@@ -2,7 +2,7 @@
 // dependency failed), and the last-resort error page.
 import type { Child } from "hono/jsx";
 import { Layout, pageTitle } from "./layout.tsx";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 
 export function NoticePage(props: { session: PageSession; title: string; heading: string; children: Child }) {
   return (

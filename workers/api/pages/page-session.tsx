@@ -5,40 +5,15 @@
 // entered profile (else /profiles).
 import type { Context, MiddlewareHandler } from "hono";
 import { log } from "../../../lib/log.ts";
-import { planById, type Plan } from "../../../lib/plans.ts";
-import type { Auth } from "../auth/auth-context.ts";
+import { planById } from "../../../lib/plans.ts";
 import { clearSessionCookie, readSessionCookie } from "../auth/session-cookie.ts";
 import { authOf, checkSession } from "../auth/sessions.ts";
 import { csrfTokenFor, sessionIdFor } from "../auth/session-tokens.ts";
-import type { AppEnv } from "../env.ts";
-import { memberDetails, type MemberDetails } from "./member-details.ts";
+import { memberDetails } from "./member-details.ts";
+import type { PageEnv, PageMember, PageSession } from "./page-types.ts";
 import { PLAYING_STATUSES } from "../playback/start-checks.ts";
 import { UnavailablePage } from "./notice.tsx";
 
-
-export type PageProfile = NonNullable<MemberDetails["profile"]>;
-
-export type PageMember = {
-  accountId: string;
-  email: string;
-  sessionId: string;
-  csrfToken: string;
-  /** The profile entered on this device, or null ("Who's watching?" comes first). */
-  profile: PageProfile | null;
-  /** The plan the account may watch on, or null (never chose one, or canceled). */
-  plan: Plan | null;
-  subscriptionStatus: string | null;
-  /** The same caller as the JSON API's guard sees it, for services that take an Auth. */
-  auth: Auth;
-};
-
-export type PageSession = {
-  member: PageMember | null;
-  /** The session could not be checked (D1 failed): pages that need it show a notice. */
-  unavailable: boolean;
-};
-
-export type PageEnv = { Bindings: AppEnv["Bindings"]; Variables: AppEnv["Variables"] & { page: PageSession } };
 
 export const SIGNED_OUT: PageSession = { member: null, unavailable: false };
 

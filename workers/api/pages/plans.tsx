@@ -2,7 +2,7 @@
 // (the dev provider answers "active" at once; Stripe answers its Checkout page's URL).
 import { plans, type Plan } from "../../../lib/plans.ts";
 import { Layout, pageTitle } from "./layout.tsx";
-import type { PageMember, PageSession } from "./page-session.tsx";
+import type { PageMember, PageSession } from "./page-types.ts";
 
 const price = (p: Plan) => new Intl.NumberFormat("en-US", { style: "currency", currency: p.currency.toUpperCase() }).format(p.priceCents / 100);
 

@@ -3,7 +3,7 @@
 import { MAX_PROFILES } from "../profiles/profiles.ts";
 import { LockIcon } from "./icons.tsx";
 import { Avatar, Layout, pageTitle } from "./layout.tsx";
-import type { PageMember, PageSession } from "./page-session.tsx";
+import type { PageMember, PageSession } from "./page-types.ts";
 
 export type ProfileView = { id: string; name: string; avatar: string; isKids: boolean; hasPin: boolean };
 

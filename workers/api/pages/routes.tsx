@@ -18,7 +18,8 @@ import { addProfileByForm, safeNext, signInByForm, signOutByForm } from "./form-
 import { HomePage } from "./home.tsx";
 import { LandingPage, type LandingPoster } from "./landing.tsx";
 import { ErrorPage, NotFoundPage, UnavailablePage } from "./notice.tsx";
-import { memberOf, memberPage, pageSession, readPageSession, SIGNED_OUT, type PageEnv } from "./page-session.tsx";
+import { memberOf, memberPage, pageSession, readPageSession, SIGNED_OUT } from "./page-session.tsx";
+import type { PageEnv } from "./page-types.ts";
 import { PlansPage } from "./plans.tsx";
 import { ProfilesPage } from "./profiles.tsx";
 import { MAX_QUERY, SEARCH_LIMIT, SearchPage } from "./search.tsx";

@@ -3,7 +3,7 @@
 import type { SearchHit } from "../catalog/search.ts";
 import { PosterCard, posterSrc } from "./cards.tsx";
 import { Layout, pageTitle } from "./layout.tsx";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 
 export const SEARCH_LIMIT = 30;
 /** What GET /v1/search accepts. */

@@ -1,7 +1,7 @@
 // The security headers of every page: a Content-Security-Policy with no 'unsafe-inline'
 // (scripts and styles come only from our hashed assets), HSTS, no framing, no sniffing.
 import type { Context, MiddlewareHandler } from "hono";
-import type { PageEnv } from "./page-session.tsx";
+import type { PageEnv } from "./page-types.ts";
 
 /** The media Worker's origin when it has a hostname of its own (docs/media-origin.md); null for "this origin". */
 export function mediaOriginOf(value: string | undefined): string | null {

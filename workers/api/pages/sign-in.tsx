@@ -2,7 +2,7 @@
 // (client "web": the session cookie); without a script they post to /signup and /login.
 import { MIN_PASSWORD_LENGTH } from "../../../lib/password-policy.ts";
 import { Layout, pageTitle } from "./layout.tsx";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 
 type FormProps = { session: PageSession; error?: string | null; email?: string; next?: string | null };
 

@@ -5,7 +5,7 @@ import type { getTitle } from "../catalog/browse.ts";
 import { POSTER_HEIGHT, POSTER_WIDTH, posterSrc } from "./cards.tsx";
 import { CheckIcon, PlayIcon, PlusIcon, ThumbDownIcon, ThumbUpIcon } from "./icons.tsx";
 import { Layout, pageTitle } from "./layout.tsx";
-import type { PageSession } from "./page-session.tsx";
+import type { PageSession } from "./page-types.ts";
 import type { TitleState } from "./title-state.ts";
 
 export type TitleDetails = NonNullable<Awaited<ReturnType<typeof getTitle>>>;

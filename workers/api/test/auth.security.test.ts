@@ -32,6 +32,15 @@ describe("sign-in", () => {
     for (const r of answers.filter((r) => r.status === 429)) expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("checks the right password sent inside a burst only as one of the 5: 39 wrong and the right one at once make 5 checks", async () => {
+    const member = await signUp();
+    const passwords = [...Array.from({ length: 39 }, (_, i) => `wrong guess ${i}`), member.password];
+    const statuses = (await Promise.all(passwords.map((p) => login(member.email, p, "198.51.100.45")))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 401 || s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+    expect([200, 429]).toContain(statuses[39]);
+  });
+
   it("never lets the right password through once the limit is spent, inside a burst or after it", async () => {
     const member = await signUp();
     const address = "198.51.100.41";

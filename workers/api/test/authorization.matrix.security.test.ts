@@ -216,6 +216,11 @@ const rows: Row[] = [
     otherProfile: locked,
     kids: kidsRefused,
   }),
+  member("PATCH /v1/profiles/:id", "remove the owner's PIN with a wrong account password", { method: "PATCH", path: ownerProfile, json: { pin: null, password: "not the owner's password" } }, {
+    otherAccount: notFound,
+    otherProfile: { refused: 403, code: "FORBIDDEN", reason: "wrong_password" },
+    kids: kidsRefused,
+  }),
   member("DELETE /v1/profiles/:id", "delete the owner's profile", { method: "DELETE", path: ownerProfile }, {
     otherAccount: notFound,
     otherProfile: locked,
@@ -262,6 +267,11 @@ const rows: Row[] = [
     otherProfile: { refused: 403, code: "FORBIDDEN", reason: "maturity" },
     kids: { refused: 403, code: "FORBIDDEN", reason: "maturity" },
   }),
+  member("POST /v1/playback/sessions", "play as the kids profile, ending the owner's stream (endStreamId)", { method: "POST", path: "/v1/playback/sessions", json: { titleId: "first-light", profileId: kidsProfileId, endStreamId: stream.id } }, {
+    otherAccount: { refused: 404, code: "NOT_FOUND", reason: "wrong_profile" },
+    otherProfile: { skip: "an adult profile may end another profile's stream (docs/playback-sessions.md)" },
+    kids: { refused: 403, code: "FORBIDDEN", reason: "kids_profile" },
+  }),
   member("GET /v1/playback/sessions", "the account's streams", get("/v1/playback/sessions"), {
     otherAccount: { status: 200, shows: ['"streams":[]'], hides: OWNER_SECRETS, why: "its own (empty) list" },
     otherProfile: sameAccountRead("a device of the account sees what plays on it"),
@@ -274,7 +284,7 @@ const rows: Row[] = [
   }),
   member("DELETE /v1/playback/sessions/:id", "stop the owner's stream", { method: "DELETE", path: `/v1/playback/sessions/${stream.id}` }, {
     otherAccount: notFound,
-    otherProfile: { skip: "an adult device may end another device's stream (docs/playback-sessions.md)" },
+    otherProfile: { skip: "an adult profile may end another profile's stream (docs/playback-sessions.md)" },
     kids: kidsRefused,
   }),
 
@@ -283,6 +293,11 @@ const rows: Row[] = [
     otherAccount: { refused: 403, code: "FORBIDDEN", reason: "wrong_profile" },
     otherProfile: locked,
     kids: kidsRefused,
+  }),
+  member("POST /v1/events", "report a completion for the kids profile on a stream nobody started", { method: "POST", path: "/v1/events", json: { events: [{ ...watchEvent, id: "evt-matrix-000002", type: "complete", profileId: kidsProfileId, playbackSessionId: "pbs_0123456789abcdef0123" }] } }, {
+    otherAccount: { refused: 403, code: "FORBIDDEN", reason: "wrong_profile" },
+    otherProfile: { refused: 403, code: "FORBIDDEN", reason: "unknown_playback_session" },
+    kids: { refused: 403, code: "FORBIDDEN", reason: "unknown_playback_session" },
   }),
   member("GET /v1/profiles/:id/continue-watching", "the owner's Continue Watching", get(`${ownerProfile}/continue-watching`), {
     otherAccount: notFound,
