@@ -1,5 +1,5 @@
 // Hashing and checking passwords and PINs with WebCrypto PBKDF2-SHA256, the slow hash the Workers runtime offers.
-import { base64UrlDecode, base64UrlEncode } from "./playback-token.ts";
+import { base64UrlDecode, base64UrlEncode } from "./base64url.ts";
 
 /**
  * The Workers runtime refuses PBKDF2 with more than 100,000 iterations (deriveBits

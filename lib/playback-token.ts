@@ -5,9 +5,6 @@ import { z } from "zod";
 import { base64UrlDecode, base64UrlEncode } from "./base64url.ts";
 import { assetIdSchema } from "./media-index.ts";
 
-// Re-exported while callers move to lib/base64url.ts.
-export { base64UrlDecode, base64UrlEncode };
-
 export const playbackClaimsSchema = z.object({
   assetId: assetIdSchema,
   accountId: z.string().min(1).max(64),

@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from "
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { genres, titleGenres, titles } from "../../../d1/schema.ts";
-import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../../lib/base64url.ts";
 import { titleCreditsQuery, titleEpisodesQuery, titleSeasonsQuery } from "./title-parts.ts";
 import type { Viewer } from "./viewer.ts";
 

@@ -3,7 +3,7 @@
 // keyset-paginated; and removing a title from both.
 import { z } from "zod";
 import { ApiError } from "../../../lib/errors.ts";
-import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../../lib/base64url.ts";
 import { refuseLockedProfile, type Auth } from "../auth/auth-context.ts";
 import { profileMayWatchSql } from "../catalog/visible-sql.ts";
 

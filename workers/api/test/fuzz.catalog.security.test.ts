@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { errorBodySchema } from "../../../lib/errors.ts";
-import { base64UrlDecode, base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../../lib/base64url.ts";
 import { syntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { importLineSchema } from "../catalog/bulk-import.ts";
 import { ADMIN, putJson } from "./admin-client.ts";

@@ -1,6 +1,6 @@
 // Password and PIN hashing: the pinned PBKDF2 cost, salts, constant-time checks, and refusing hashes we did not write.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { DUMMY_HASH, PBKDF2_ITERATIONS, hashSecret, verifySecret } from "../../../lib/passwords.ts";
 
 const HASH_SHAPE = /^pbkdf2-sha256\$100000\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/;

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { watchProgress } from "../../../d1/schema.ts";
-import { base64UrlDecode } from "../../../lib/playback-token.ts";
+import { base64UrlDecode } from "../../../lib/base64url.ts";
 import { TOKEN_GRACE_SEC } from "../playback/policy.ts";
 import { call } from "./auth-client.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, started, stopPlayback } from "./playback-client.ts";

@@ -10,7 +10,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorBodySchema, type ErrorCode } from "../../../lib/errors.ts";
-import { base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { createMediaApp } from "../app.ts";
 import { countingBucket, mediaClient, tokenFor } from "./helpers.ts";

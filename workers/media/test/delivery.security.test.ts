@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorBodySchema } from "../../../lib/errors.ts";
-import { base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { mediaClient, tokenFor } from "./helpers.ts";
 

@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  base64UrlDecode,
-  base64UrlEncode,
-  parsePlaybackKeys,
-  signPlaybackToken,
-  verifyPlaybackToken,
-  type PlaybackClaims,
-} from "../../../lib/playback-token.ts";
+import { parsePlaybackKeys, signPlaybackToken, verifyPlaybackToken, type PlaybackClaims } from "../../../lib/playback-token.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../../lib/base64url.ts";
 
 const key = (fill: number) => base64UrlEncode(new Uint8Array(32).fill(fill));
 const now = 1_800_000_000;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { base64UrlEncode } from "../../../lib/playback-token.ts";
+import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { VerifiedTokens } from "../playback/verified-tokens.ts";
 import { mediaClient, tokenFor } from "./helpers.ts";
