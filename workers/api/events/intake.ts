@@ -1,7 +1,8 @@
 // Taking watch events in: each event checked against the caller's account and profile
 // and against the stream it names (a signed id), the profiles' rate reserved, stamped
-// (account, country, time), and put on the `watch-events` Queue in one sendBatch. No D1 beyond the session check every member route makes: the Queue absorbs
-// the load, the consumer (consume-watch-events.ts) writes.
+// (account, country, time), and put on the `watch-events` Queue in one sendBatch. No D1
+// beyond the session check every member route makes: the Queue absorbs the load, the
+// consumer (consume-watch-events.ts) writes.
 import { ApiError } from "../../../lib/errors.ts";
 import { log } from "../../../lib/log.ts";
 import type { WatchEvent, WatchEventMessage } from "../../../lib/watch-events.ts";

@@ -13,7 +13,7 @@ import { acceptEvents } from "./intake.ts";
 import { continueWatching, pageQuerySchema, removeFromHistory, viewingHistory, viewingProfile } from "./viewing.ts";
 
 const security = [{ session: [] }];
-const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A profile that is not the caller's (details.reason)", 404: "No such profile" });
+const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A profile that is not the caller's, or a stream the server did not start for it (details.reason)", 404: "No such profile" });
 
 /** 100 events of the largest allowed size fit well within this; a Queue batch may not exceed 256 KB. */
 const MAX_BODY_BYTES = 256 * KB;
@@ -32,6 +32,7 @@ eventRoutes.openapi(
     responses: {
       202: json(z.object({ accepted: z.number() }).openapi("EventsAccepted"), "Queued"),
       413: json(z.object({}).passthrough(), "Over 256 KB"),
+      429: json(z.object({}).passthrough(), "More than 20 batches for a profile in 10 s: send it again after Retry-After"),
       503: json(z.object({}).passthrough(), "Not queued: send the same batch (same ids) again after Retry-After"),
       ...errors,
     },
