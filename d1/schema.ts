@@ -397,3 +397,98 @@ export const profileRatings = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.profileId, t.titleId] }), index("profile_ratings_recent").on(t.profileId, t.rating, t.ratedAt)],
 );
+
+// ── Quality of experience (docs/qoe.md) ─────────────────────────────────────────────────
+
+/**
+ * Players' QoE reports as the `qoe` consumer took them in: the id dedupes at-least-once
+ * delivery and client resends (kept 3 days, like watch events); `batch_tag` marks the rows
+ * one consumed batch inserted, which are the only ones folded into `qoe_minutes`. The
+ * report itself stays as JSON: nothing reads it but the fold, by json_extract.
+ */
+export const qoeReports = sqliteTable(
+  "qoe_reports",
+  {
+    id: text("id").primaryKey(),
+    batchTag: text("batch_tag").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    minute: integer("minute").notNull(),
+    titleId: text("title_id").notNull(),
+    country: text("country").notNull(),
+    device: text("device").notNull(),
+    planHeight: integer("plan_height").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [index("qoe_reports_batch").on(t.batchTag), index("qoe_reports_received").on(t.receivedAt)],
+);
+
+/** The play-delay histogram's columns d0 … d11 (lib/qoe.ts PLAY_DELAY_BUCKETS_MS). */
+const delayBuckets = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`d${i}`, integer(`d${i}`).notNull().default(0)])) as Record<
+  `d${0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11}`,
+  ReturnType<typeof integer>
+>;
+
+/**
+ * Per-minute QoE rollups: sums and histogram counts per (minute, title, country, device
+ * class, plan height), so any range and grouping reads back p50/p95 and ratios without a
+ * raw row. `minute` is Unix minutes of when the api received the report.
+ */
+export const qoeMinutes = sqliteTable(
+  "qoe_minutes",
+  {
+    minute: integer("minute").notNull(),
+    titleId: text("title_id").notNull(),
+    country: text("country").notNull(),
+    device: text("device").notNull(),
+    planHeight: integer("plan_height").notNull(),
+    reports: integer("reports").notNull().default(0),
+    starts: integer("starts").notNull().default(0),
+    startFailures: integer("start_failures").notNull().default(0),
+    exitsBeforeVideo: integer("exits_before_video").notNull().default(0),
+    playDelayMsSum: integer("play_delay_ms_sum").notNull().default(0),
+    ...delayBuckets,
+    pageDelayMsSum: integer("page_delay_ms_sum").notNull().default(0),
+    pageDelays: integer("page_delays").notNull().default(0),
+    playingMs: integer("playing_ms").notNull().default(0),
+    stalls: integer("stalls").notNull().default(0),
+    stallMs: integer("stall_ms").notNull().default(0),
+    switches: integer("switches").notNull().default(0),
+    kbpsMs: integer("kbps_ms").notNull().default(0),
+    /** Playing time per resolution class (lib/qoe.ts HEIGHT_CLASSES): ≤360, ≤576, ≤720, ≤1080, above. */
+    msH0: integer("ms_h0").notNull().default(0),
+    msH1: integer("ms_h1").notNull().default(0),
+    msH2: integer("ms_h2").notNull().default(0),
+    msH3: integer("ms_h3").notNull().default(0),
+    msH4: integer("ms_h4").notNull().default(0),
+    droppedFrames: integer("dropped_frames").notNull().default(0),
+    fatalErrors: integer("fatal_errors").notNull().default(0),
+    recoveredErrors: integer("recovered_errors").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.minute, t.titleId, t.country, t.device, t.planHeight] })],
+);
+
+/**
+ * CMCD of segment and manifest requests, per player session (`sid`) and per stream (the
+ * playback token's session, which the client cannot choose): the timeline an operator
+ * reads for one viewer's session. Kept 2 days; `CMCD_TIMELINE_SAMPLE` in the media Worker
+ * keeps whole sessions for a share of them when every request would be too many rows.
+ */
+export const cmcdRequests = sqliteTable(
+  "cmcd_requests",
+  {
+    id: text("id").primaryKey(),
+    sid: text("sid"),
+    streamId: text("stream_id").notNull(),
+    assetId: text("asset_id").notNull(),
+    at: integer("at").notNull(),
+    object: text("object").notNull(),
+    ot: text("ot"),
+    br: integer("br"),
+    bl: integer("bl"),
+    mtp: integer("mtp"),
+    d: integer("d"),
+    su: integer("su"),
+    bs: integer("bs"),
+  },
+  (t) => [index("cmcd_requests_sid").on(t.sid, t.at), index("cmcd_requests_stream").on(t.streamId, t.at), index("cmcd_requests_at").on(t.at)],
+);

@@ -42,6 +42,8 @@ export type StartRequest = PlayerOptions &
         maxHeartbeats?: number;
         /** false: fetch master.m3u8 even when the Play response carries it. */
         inlineMaster?: boolean;
+        /** false: fetch the media playlists even when the Play response carries them. */
+        inlinePlaylists?: boolean;
       }
     | { kind: "url"; url: string }
   );
@@ -90,6 +92,8 @@ export type FlowState = {
   stopped: string | null;
   /** The multivariant playlist came inline with the Play response (no request for it). */
   inlineMaster: boolean;
+  /** How many media playlists came inline with it (answered from memory). */
+  inlinePlaylists: number;
 };
 
 /** The page-side API this file installs as `globalThis.__playFlow`. */
@@ -185,6 +189,7 @@ function installInPage(): void {
     fatal: null,
     stopped: null,
     inlineMaster: false,
+    inlinePlaylists: 0,
   };
   let video: VideoLike | null = null;
   let hls: HlsLike | null = null;
@@ -222,18 +227,20 @@ function installInPage(): void {
   };
 
   /**
-   * A playlist loader that answers the multivariant playlist from the Play response (no
-   * request), and loads everything else as hls.js would.
+   * A playlist loader that answers the playlists of the Play response (the multivariant
+   * playlist and the media playlists hls.js starts on) from memory, each once, and loads
+   * everything else as hls.js would.
    */
-  const inlineMasterLoader = (masterUrl: string, text: string): LoaderClass => {
+  const inlineLoader = (masterUrl: string, playlists: { url: string; text: string }[]): LoaderClass => {
     const Base = g.Hls.DefaultConfig.loader;
-    let pending: string | null = text;
+    const pending = new Map(playlists.map((p) => [p.url, p.text]));
     return class extends Base {
       override load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks) {
-        if (pending === null || context.type !== "manifest" || context.url !== masterUrl) return super.load(context, config, callbacks);
-        const data = pending;
-        pending = null;
-        state.inlineMaster = true;
+        const data = pending.get(context.url);
+        if (data === undefined) return super.load(context, config, callbacks);
+        pending.delete(context.url);
+        if (context.url === masterUrl) state.inlineMaster = true;
+        else state.inlinePlaylists++;
         // Answered on the next task, as a network load would be: hls.js finishes setting up
         // (attachMedia) before the playlist arrives.
         setTimeout(() => {
@@ -246,7 +253,7 @@ function installInPage(): void {
     };
   };
 
-  const play = (url: string, startPosition: number, o: PlayerOptions, inlineMaster: string | null = null) => {
+  const play = (url: string, startPosition: number, o: PlayerOptions, inline: { url: string; text: string }[] = []) => {
     const v = g.document.createElement("video");
     video = v;
     v.muted = true;
@@ -273,7 +280,7 @@ function installInPage(): void {
     v.addEventListener("ended", () => (state.ended = true));
     const h = new g.Hls({
       startPosition,
-      ...(inlineMaster !== null ? { pLoader: inlineMasterLoader(url, inlineMaster) } : {}),
+      ...(inline.length > 0 ? { pLoader: inlineLoader(url, inline) } : {}),
       ...(o.maxBufferLength !== undefined ? { maxBufferLength: o.maxBufferLength } : {}),
       ...(o.maxMaxBufferLength !== undefined ? { maxMaxBufferLength: o.maxMaxBufferLength } : {}),
       // Every request goes to the newest token the heartbeats handed out: the URLs hls.js
@@ -362,7 +369,11 @@ function installInPage(): void {
       state.session = session;
       state.token = tokenOf(session.media.hlsUrl);
       if (state.token !== null) state.tokens.push(state.token);
-      play(session.media.hlsUrl, session.resume.positionSec, request, request.inlineMaster === false ? null : session.media.hlsMaster);
+      const inline =
+        request.inlineMaster === false || session.media.hlsMaster === null
+          ? []
+          : [{ url: session.media.hlsUrl, text: session.media.hlsMaster }, ...(request.inlinePlaylists === false ? [] : (session.media.hlsPlaylists ?? []))];
+      play(session.media.hlsUrl, session.resume.positionSec, request, inline);
       if (request.heartbeatMs !== null) heartbeatLoop(session, request.heartbeatMs, request.maxHeartbeats ?? 100);
       return snapshot();
     },

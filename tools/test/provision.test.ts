@@ -66,8 +66,9 @@ describe("provision", () => {
     expect(cf.commands).toContain("r2 bucket create marquee-media-staging");
     expect(cf.commands).toContain("queues create watch-events-staging");
     expect(cf.commands).toContain("queues create watch-events-staging-dlq --message-retention-period-secs 1209600");
+    expect(cf.commands).toContain("queues create qoe-staging");
     expect([...cf.buckets]).toEqual(["marquee-media-staging"]);
-    expect([...cf.queues.keys()].sort()).toEqual(["watch-events-staging", "watch-events-staging-dlq"]);
+    expect([...cf.queues.keys()].sort()).toEqual(["qoe-staging", "watch-events-staging", "watch-events-staging-dlq"]);
 
     // The id wrangler reports is now what the staging environment binds, and only it.
     const id = cf.databases[0]!.uuid;
@@ -126,6 +127,7 @@ describe("provision", () => {
     cf.databases.push({ name: "someone-else", uuid: "11111111-0000-4000-8000-000000000000" }, { name: "marquee-production", uuid: "22222222-0000-4000-8000-000000000000" });
     cf.buckets.add("marquee-media-production");
     cf.queues.set("watch-events-production", { id: "33333333-0000-4000-8000-000000000000" });
+    cf.queues.set("qoe-production", { id: "44444444-0000-4000-8000-000000000000" });
     const report = await provision(options({ env: "production", given: { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" } }));
 
     expect(report.database).toEqual({ name: "marquee-production", id: "22222222-0000-4000-8000-000000000000", created: false });
@@ -272,7 +274,7 @@ describe("the deployed environments of wrangler.toml", () => {
         expect(c.observability?.enabled).toBe(true);
         for (const b of c.r2_buckets) expect(b.bucket_name).toBe(`marquee-media-${env}`);
         for (const d of c.d1_databases ?? []) expect(d.database_name).toBe(`marquee-${env}`);
-        for (const q of c.queues?.producers ?? []) expect(q.queue).toMatch(new RegExp(`^watch-events-${env}(-dlq)?$`));
+        for (const q of c.queues?.producers ?? []) expect(q.queue).toMatch(new RegExp(`^(watch-events-${env}(-dlq)?|qoe-${env})$`));
         for (const s of c.services ?? []) expect(s.service).toBe(`marquee-media-${env}`);
       }
       // Production: compiled without fault injection, and reachable only on its own hostname.

@@ -13,6 +13,7 @@ import { ErrorView } from "./player/error-screens.ts";
 import { WatchEvents } from "./player/events.ts";
 import { newId } from "./player/format.ts";
 import { NextEpisode } from "./player/next-episode.ts";
+import { QoeReporter } from "./player/qoe.ts";
 import { Heartbeats, releaseStream, releaseStreamAndWait, startStream, type Problem } from "./player/session.ts";
 import { StatusView } from "./player/status.ts";
 import { Subtitles } from "./player/subtitles.ts";
@@ -26,6 +27,7 @@ type Playing = {
   engine: Engine;
   heartbeats: Heartbeats;
   events: WatchEvents;
+  qoe: QoeReporter;
   subtitles: Subtitles;
   trickplay: TrickPlay;
   next: NextEpisode | null;
@@ -57,6 +59,8 @@ function run(): void {
   let retries = 0;
   let lastProblem: Problem | null = null;
   let autoplayOutcome: "allowed" | "muted" | "blocked" | null = null;
+  /** When this view's Play began (its first POST): what the QoE play delay counts from. */
+  let beganAt: number | null = null;
 
   const errors = new ErrorView(els.error, {
     endStreamAndPlay: (streamId) => void begin(streamId),
@@ -105,6 +109,7 @@ function run(): void {
     errors.hide();
     status.clearError();
     status.set("loading");
+    beganAt ??= performance.now();
     const result = await startStream(api, {
       titleId,
       ...(episodeId ? { episodeId } : {}),
@@ -133,6 +138,13 @@ function run(): void {
       { playbackSessionId: session.id, profileId: profileId ?? "", titleId: session.titleId, episodeId: session.episodeId, durationSec: session.durationSec },
       () => ({ positionSec: video.currentTime, durationSec: controls.duration(), rendition: current?.rendition ? `${current.rendition}p` : null }),
     );
+    const qoe = new QoeReporter(
+      api,
+      meta("csrf-token") ?? "",
+      video,
+      { playbackSessionId: session.id, profileId: profileId ?? "", titleId: session.titleId, episodeId: session.episodeId, planHeight: session.media.maxHeight },
+      beganAt ?? performance.now(),
+    );
     const subtitles = new Subtitles(video, session.subtitles, tokens, null);
     controls.setSubtitleOptions(subtitles.options(), subtitles.current);
     const trickplay = new TrickPlay(els, tokens, () => controls.duration());
@@ -140,14 +152,16 @@ function run(): void {
 
     const engine = createEngine(video, session, tokens, {
       onQualities: (heights) => controls.setQualities(heights),
-      onRendition: (height) => {
+      onRendition: (height, bitrate) => {
         const playing = current;
         if (!playing) return;
+        playing.qoe.rendition(height, bitrate);
         const before = playing.rendition;
         playing.rendition = height;
         controls.setRendition(height);
         if (before !== null && before !== height && playing.started) playing.events.record("quality_change", { rendition: `${height}p` });
       },
+      onError: (fatal) => current?.qoe.error(fatal),
       onSubtitleTracks: (langs) => {
         subtitles.streamTracks(langs);
         controls.setSubtitleOptions(subtitles.options(), subtitles.current);
@@ -179,6 +193,7 @@ function run(): void {
           playing.heartbeatsSent++;
           if (playing.started) playing.events.record("heartbeat");
           void playing.events.flush();
+          playing.qoe.tick();
         },
         onFreshMedia: (hlsUrl, expiresAt) => {
           tokens.update(hlsUrl, expiresAt);
@@ -205,6 +220,7 @@ function run(): void {
       engine,
       heartbeats,
       events,
+      qoe,
       subtitles,
       trickplay,
       next,
@@ -265,7 +281,12 @@ function run(): void {
       playing.started = true;
       playing.events.record("start");
       void playing.events.flush();
+      // The first frame's report goes now, not a minute later: start-up is what operators watch most.
+      setTimeout(() => playing.qoe.tick(), 500);
     }
+  });
+  video.addEventListener("play", () => {
+    if (autoplayOutcome === "blocked") current?.qoe.pressed();
   });
   video.addEventListener("pause", () => {
     const playing = current;
@@ -302,6 +323,7 @@ function run(): void {
     playing.heartbeats.stop();
     if (playing.started && !playing.ended) playing.events.record("stop");
     playing.events.flushOnLeave();
+    playing.qoe.beacon(true);
     if (!playing.ended) releaseStream(api, playing.session.id);
   }
 
@@ -314,6 +336,7 @@ function run(): void {
       playing.engine.stop();
       if (playing.started && !playing.ended) playing.events.record("stop");
       playing.events.flushOnLeave();
+      playing.qoe.beacon(true);
       if (!playing.ended) await releaseStreamAndWait(api, playing.session.id, 2000);
     }
     location.assign(href);
@@ -325,7 +348,9 @@ function run(): void {
     if (e.persisted && current?.left) location.reload();
   });
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") void current?.events.flush();
+    if (document.visibilityState !== "hidden") return;
+    void current?.events.flush();
+    current?.qoe.beacon(false);
   });
   addEventListener("online", () => {
     if (errors.code() === "NETWORK") retry();
@@ -346,6 +371,7 @@ function run(): void {
         trickplayCues: current?.trickplay.cueCount ?? 0,
         engine: current?.engine.kind ?? null,
         autoplay: autoplayOutcome,
+        qoeReports: current ? current.qoe.made.map((r) => ({ ...r })) : [],
       }),
     }),
   });

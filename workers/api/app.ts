@@ -14,6 +14,8 @@ import { homeRoutes } from "./home/routes.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { watchRoutes } from "./pages/watch-routes.tsx";
 import { playbackRoutes } from "./playback/routes.ts";
+import { qoeDashboardRoutes } from "./qoe/dashboard.tsx";
+import { qoeRoutes } from "./qoe/routes.ts";
 import { createRouter } from "./router.ts";
 import { searchRoutes } from "./catalog/search-routes.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -31,7 +33,9 @@ export function createApp() {
   app.route("/", catalogRoutes);
   app.route("/", playbackRoutes);
   app.route("/", eventRoutes);
+  app.route("/", qoeRoutes);
   app.route("/", homeRoutes);
+  app.route("/", qoeDashboardRoutes);
   app.route("/", watchRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });

@@ -1,9 +1,10 @@
-// The api Worker's entry point: HTTP, the watch-events Queue consumer, the cron trigger,
+// The api Worker's entry point: HTTP, the watch-events and qoe Queue consumers, the cron trigger,
 // and the Durable Object classes it hosts. Every handler gets the env with its bindings
 // behind the guard (timeouts, circuit breakers, and faults when CHAOS is on).
 import { guardEnv } from "../../lib/bindings/guard.ts";
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
+import { consumeQoe, isQoeQueue } from "./queue/consume-qoe.ts";
 import { consumeWatchEvents } from "./queue/consume-watch-events.ts";
 import { runScheduled } from "./cron/run-scheduled.ts";
 import { forwardMedia, isMediaPath } from "./routes/media-forward.ts";
@@ -16,7 +17,7 @@ export const apiBindings = {
   d1: ["DB"],
   r2: ["MEDIA"],
   do: ["ACCOUNT_STREAMS", "SIGN_IN_THROTTLE"],
-  queue: ["WATCH_EVENTS", "WATCH_EVENTS_DLQ"],
+  queue: ["WATCH_EVENTS", "WATCH_EVENTS_DLQ", "QOE_EVENTS"],
   service: ["MEDIA_WORKER"],
 } as const;
 
@@ -25,6 +26,6 @@ const guarded = (env: Bindings) => guardEnv(env, apiBindings);
 
 export default {
   fetch: (request, env, ctx) => (isMediaPath(request.url) ? forwardMedia(request, guarded(env)) : app.fetch(request, guarded(env), ctx)),
-  queue: (batch, env) => consumeWatchEvents(batch, guarded(env)),
+  queue: (batch, env) => (isQoeQueue(batch.queue) ? consumeQoe(batch, guarded(env)) : consumeWatchEvents(batch, guarded(env))),
   scheduled: (controller, env) => runScheduled(controller, guarded(env)),
 } satisfies ExportedHandler<Bindings>;

@@ -26,6 +26,8 @@ export default defineConfig({
             modulesRoot: path.dirname(mediaScript),
             compatibilityDate: "2026-11-01",
             r2Buckets: { MEDIA: "marquee-media" },
+            // Its CMCD records reach the api's qoe consumer, as in `npm run dev`.
+            queueProducers: { QOE_EVENTS: "qoe" },
             bindings: testBindings.media,
           },
         ],

@@ -15,6 +15,9 @@ import { dashManifest } from "./manifests/dash.ts";
 import { mediaPlaylist, multivariantPlaylist, subtitlePlaylist } from "./manifests/hls.ts";
 import { allowedVideo, isTrackAllowed } from "./manifests/ladder.ts";
 import { cors } from "./playback/cors.ts";
+import { sessionShare, readCmcd } from "./qoe/cmcd.ts";
+import { CmcdSink, DEFAULT_BATCH_MS } from "./qoe/cmcd-sink.ts";
+import { viewerCountry } from "../../lib/viewer-country.ts";
 import { VerifiedTokens } from "./playback/verified-tokens.ts";
 
 export type MediaAppEnv = {
@@ -35,7 +38,17 @@ const forbiddenMessages = {
   expired: "The playback token has expired; start playback again.",
 } as const;
 
-export type MediaAppOptions = { r2TimeoutMs?: number | undefined };
+export type MediaAppOptions = {
+  r2TimeoutMs?: number | undefined;
+  /** How long an isolate gathers CMCD records before one Queue message (qoe/cmcd-sink.ts). */
+  cmcdBatchMs?: number | undefined;
+};
+
+/** The share of CMCD sessions kept for the D1 timeline (CMCD_TIMELINE_SAMPLE, 0..1; default all). */
+function timelineSample(value: string | undefined): number {
+  const n = value === undefined || value === "" ? 1 : Number(value);
+  return Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : 1;
+}
 
 export function createMediaApp(options: MediaAppOptions = {}) {
   const app = installBase(new Hono<MediaAppEnv>(), {
@@ -46,6 +59,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   const verified = new VerifiedTokens();
   const indexes = new IndexStore();
   const fills = new SingleFlight<boolean>();
+  const cmcd = new CmcdSink(options.cmcdBatchMs ?? DEFAULT_BATCH_MS);
 
   const playbackKeys = (spec: string) => {
     if (keys?.spec !== spec) keys = { spec, parsed: parsePlaybackKeys(spec) };
@@ -79,8 +93,32 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     if (!asset) return errorResponse(c, "NOT_FOUND", "No such title media.");
     c.set("claims", verdict.claims);
     c.set("asset", asset);
+    recordCmcd(c, verdict.claims);
     await next();
   });
+
+  /**
+   * CMCD on a request that passed the token check, stamped with what the token says (the
+   * stream and asset the client cannot choose). Never fails the request, and never
+   * reaches the cache key: serveObject keys the cache by R2 key alone.
+   */
+  function recordCmcd(c: PlaybackContext, claims: PlaybackClaims): void {
+    const url = new URL(c.req.url);
+    const fields = readCmcd(url, c.req.raw.headers);
+    if (!fields) return;
+    if (sessionShare(fields.sid ?? claims.sessionId) >= timelineSample(c.env.CMCD_TIMELINE_SAMPLE)) return;
+    const prefix = `/p/${c.req.param("token")}/${claims.assetId}/`;
+    cmcd.add(c.env, c.executionCtx, {
+      id: crypto.randomUUID(),
+      streamId: claims.sessionId,
+      assetId: claims.assetId,
+      maxHeight: claims.maxHeight,
+      country: viewerCountry(c.req.raw),
+      receivedAt: Date.now(),
+      object: url.pathname.slice(prefix.length).slice(0, 128),
+      cmcd: fields,
+    });
+  }
 
   const text = (c: PlaybackContext, body: string, contentType: string) =>
     c.body(body, 200, { "Content-Type": contentType, "Cache-Control": MANIFEST_CACHE });

@@ -1,7 +1,8 @@
 // What plays the video: hls.js on Media Source Extensions, or the browser's own HLS where
-// MSE is missing (older iOS). hls.js gets the multivariant playlist from the Play answer
-// (a playlist loader answers that one URL from memory: one round trip fewer before the
-// first frame) and puts the newest token on every request it makes (xhrSetup).
+// MSE is missing (older iOS). hls.js gets the multivariant playlist and the media
+// playlists it starts on from the Play answer (a playlist loader answers those URLs from
+// memory: two round trips fewer before the first frame) and puts the newest token on every
+// request it makes (xhrSetup).
 import Hls, { ErrorTypes, Events, type HlsConfig, type Loader, type LoaderCallbacks, type LoaderConfiguration, type PlaylistLoaderContext } from "hls.js";
 import type { StartedPlayback } from "../../../lib/playback-session.ts";
 import { TokenHolder, withToken } from "./tokens.ts";
@@ -9,8 +10,10 @@ import { TokenHolder, withToken } from "./tokens.ts";
 export type EngineHandlers = {
   /** The renditions the plan allows, as heights (tallest first). */
   onQualities(heights: number[]): void;
-  /** The rendition now playing (its height), e.g. after an ABR switch. */
-  onRendition(height: number): void;
+  /** The rendition now playing (its height, and its bitrate in bit/s, 0 when unknown), e.g. after an ABR switch. */
+  onRendition(height: number, bitrate: number): void;
+  /** An error the engine reported: fatal, or recovered from (by the engine, or by us). */
+  onError(fatal: boolean): void;
   /** The subtitle languages the stream itself offers (HLS SUBTITLES renditions or text tracks). */
   onSubtitleTracks(langs: string[]): void;
   /** Playback cannot go on by itself: "network" (retry when back online) or "media". */
@@ -28,11 +31,24 @@ export interface Engine {
   stop(): void;
 }
 
-/** A playlist loader answering the multivariant playlist once from memory; everything else loads as usual. */
-function inlineMasterLoader(masterUrl: string, text: string): NonNullable<HlsConfig["pLoader"]> {
+/** The URL without the CMCD query parameter hls.js adds. */
+export function withoutCmcd(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0) return url;
+  const params = new URLSearchParams(url.slice(at + 1));
+  params.delete("CMCD");
+  const rest = params.toString();
+  return rest ? `${url.slice(0, at)}?${rest}` : url.slice(0, at);
+}
+
+/**
+ * A playlist loader answering the Play answer's playlists (the multivariant playlist and
+ * the media playlists hls.js starts on) from memory, each once; everything else loads as usual.
+ */
+function inlineLoader(playlists: { url: string; text: string }[]): NonNullable<HlsConfig["pLoader"]> {
   const Base = Hls.DefaultConfig.loader;
-  let pending: string | null = text;
-  return class InlineMasterLoader implements Loader<PlaylistLoaderContext> {
+  const pending = new Map(playlists.map((p) => [p.url, p.text]));
+  return class InlineLoader implements Loader<PlaylistLoaderContext> {
     private readonly inner: Loader<PlaylistLoaderContext>;
     private timer: ReturnType<typeof setTimeout> | undefined;
     context: PlaylistLoaderContext | null = null;
@@ -47,12 +63,14 @@ function inlineMasterLoader(masterUrl: string, text: string): NonNullable<HlsCon
 
     load(context: PlaylistLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<PlaylistLoaderContext>): void {
       this.context = context;
-      if (pending === null || context.type !== "manifest" || context.url !== masterUrl) {
+      // CMCD adds its query parameter to the URL before any loader sees it.
+      const url = withoutCmcd(context.url);
+      const data = pending.get(url);
+      if (data === undefined) {
         this.inner.load(context, config, callbacks);
         return;
       }
-      const data = pending;
-      pending = null;
+      pending.delete(url);
       // Answered on the next task, as a network load would be: hls.js finishes attaching first.
       this.timer = setTimeout(() => {
         const stats = this.inner.stats;
@@ -142,7 +160,12 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
   const hls = new Hls({
     startPosition: !options.startOver && session.resume.positionSec > 0 ? session.resume.positionSec : -1,
     ...(options.bufferSec !== null ? { maxBufferLength: options.bufferSec, maxMaxBufferLength: options.bufferSec * 2 } : {}),
-    ...(session.media.hlsMaster ? { pLoader: inlineMasterLoader(masterUrl, session.media.hlsMaster) } : {}),
+    ...(session.media.hlsMaster ? { pLoader: inlineLoader([{ url: masterUrl, text: session.media.hlsMaster }, ...session.media.hlsPlaylists]) } : {}),
+    // CMCD (CTA-5004) on every request, as a query parameter (headers would cost a CORS
+    // preflight per request across origins): the media Worker reads it for the operator's
+    // session timeline and never lets it reach the cache key. sid = the stream id, so the
+    // timeline and the stream are one thing to look up.
+    cmcd: { sessionId: session.id, contentId: session.titleId, useHeaders: false },
     // Every request on the newest token: the URLs hls.js resolved from the first playlist carry the first one.
     xhrSetup: (xhr, url) => xhr.open("GET", tokens.rewrite(url), true),
     // hls.js's own text tracks are <track src="data:,WEBVTT"> elements, which the CSP's
@@ -169,16 +192,21 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
     text.add(data.type, data.subtitleTrack?.name ?? data.track, lang || data.track, data.cues as VTTCue[]);
   });
   hls.on(Events.LEVEL_SWITCHED, (_e, data) => {
-    const height = hls.levels[data.level]?.height;
-    if (height) handlers.onRendition(height);
+    const level = hls.levels[data.level];
+    if (level?.height) handlers.onRendition(level.height, level.bitrate);
   });
   hls.on(Events.ERROR, (_e, data) => {
-    if (!data.fatal) return;
+    if (!data.fatal) {
+      handlers.onError(false);
+      return;
+    }
     if (data.type === ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
       mediaRecoveries++;
+      handlers.onError(false);
       hls.recoverMediaError();
       return;
     }
+    handlers.onError(true);
     handlers.onFatal(data.type === ErrorTypes.NETWORK_ERROR ? "network" : "media", data.details);
   });
 
@@ -240,8 +268,8 @@ function nativeEngine(video: HTMLVideoElement, session: StartedPlayback, tokens:
       { once: true },
     );
   };
-  video.addEventListener("resize", () => video.videoHeight > 0 && handlers.onRendition(video.videoHeight));
-  video.addEventListener("error", () => handlers.onFatal(navigator.onLine ? "media" : "network", video.error?.message ?? "media error"));
+  video.addEventListener("resize", () => video.videoHeight > 0 && handlers.onRendition(video.videoHeight, 0));
+  video.addEventListener("error", () => (handlers.onError(true), handlers.onFatal(navigator.onLine ? "media" : "network", video.error?.message ?? "media error")));
   video.textTracks.addEventListener("addtrack", () => handlers.onSubtitleTracks([...video.textTracks].map((t) => t.language).filter(Boolean)));
   handlers.onQualities([]);
   load(session.media.hlsUrl, session.resume.positionSec);

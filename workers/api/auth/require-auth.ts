@@ -1,7 +1,7 @@
 // The guard of every member route: a session from `Authorization: Bearer` (devices) or the
 // session cookie (the web app, which must also send its CSRF token on state-changing
 // requests). Sets `c.get("auth")`; one D1 query per request.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { constantTimeEqual } from "../../../lib/constant-time.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import type { AppEnv } from "../env.ts";
@@ -16,17 +16,26 @@ function unauthorized(): ApiError {
 }
 
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await authenticate(c, c.req.header("x-csrf-token"));
+  await next();
+};
+
+/**
+ * What requireAuth does, for a route that reads the CSRF token from elsewhere than the
+ * header: `POST /v1/qoe` takes it from its body, since navigator.sendBeacon cannot set
+ * headers. Sets `c.get("auth")` or throws 401/403.
+ */
+export async function authenticate(c: Context<AppEnv>, csrfSent: string | undefined): Promise<void> {
   // Routers guard their own paths, and two routers' guards may cover one path
   // (`/v1/profiles/*` and a route under it): the session is checked once.
-  if (c.get("auth")) return next();
+  if (c.get("auth")) return;
   const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
   const cookie = bearer ? undefined : readSessionCookie(c);
   const token = bearer ?? cookie;
   if (!token) throw unauthorized();
   if (cookie && !SAFE_METHODS.has(c.req.method)) {
     // A cookie rides along on requests other sites make; the CSRF token cannot.
-    const sent = c.req.header("x-csrf-token") ?? "";
-    if (!(await constantTimeEqual(sent, await csrfTokenFor(cookie)))) {
+    if (!(await constantTimeEqual(csrfSent ?? "", await csrfTokenFor(cookie)))) {
       throw new ApiError("FORBIDDEN", "This request needs the X-CSRF-Token header of your session.", { details: { reason: "csrf" } });
     }
   }
@@ -34,8 +43,7 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!session) throw unauthorized();
   if (session.touch) c.executionCtx.waitUntil(session.touch);
   c.set("auth", authOf(session));
-  await next();
-};
+}
 
 /** For routes a kids profile may not use: profiles, the plan, the account. */
 export const refuseKidsProfile: MiddlewareHandler<AppEnv> = async (c, next) => {

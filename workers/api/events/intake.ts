@@ -4,15 +4,11 @@
 // beyond the session check every member route makes: the Queue absorbs the load, the
 // consumer (consume-watch-events.ts) writes.
 import { ApiError } from "../../../lib/errors.ts";
-import { log } from "../../../lib/log.ts";
 import type { WatchEvent, WatchEventMessage } from "../../../lib/watch-events.ts";
 import type { Auth } from "../auth/auth-context.ts";
 import { playbackKeys } from "../playback/playback-urls.ts";
 import { verifyStreamId } from "../playback/stream-ids.ts";
-
-/** A Queue's sendBatch takes at most 100 messages and 256 KB. */
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 250 * 1024;
+import { sendToQueue } from "../queue/send.ts";
 
 /** How far a client clock may be from ours: events buffered offline arrive late, not from next month. */
 const MAX_PAST_MS = 30 * 24 * 3600_000;
@@ -23,7 +19,11 @@ export type EventIntakeEnv = { WATCH_EVENTS: Queue; PLAYBACK_TOKEN_KEYS: string;
 /** The Rate Limiting binding's period (wrangler.toml `[[ratelimits]]`, 10 or 60 s): a refused client waits at most this. */
 export const EVENTS_RATE_PERIOD_SEC = 10;
 
-function refuseProfiles(auth: Auth, events: WatchEvent[]): void {
+/** What a player reports about a stream: watch events and QoE reports both name these. */
+export type StreamReport = { profileId: string; titleId: string; episodeId?: string | null | undefined; playbackSessionId: string };
+
+/** Every item must be for a profile of this account that this device may report for. */
+export function refuseProfiles(auth: Auth, events: StreamReport[]): void {
   const own = new Set(auth.accountProfileIds);
   const foreign = events.findIndex((e) => !own.has(e.profileId));
   if (foreign >= 0) {
@@ -41,11 +41,11 @@ function refuseProfiles(auth: Auth, events: WatchEvent[]): void {
   }
 }
 
-function refuseClocks(events: WatchEvent[], nowMs: number): void {
+export function refuseClocks(events: { clientTime: number }[], nowMs: number, field: "events" | "reports" = "events"): void {
   const off = events.findIndex((e) => e.clientTime < nowMs - MAX_PAST_MS || e.clientTime > nowMs + MAX_FUTURE_MS);
   if (off >= 0) {
-    throw new ApiError("VALIDATION_FAILED", "An event's clientTime is more than 30 days old or in the future.", {
-      details: [{ path: `events.${off}.clientTime`, message: "outside [now - 30 days, now + 1 hour]" }],
+    throw new ApiError("VALIDATION_FAILED", "A clientTime is more than 30 days old or in the future.", {
+      details: [{ path: `${field}.${off}.clientTime`, message: "outside [now - 30 days, now + 1 hour]" }],
     });
   }
 }
@@ -57,7 +57,7 @@ function refuseClocks(events: WatchEvent[], nowMs: number): void {
  * counters every member sees (Top 10, Trending, co-watch). No D1 read: a MAC per
  * distinct (stream, profile, title, episode) in the batch.
  */
-async function refuseUnknownStreams(env: EventIntakeEnv, auth: Auth, events: WatchEvent[]): Promise<void> {
+export async function refuseUnknownStreams(env: Pick<EventIntakeEnv, "PLAYBACK_TOKEN_KEYS">, auth: Auth, events: StreamReport[]): Promise<void> {
   const keys = await playbackKeys(env.PLAYBACK_TOKEN_KEYS);
   const checked = new Map<string, Promise<boolean>>();
   const verdicts = await Promise.all(
@@ -83,31 +83,18 @@ async function refuseUnknownStreams(env: EventIntakeEnv, auth: Auth, events: Wat
  * flood of requests from one place needs; exact global counts are the sign-in
  * throttle's job). 429 with Retry-After; the player keeps the batch and sends it later.
  */
-async function reserveRate(env: EventIntakeEnv, events: WatchEvent[]): Promise<void> {
+export async function reserveRate(env: Pick<EventIntakeEnv, "EVENTS_RATE_LIMIT">, events: StreamReport[], what: "events" | "qoe" = "events"): Promise<void> {
   const profiles = [...new Set(events.map((e) => e.profileId))];
-  const outcomes = await Promise.all(profiles.map((id) => env.EVENTS_RATE_LIMIT.limit({ key: `events:${id}` })));
+  const outcomes = await Promise.all(profiles.map((id) => env.EVENTS_RATE_LIMIT.limit({ key: `${what}:${id}` })));
   if (outcomes.some((o) => !o.success)) {
-    throw new ApiError("RATE_LIMITED", "Too many event batches for this profile; send them a little later.", { headers: { "Retry-After": String(EVENTS_RATE_PERIOD_SEC) } });
+    const message = what === "events" ? "Too many event batches for this profile; send them a little later." : "Too many QoE reports for this profile; send them a little later.";
+    throw new ApiError("RATE_LIMITED", message, { headers: { "Retry-After": String(EVENTS_RATE_PERIOD_SEC) } });
   }
 }
 
-/** Splits messages into sendBatch calls within the Queue's count and size limits. */
-export function sendBatches(messages: WatchEventMessage[]): WatchEventMessage[][] {
-  const batches: WatchEventMessage[][] = [];
-  let current: WatchEventMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = JSON.stringify(m).length + 100; // the body plus per-message overhead
-    if (current.length === MAX_BATCH_MESSAGES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+/** ISO 3166 alpha-2 from Cloudflare's request metadata; "XX" when unknown. */
+export function countryStamp(country: string | undefined): string {
+  return /^[A-Z]{2}$/.test(country ?? "") ? country! : "XX";
 }
 
 /**
@@ -119,21 +106,12 @@ export async function acceptEvents(env: EventIntakeEnv, auth: Auth, events: Watc
   refuseClocks(events, nowMs);
   await refuseUnknownStreams(env, auth, events);
   await reserveRate(env, events);
-  const stamp = /^[A-Z]{2}$/.test(country ?? "") ? country! : "XX";
+  const stamp = countryStamp(country);
   const messages = events.map((event): WatchEventMessage => ({ v: 1, accountId: auth.accountId, country: stamp, receivedAt: nowMs, event }));
   try {
-    for (const batch of sendBatches(messages)) {
-      const send = () => env.WATCH_EVENTS.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
-      // Sending again is safe (the consumer counts each event id once), so one failed
-      // send is retried here before the client is asked to.
-      await send().catch(async (err: unknown) => {
-        log("warn", { event: "dependency_failed", requestId, dependency: "queue", message: `watch-events sendBatch, retrying once: ${(err as Error)?.message ?? String(err)}` });
-        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
-        return send();
-      });
-    }
-  } catch (err) {
-    log("error", { event: "dependency_failed", requestId, dependency: "queue", message: `watch-events sendBatch: ${(err as Error)?.message ?? String(err)}` });
+    // Sending again is safe (the consumer counts each event id once).
+    await sendToQueue(env.WATCH_EVENTS, "watch-events", messages, requestId);
+  } catch {
     throw new ApiError("UNAVAILABLE", "Watch events could not be queued; send the same batch again.", { headers: { "Retry-After": "1" }, details: { reason: "queue_unavailable", retryable: true } });
   }
   return messages.length;

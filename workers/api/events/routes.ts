@@ -8,7 +8,7 @@ import { requireAuth } from "../auth/require-auth.ts";
 import { jsonBody, KB } from "../body-limits.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { markWatching } from "../home/home-page.ts";
-import { viewerCountry } from "../viewer-country.ts";
+import { viewerCountry } from "../../../lib/viewer-country.ts";
 import { acceptEvents } from "./intake.ts";
 import { continueWatching, pageQuerySchema, removeFromHistory, viewingHistory, viewingProfile } from "./viewing.ts";
 

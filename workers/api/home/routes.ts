@@ -7,7 +7,7 @@ import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { viewingProfile } from "../events/viewing.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
-import { viewerCountry } from "../viewer-country.ts";
+import { viewerCountry } from "../../../lib/viewer-country.ts";
 import { forgetHome, homePage, type HomeDeps } from "./home-page.ts";
 import { addToList, inList, rate, ratingOf, removeFromList } from "./list-and-ratings.ts";
 import { jsonBody, KB } from "../body-limits.ts";

@@ -64,24 +64,54 @@ export function extrasUrls(baseUrl: string, extras: AssetExtras) {
   };
 }
 
-/** How long Play waits for the inline master playlist before answering without it. */
-const INLINE_MASTER_TIMEOUT_MS = 1000;
+/** How long Play waits for the inline playlists before answering without them. */
+const INLINE_PLAYLIST_TIMEOUT_MS = 1000;
 
-/**
- * The HLS multivariant playlist for the stream, fetched from the media Worker over the
- * service binding (in-process, its index already cached), so a player can start on the
- * media playlists without a round trip of its own. Null when the media Worker does not
- * answer in time: the player then fetches `hlsUrl` itself, and nothing else changes.
- */
-export async function inlineMasterPlaylist(env: { MEDIA_WORKER: Fetcher }, hlsUrl: string, requestId: string): Promise<string | null> {
+async function fetchPlaylist(env: { MEDIA_WORKER: Fetcher }, url: string, requestId: string, what: string): Promise<string | null> {
   try {
-    const res = await env.MEDIA_WORKER.fetch(hlsUrl, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_MASTER_TIMEOUT_MS) });
+    const res = await env.MEDIA_WORKER.fetch(url, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_PLAYLIST_TIMEOUT_MS) });
     // Decoded by hand: the runtime warns about .text() on a body typed as a playlist.
     if (res.ok) return new TextDecoder().decode(await res.arrayBuffer());
     await res.body?.cancel();
-    log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline master playlist: ${res.status}` });
+    log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline ${what}: ${res.status}` });
   } catch (err) {
-    log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline master playlist: ${(err as Error)?.message ?? String(err)}` });
+    log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline ${what}: ${(err as Error)?.message ?? String(err)}` });
   }
   return null;
+}
+
+/**
+ * The media playlists a player starts on, named in a multivariant playlist: the first
+ * variant (where hls.js and Safari start when nothing says otherwise) and the default
+ * rendition of its audio group. Relative URIs, as the playlist writes them.
+ */
+export function startingPlaylists(master: string): string[] {
+  const lines = master.split("\n").map((l) => l.trim());
+  const at = lines.findIndex((l) => l.startsWith("#EXT-X-STREAM-INF:"));
+  if (at < 0) return [];
+  const variant = lines.slice(at + 1).find((l) => l !== "" && !l.startsWith("#"));
+  const group = /AUDIO="([^"]{1,64})"/.exec(lines[at]!)?.[1];
+  const audio = group
+    ? lines.find((l) => l.startsWith("#EXT-X-MEDIA:") && l.includes("TYPE=AUDIO") && l.includes(`GROUP-ID="${group}"`) && l.includes("DEFAULT=YES"))
+    : undefined;
+  const audioUri = audio ? /URI="([^"]{1,256})"/.exec(audio)?.[1] : undefined;
+  return [variant, audioUri].filter((u): u is string => u !== undefined);
+}
+
+export type InlinePlaylist = { url: string; text: string };
+
+/**
+ * The stream's HLS multivariant playlist and the media playlists a player starts on,
+ * fetched from the media Worker over the service binding (in-process, its index already
+ * cached), so a player goes from the Play answer straight to its first segments: two
+ * round trips fewer before the first frame. The master is null when the media Worker does
+ * not answer in time, and a media playlist that does not come is simply left out: the
+ * player fetches what it was not handed, and nothing else changes.
+ */
+export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, hlsUrl: string, requestId: string): Promise<{ master: string | null; playlists: InlinePlaylist[] }> {
+  const master = await fetchPlaylist(env, hlsUrl, requestId, "master playlist");
+  if (master === null) return { master, playlists: [] };
+  const urls = startingPlaylists(master).map((uri) => new URL(uri, hlsUrl).toString());
+  const texts = await Promise.all(urls.map((url) => fetchPlaylist(env, url, requestId, "media playlist")));
+  return { master, playlists: urls.flatMap((url, i) => (texts[i] === null ? [] : [{ url, text: texts[i]! }])) };
 }

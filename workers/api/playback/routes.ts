@@ -8,7 +8,7 @@ import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { planStateOf } from "./plan-sync.ts";
-import { extrasUrls, grantMedia, inlineMasterPlaylist, playbackKeys } from "./playback-urls.ts";
+import { extrasUrls, grantMedia, inlinePlaylists, playbackKeys } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { newStreamId } from "./stream-ids.ts";
@@ -74,6 +74,12 @@ const startGrantSchema = grantSchema.extend({
    * media Worker did not answer in time: fetch `hlsUrl` as usual.
    */
   hlsMaster: z.string().nullable(),
+  /**
+   * The media playlists a player starts on (the first variant and its default audio),
+   * with their absolute URLs, when the media Worker answered in time: a player that
+   * answers these URLs from memory goes from this answer straight to its first segments.
+   */
+  hlsPlaylists: z.array(z.object({ url: z.string(), text: z.string() })),
 });
 
 const episodeRefSchema = z.object({ id: z.string(), seasonNumber: z.number(), number: z.number(), name: z.string() });
@@ -205,7 +211,7 @@ playbackRoutes.openapi(
     }
     const lease = result.lease;
     const media = await grantFor(c, lease);
-    const hlsMaster = await inlineMasterPlaylist(c.env, media.hlsUrl, c.get("requestId"));
+    const inline = await inlinePlaylists(c.env, media.hlsUrl, c.get("requestId"));
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);
     const ep = (e: typeof plan.episode) => (e ? { id: e.id, seasonNumber: e.seasonNumber, number: e.number, name: e.name } : null);
     return c.json(
@@ -216,7 +222,7 @@ playbackRoutes.openapi(
         assetId: plan.asset.id,
         title: plan.displayName,
         durationSec: plan.asset.durationSec,
-        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster },
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster: inline.master, hlsPlaylists: inline.playlists },
         resume: { positionSec: plan.resumeSec },
         heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
         lease: leaseSchema(lease),

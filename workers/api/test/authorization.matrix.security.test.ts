@@ -148,6 +148,13 @@ function admin(route: string, name: string, req: Req): Row {
   return { route, name, transport: "bearer", req, cells: { ...cells, adminToken: { skip: "the admin: admin-catalog, admin-catalog-import and admin-ingest tests" } } };
 }
 
+/** An operators' page: HTTP Basic with the admin token, which no member caller has; the browser is asked for it. */
+function adminPage(route: string, name: string, req: Req): Row {
+  const asked: Answer = { status: 401, why: "a Basic challenge (WWW-Authenticate) makes the browser ask for the admin token" };
+  const cells = Object.fromEntries(CALLERS.map((c) => [c, asked])) as Record<CallerName, Cell>;
+  return { route, name, transport: "cookie", req, cells: { ...cells, adminToken: { skip: "the admin: qoe.test.ts (Basic and Bearer)" } } };
+}
+
 /** A public route: anonymous gets `anonymous`, everyone else the very same answer unless overridden. */
 function open(route: string, name: string, req: Req, anonymous: Cell, overrides: Partial<Record<CallerName, Cell>> = {}, transport: Row["transport"] = "bearer"): Row {
   const cells = Object.fromEntries(CALLERS.map((c) => [c, { same: true }])) as Record<CallerName, Cell>;
@@ -162,6 +169,24 @@ function memberPage(route: string, name: string, req: Req, cells: Pick<Record<Ca
 const get = (path: string): Req => ({ method: "GET", path });
 const ownerProfile = `/v1/profiles/${ownerProfileId}`;
 const watchEvent = { id: "evt-matrix-000001", type: "heartbeat", playbackSessionId: stream.id, profileId: ownerProfileId, titleId: "first-light", positionSec: 1, durationSec: 6, clientTime: Date.now() };
+const qoeReport = {
+  id: "qoe-matrix-000001",
+  playbackSessionId: stream.id,
+  profileId: ownerProfileId,
+  titleId: "first-light",
+  seq: 0,
+  clientTime: Date.now(),
+  planHeight: 2160,
+  playingMs: 1000,
+  stalls: 0,
+  stallMs: 0,
+  switches: 0,
+  heightMs: { "720": 1000 },
+  kbpsMs: 1_000_000,
+  droppedFrames: 0,
+  fatalErrors: 0,
+  recoveredErrors: 0,
+};
 const page200 = (why?: string, extra: Partial<Answer> = {}): Answer => ({ status: 200, html: true, ...(why ? { why } : {}), ...extra });
 const toHome: Answer = { status: 303, location: "/", why: "already signed in" };
 
@@ -294,6 +319,11 @@ const rows: Row[] = [
     otherProfile: locked,
     kids: kidsRefused,
   }),
+  member("POST /v1/qoe", "report QoE of the owner's stream", { method: "POST", path: "/v1/qoe", json: { reports: [qoeReport] } }, {
+    otherAccount: { refused: 403, code: "FORBIDDEN", reason: "wrong_profile" },
+    otherProfile: locked,
+    kids: kidsRefused,
+  }),
   member("POST /v1/events", "report a completion for the kids profile on a stream nobody started", { method: "POST", path: "/v1/events", json: { events: [{ ...watchEvent, id: "evt-matrix-000002", type: "complete", profileId: kidsProfileId, playbackSessionId: "pbs_0123456789abcdef0123" }] } }, {
     otherAccount: { refused: 403, code: "FORBIDDEN", reason: "wrong_profile" },
     otherProfile: { refused: 403, code: "FORBIDDEN", reason: "unknown_playback_session" },
@@ -348,6 +378,9 @@ const rows: Row[] = [
   }),
 
   // --- admin: the admin token only ----------------------------------------------------------
+  admin("GET /v1/admin/qoe", "QoE rollups", get("/v1/admin/qoe?groupBy=country")),
+  admin("GET /v1/admin/qoe/sessions/:sid", "one CMCD session's timeline", get(`/v1/admin/qoe/sessions/${stream.id}`)),
+  adminPage("GET /admin/qoe", "the QoE dashboard", get("/admin/qoe")),
   admin("PUT /v1/admin/assets/:assetId", "start an upload", { method: "PUT", path: "/v1/admin/assets/asset-one", json: { assetId: "asset-one" } }),
   admin("GET /v1/admin/assets/:assetId", "an upload's status", get("/v1/admin/assets/asset-one")),
   admin("PUT /v1/admin/assets/:assetId/files/:path", "upload a file", { method: "PUT", path: "/v1/admin/assets/asset-one/files/240p%2F1.m4s", body: "bytes", contentType: "application/octet-stream" }),

@@ -61,6 +61,10 @@ describe("POST /v1/playback/sessions", () => {
     // The same playlist came inline, so a player can skip that request.
     expect(s.media.hlsMaster).toBe(playlist);
     expect(playlist).toContain("RESOLUTION=1920x1080");
+    // And the media playlists a player starts on: the first variant and its default audio.
+    const firstVariant = playlist.split("\n").find((l) => l.endsWith("/playlist.m3u8"))!;
+    expect(s.media.hlsPlaylists.map((p) => p.url)).toEqual([new URL(firstVariant, s.media.hlsUrl).toString(), s.media.hlsUrl.replace("master.m3u8", "audio-en/playlist.m3u8")]);
+    for (const inline of s.media.hlsPlaylists) expect(inline.text).toBe(await (await fetchMedia(inline.url)).text());
     expect((await fetchMedia(s.media.dashUrl)).status).toBe(200);
     expect(s.trickPlayUrl).toBe(s.media.hlsUrl.replace("master.m3u8", "thumbs/thumbs.vtt"));
     expect(await (await fetchMedia(s.trickPlayUrl!)).text()).toContain("sprite.jpg#xywh=");

@@ -18,7 +18,7 @@ export const cors: MiddlewareHandler<{ Bindings: { PLAYER_ORIGINS?: string } }> 
       headers: {
         "Access-Control-Allow-Origin": allow,
         "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-        "Access-Control-Allow-Headers": "Range, If-None-Match",
+        "Access-Control-Allow-Headers": "Range, If-None-Match, CMCD-Request, CMCD-Object, CMCD-Status, CMCD-Session",
         "Access-Control-Max-Age": "86400",
         Vary: "Origin",
       },

@@ -32,9 +32,23 @@ export async function tokenFor(claims: Partial<PlaybackClaims> & { assetId: stri
   );
 }
 
+/** Wraps the real Queue, recording every message body sent (send or sendBatch). */
+export function recordingQueue(queue: Queue) {
+  const sent: unknown[] = [];
+  const wrapped = new Proxy(queue, {
+    get(target, prop) {
+      if (prop === "send") return (body: unknown, options?: QueueSendOptions) => (sent.push(body), target.send(body, options));
+      if (prop === "sendBatch") return (messages: MessageSendRequest[], options?: QueueSendBatchOptions) => (sent.push(...messages.map((m) => m.body)), target.sendBatch(messages, options));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { queue: wrapped, sent };
+}
+
 /** One app instance = one isolate's worth of state; requests run to completion, waitUntil included. */
-export function mediaClient(options: { bucket?: R2Bucket; r2TimeoutMs?: number } = {}) {
-  const app = createMediaApp({ r2TimeoutMs: options.r2TimeoutMs });
+export function mediaClient(options: { bucket?: R2Bucket; r2TimeoutMs?: number; cmcdBatchMs?: number } = {}) {
+  const app = createMediaApp({ r2TimeoutMs: options.r2TimeoutMs, cmcdBatchMs: options.cmcdBatchMs ?? 0 });
   const bindings = { ...env, MEDIA: options.bucket ?? env.MEDIA };
   return async (path: string, init: RequestInit = {}, overrides: Partial<Cloudflare.Env> = {}) => {
     const ctx = createExecutionContext();
