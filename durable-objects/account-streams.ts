@@ -5,6 +5,12 @@ import { DurableObject } from "cloudflare:workers";
 
 /** How long a lease lives without a heartbeat; players beat every HEARTBEAT_INTERVAL_SEC. */
 export const LEASE_TTL_MS = 90_000;
+/**
+ * The first lease of a stream started on the viewer's intent (a hover, focus or touch of
+ * Play, before the press): short, so a Play never pressed holds a screen for seconds, not
+ * for a lease's life. The press confirms it (a heartbeat, or Play again with the same id).
+ */
+export const PREPARED_LEASE_TTL_MS = 20_000;
 /** How long an ended stream is remembered, so its next heartbeat learns why it ended. */
 export const ENDED_RETENTION_MS = 60 * 60_000;
 /**
@@ -38,6 +44,8 @@ export type LeaseRequest = {
   /** What the stream's playback tokens are for: heartbeats mint the next one from the lease alone. */
   assetId: string;
   maxHeight: number;
+  /** Started on intent: the lease lives PREPARED_LEASE_TTL_MS until confirmed. */
+  prepared?: boolean;
 };
 
 /** A live lease as the api sees it: what was asked for, when it started, until when it holds. */
@@ -182,7 +190,10 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     // but only for the device that asked for it.
     if (existing) {
       if (existing.device_session_id !== request.deviceSessionId) return { ok: false, code: "ID_IN_USE" };
-      return { ok: true, lease: toStream(existing), granted: "existing" };
+      // Play pressed for a stream prepared on intent: from now on it holds a full lease.
+      const confirmed = request.prepared ? existing.expires_at_ms : Math.max(existing.expires_at_ms, Math.min(nowMs + LEASE_TTL_MS, existing.started_at_ms + LEASE_MAX_LIFETIME_MS));
+      if (confirmed !== existing.expires_at_ms) this.ctx.storage.sql.exec("UPDATE leases SET expires_at_ms = ? WHERE id = ?", confirmed, existing.id);
+      return { ok: true, lease: toStream({ ...existing, expires_at_ms: confirmed }), granted: "existing" };
     }
     const ended = this.endedReason(request.id);
     if (ended) return { ok: false, code: "ENDED", reason: ended };
@@ -207,7 +218,7 @@ export class AccountStreams extends DurableObject<ApiEnv> {
       asset_id: request.assetId,
       max_height: Math.min(request.maxHeight, plan.maxHeight),
       started_at_ms: nowMs,
-      expires_at_ms: nowMs + LEASE_TTL_MS,
+      expires_at_ms: nowMs + (request.prepared ? PREPARED_LEASE_TTL_MS : LEASE_TTL_MS),
       position_sec: 0,
     };
     this.ctx.storage.sql.exec(

@@ -44,6 +44,8 @@ export type StartRequest = PlayerOptions &
         inlineMaster?: boolean;
         /** false: fetch the media playlists even when the Play response carries them. */
         inlinePlaylists?: boolean;
+        /** false: no prefetch of the first segments from the inline playlists (the web player's default). */
+        prefetch?: boolean;
       }
     | { kind: "url"; url: string }
   );
@@ -94,6 +96,8 @@ export type FlowState = {
   inlineMaster: boolean;
   /** How many media playlists came inline with it (answered from memory). */
   inlinePlaylists: number;
+  /** How many segments hls.js took from the prefetch. */
+  prefetched: number;
 };
 
 /** The page-side API this file installs as `globalThis.__playFlow`. */
@@ -190,6 +194,7 @@ function installInPage(): void {
     stopped: null,
     inlineMaster: false,
     inlinePlaylists: 0,
+    prefetched: 0,
   };
   let video: VideoLike | null = null;
   let hls: HlsLike | null = null;
@@ -253,7 +258,68 @@ function installInPage(): void {
     };
   };
 
-  const play = (url: string, startPosition: number, o: PlayerOptions, inline: { url: string; text: string }[] = []) => {
+  /**
+   * The web player's prefetch (web/scripts/player/prefetch.ts), restated here because page
+   * code cannot import: the init and the segment at `positionSec` of each inline media
+   * playlist, fetched at once, answered to hls.js's fragment loader from memory.
+   */
+  const prefetchSegments = (playlists: { url: string; text: string }[], positionSec: number) => {
+    const pending = new Map<string, Promise<{ data: ArrayBuffer; start: number; first: number; end: number }>>();
+    for (const p of playlists) {
+      const lines = p.text.split("\n").map((l) => l.trim());
+      const urls: string[] = [];
+      const mapUri = /URI="([^"]+)"/.exec(lines.find((l) => l.startsWith("#EXT-X-MAP:")) ?? "")?.[1];
+      if (mapUri) urls.push(new URL(mapUri, p.url).toString());
+      let at = 0;
+      for (let i = 0; i < lines.length; i++) {
+        if (!lines[i]!.startsWith("#EXTINF:")) continue;
+        const duration = Number.parseFloat(lines[i]!.slice(8));
+        const uri = lines.slice(i + 1).find((l) => l !== "" && !l.startsWith("#"))!;
+        if (positionSec < at + duration) {
+          urls.push(new URL(uri, p.url).toString());
+          break;
+        }
+        at += duration;
+      }
+      for (const url of urls) {
+        const start = performance.now();
+        const sent = state.token === null ? url : url.replace(/^(https?:\/\/[^/]+\/p\/)[^/]+\//, `$1${state.token}/`);
+        state.mediaRequests.push({ seq: ++seq, at: clock(), token: tokenOf(sent), url: sent });
+        pending.set(
+          url,
+          fetch(sent).then(async (res) => {
+            const first = performance.now();
+            const data = await res.arrayBuffer();
+            if (!res.ok) throw new Error(String(res.status));
+            return { data, start, first, end: performance.now() };
+          }),
+        );
+      }
+    }
+    return pending;
+  };
+
+  const prefetchingLoader = (pending: Map<string, Promise<{ data: ArrayBuffer; start: number; first: number; end: number }>>): LoaderClass => {
+    const Base = g.Hls.DefaultConfig.loader;
+    return class extends Base {
+      override load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks) {
+        const found = pending.get(context.url);
+        if (!found) return super.load(context, config, callbacks);
+        pending.delete(context.url);
+        state.prefetched++;
+        found.then(
+          (got) => {
+            Object.assign(this.stats.loading, { start: got.start, first: got.first, end: got.end });
+            this.stats.loaded = this.stats.total = got.data.byteLength;
+            callbacks.onSuccess({ url: context.url, data: got.data as unknown as string }, this.stats, context, null);
+          },
+          () => super.load(context, config, callbacks),
+        );
+      }
+    };
+  };
+
+  const play = (url: string, startPosition: number, o: PlayerOptions, inline: { url: string; text: string }[] = [], startLevel: number | null = null, prefetch = false) => {
     const v = g.document.createElement("video");
     video = v;
     v.muted = true;
@@ -281,6 +347,8 @@ function installInPage(): void {
     const h = new g.Hls({
       startPosition,
       ...(inline.length > 0 ? { pLoader: inlineLoader(url, inline) } : {}),
+      ...(startLevel !== null ? { startLevel } : {}),
+      ...(prefetch && startLevel !== null ? { fLoader: prefetchingLoader(prefetchSegments(inline.slice(1), Math.max(0, startPosition))) } : {}),
       ...(o.maxBufferLength !== undefined ? { maxBufferLength: o.maxBufferLength } : {}),
       ...(o.maxMaxBufferLength !== undefined ? { maxMaxBufferLength: o.maxMaxBufferLength } : {}),
       // Every request goes to the newest token the heartbeats handed out: the URLs hls.js
@@ -373,7 +441,7 @@ function installInPage(): void {
         request.inlineMaster === false || session.media.hlsMaster === null
           ? []
           : [{ url: session.media.hlsUrl, text: session.media.hlsMaster }, ...(request.inlinePlaylists === false ? [] : (session.media.hlsPlaylists ?? []))];
-      play(session.media.hlsUrl, session.resume.positionSec, request, inline);
+      play(session.media.hlsUrl, session.resume.positionSec, request, inline, inline.length > 1 ? (session.media.hlsStartVariant ?? null) : null, request.prefetch !== false);
       if (request.heartbeatMs !== null) heartbeatLoop(session, request.heartbeatMs, request.maxHeartbeats ?? 100);
       return snapshot();
     },

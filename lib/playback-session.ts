@@ -9,7 +9,7 @@ export type StartedPlayback = {
   assetId: string;
   title: string;
   durationSec: number;
-  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null; hlsPlaylists: { url: string; text: string }[] };
+  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null; hlsPlaylists: { url: string; text: string }[]; hlsStartVariant: number | null };
   resume: { positionSec: number };
   heartbeat: { url: string; intervalSec: number };
   lease: { expiresAt: string; ttlSec: number };

@@ -2,8 +2,9 @@
 // the media Worker reads from CMCD on segment requests, and the one Queue message shape
 // both put on the `qoe` Queue. Shared by the api, the media Worker, the player and tests.
 import { z } from "zod";
+import { MAX_QOE_REPORTS_PER_REQUEST } from "./qoe-limits.ts";
 
-export const MAX_QOE_REPORTS_PER_REQUEST = 20;
+export { MAX_QOE_REPORTS_PER_REQUEST };
 
 /**
  * Play-delay histogram: the upper bound (ms, exclusive) of every bucket but the last,

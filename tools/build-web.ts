@@ -2,11 +2,40 @@
 // manifest.json that maps entry names to their hashed URLs for the server-rendered pages;
 // web/public is copied as it is (files whose URL must not change, like the favicon).
 import { build } from "esbuild";
+import { readFileSync } from "node:fs";
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { projectRoot } from "./project.ts";
 
 const outdir = path.join(projectRoot, "web/dist");
+
+/**
+ * hls.js's build-time features (its rollup config's defines), for the source build the
+ * player bundles (web/vendor/hls-trimmed.js). On: what Marquee plays — alternate audio
+ * renditions, subtitles, CMCD (docs/qoe.md), media-capabilities checks. Off: DRM (EME),
+ * content steering, variable substitution, interstitials, I-frame playlists and the
+ * MPEG-TS advanced codecs — none of them in what our packager writes. 604 KB of
+ * hls.min.js-equivalent becomes about 490 KB (`npm run bench:web` prints the watch page's JS).
+ */
+export const HLS_FEATURES = {
+  ALT_AUDIO: true,
+  SUBTITLES: true,
+  CMCD: true,
+  MEDIA_CAPABILITIES: true,
+  EME_DRM: false,
+  CONTENT_STEERING: false,
+  VARIABLE_SUBSTITUTION: false,
+  INTERSTITIALS: false,
+  IFRAMES: false,
+  M2TS_ADVANCED_CODECS: false,
+} as const;
+
+/** Packages that must never reach a browser bundle: the schemas they serve live on the server. */
+const SERVER_ONLY = ["node_modules/zod/", "node_modules/hono/", "node_modules/drizzle-orm/"];
+
+function hlsVersion(): string {
+  return (JSON.parse(readFileSync(path.join(projectRoot, "node_modules/hls.js/package.json"), "utf8")) as { version: string }).version;
+}
 
 export async function buildWeb(): Promise<Record<string, string>> {
   await rm(outdir, { recursive: true, force: true });
@@ -30,7 +59,15 @@ export async function buildWeb(): Promise<Record<string, string>> {
     sourcemap: "linked",
     metafile: true,
     logLevel: "warning",
+    alias: { "hls.js": path.join(projectRoot, "web/vendor/hls-trimmed.js") },
+    define: {
+      ...Object.fromEntries(Object.entries(HLS_FEATURES).map(([name, on]) => [`__USE_${name}__`, String(on)])),
+      __VERSION__: JSON.stringify(hlsVersion()),
+      __IN_WORKER__: "false",
+    },
   });
+  const leaked = Object.keys(result.metafile.inputs).filter((input) => SERVER_ONLY.some((p) => input.includes(p)));
+  if (leaked.length > 0) throw new Error(`web bundles must not contain server-only packages; a page script imports: ${[...new Set(leaked.map((i) => i.split("/").slice(0, 2).join("/")))].join(", ")} (import types only, or move the constant to a module without them)`);
   const manifest: Record<string, string> = {};
   const nameOf = new Map(Object.entries(entries).map(([name, file]) => [file, name]));
   for (const [file, output] of Object.entries(result.metafile.outputs)) {

@@ -74,7 +74,7 @@ type Ctx = {
   assets: BenchAssets;
   tokens: Map<string, string>;
   /** One line per measurement, printed last. */
-  summary: Partial<Record<"throughput" | "range" | "herd" | "memory", string>>;
+  summary: Partial<Record<"throughput" | "range" | "herd" | "memory" | "cmcd", string>>;
 };
 
 function mediaUrl(ctx: Ctx, server: DevServer, asset: SyntheticAsset, file: string): string {
@@ -269,6 +269,34 @@ async function rangeHeaders(ctx: Ctx): Promise<void> {
   ctx.summary.range = `a pathological Range header costs ${(bad / normal).toFixed(2)}x a normal Range request (goal ≤ 3); parsing it takes ${newBad.toFixed(0)} ns, the old expression ${(oldBad / 1e6).toFixed(0)} ms; a normal one ${newNormal.toFixed(0)} ns (${(newNormal / oldNormal).toFixed(2)}x the old expression)`;
 }
 
+/**
+ * CMCD on every request (what hls.js sends with `cmcd` on): the same cached segment through
+ * the shipped Worker with and without a CMCD query of hls.js's shape, alternating, in the
+ * same run. Every CMCD request is decoded, checked and batched for the qoe Queue.
+ */
+async function cmcdCost(ctx: Ctx): Promise<void> {
+  const asset = ctx.assets.segments;
+  const plain = mediaUrl(ctx, ctx.mediaShipped, asset, "240p/1.m4s");
+  const cmcd = `${plain}?CMCD=${encodeURIComponent('bl=8000,br=1200,cid="bench",d=2000,dl=8000,mtp=25000,ot=v,rtp=2700,sf=h,sid="6e2fb550-c457-11e9-bb97-0800200c9a66",st=v')}`;
+  await warmMedia(plain, fileSha(asset, "240p/1.m4s"));
+  await warmMedia(cmcd, fileSha(asset, "240p/1.m4s"));
+  const run = { threads: 2, connections: 16, seconds: 6 };
+  const ratios: number[] = [];
+  const rows: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    const order = round % 2 === 0 ? (["plain", "cmcd"] as const) : (["cmcd", "plain"] as const);
+    const r = {} as Record<"plain" | "cmcd", WrkResult>;
+    for (const name of order) r[name] = await runWrk(name === "plain" ? plain : cmcd, run);
+    ratios.push(r.cmcd.requestsPerSec / r.plain.requestsPerSec);
+    rows.push(`   round ${round + 1}: without ${r.plain.requestsPerSec.toFixed(1)} req/s, with CMCD ${r.cmcd.requestsPerSec.toFixed(1)} req/s: ${(r.cmcd.requestsPerSec / r.plain.requestsPerSec).toFixed(2)}x${r.cmcd.errors + r.plain.errors > 0 ? `  ERRORS ${r.plain.errors}/${r.cmcd.errors}` : ""}`);
+  }
+  const ratio = median(ratios);
+  console.log(`\n1b. CMCD on every segment request, shipped media Worker (wrk -t${run.threads} -c${run.connections} -d${run.seconds}s, 4 rounds alternating; goal: ratio unchanged, about 1)`);
+  for (const row of rows) console.log(row);
+  results.record({ name: "throughput with CMCD on every request", value: ratio, unit: "× without", better: "higher" });
+  ctx.summary.cmcd = `CMCD on every request: ${ratio.toFixed(2)}x the throughput without (median of 4 rounds, ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+}
+
 async function thunderingHerd(ctx: Ctx): Promise<void> {
   const asset = ctx.assets.segments;
   console.log(`\n3. Thundering herd: ${HERD} clients released together on one not-yet-cached segment (goal: 1 R2 read)`);
@@ -447,13 +475,14 @@ async function main(): Promise<void> {
   const memoryLines = await memory(ctx);
   await throughput(ctx);
   console.log(`   workerd RSS after the memory transfers and the wrk runs: media ${rssNow(media)}; baseline ${rssNow(baseline)}`);
+  await cmcdCost(ctx);
   await rangeHeaders(ctx);
   await thunderingHerd(ctx);
   for (const line of memoryLines) console.log(line);
   const reloads = media.reloads() + mediaShipped.reloads() + baseline.reloads();
   if (reloads > 0) console.log(`\nWARNING: wrangler reloaded a Worker ${reloads} time(s) during the run; the numbers are suspect.`);
-  const { throughput: t, range: r, herd: h, memory: m } = ctx.summary;
-  console.log(`\nSummary\n${[t, r, h, m].map((l) => `  - ${l}`).join("\n")}`);
+  const { throughput: t, cmcd: c, range: r, herd: h, memory: m } = ctx.summary;
+  console.log(`\nSummary\n${[t, c, r, h, m].map((l) => `  - ${l}`).join("\n")}`);
   console.log(`\ndone in ${elapsed()}; dev server logs in ${path.relative(projectRoot, stateRoot)}/*.log`);
 }
 

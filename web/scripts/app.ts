@@ -8,11 +8,12 @@ import { initRows } from "./app/rows.ts";
 import { initSearch } from "./app/search.ts";
 import { initSignOut } from "./app/sign-out.ts";
 import { initTitleActions } from "./app/title-actions.ts";
+import { initPlayOnIntent } from "./play-on-intent/prepare.ts";
 
 document.documentElement.classList.add("js");
 
 // A module script runs after the document is parsed: every element is already there.
-for (const init of [initSignOut, initAuthForms, initPlans, initProfiles, initRows, initTitleActions, initSearch, initAccount]) {
+for (const init of [initSignOut, initAuthForms, initPlans, initProfiles, initRows, initTitleActions, initPlayOnIntent, initSearch, initAccount]) {
   try {
     init();
   } catch (err) {

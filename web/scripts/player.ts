@@ -12,6 +12,7 @@ import { createEngine, type Engine } from "./player/engine.ts";
 import { ErrorView } from "./player/error-screens.ts";
 import { WatchEvents } from "./player/events.ts";
 import { newId } from "./player/format.ts";
+import { takeHandoff } from "./play-on-intent/handoff.ts";
 import { NextEpisode } from "./player/next-episode.ts";
 import { QoeReporter } from "./player/qoe.ts";
 import { Heartbeats, releaseStream, releaseStreamAndWait, startStream, type Problem } from "./player/session.ts";
@@ -40,12 +41,17 @@ type Playing = {
   heartbeatsSent: number;
 };
 
+/** A start slower than this shows the title's poster while it loads. */
+const POSTER_AFTER_MS = 400;
+
 function heartbeatOverrideMs(): number | null {
   const value = Number(new URLSearchParams(location.search).get("heartbeat"));
   return Number.isFinite(value) && value >= 1 && value <= 600 ? value * 1000 : null;
 }
 
 function run(): void {
+  // What app.js does on every other page (this one loads the player alone).
+  document.documentElement.classList.add("js");
   const els = playerElements();
   const titleId = els.main.dataset.titleId ?? "";
   const episodeId = els.main.dataset.episodeId || undefined;
@@ -53,7 +59,9 @@ function run(): void {
   const api = new Api(meta("csrf-token") ?? "");
   const status = new StatusView(els.status, els.shell);
   const video = els.video;
-  const clientSessionId = newId();
+  // Play on intent: the title page may have started this very stream as the viewer moved to press Play.
+  const handoff = takeHandoff({ titleId, episodeId: episodeId ?? null, profileId });
+  const clientSessionId = handoff?.clientSessionId ?? newId();
   let current: Playing | null = null;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retries = 0;
@@ -129,7 +137,12 @@ function run(): void {
     els.title.textContent = session.title;
     els.main.dataset.playbackSessionId = session.id;
     if (session.episodeId) els.main.dataset.playingEpisodeId = session.episodeId;
-    if (session.posterUrl) video.poster = session.posterUrl;
+    // The poster only if the first frame is slow to come: a fast start needs none, and its
+    // request would compete with the first segments.
+    if (session.posterUrl) {
+      const posterUrl = session.posterUrl;
+      setTimeout(() => current?.session === session && !current.started && (video.poster = posterUrl), POSTER_AFTER_MS);
+    }
     controls.durationSec = session.durationSec;
 
     const tokens = new TokenHolder(session.media.hlsUrl, session.media.tokenExpiresAt);
@@ -148,7 +161,6 @@ function run(): void {
     const subtitles = new Subtitles(video, session.subtitles, tokens, null);
     controls.setSubtitleOptions(subtitles.options(), subtitles.current);
     const trickplay = new TrickPlay(els, tokens, () => controls.duration());
-    void trickplay.load(session.trickPlayUrl);
 
     const engine = createEngine(video, session, tokens, {
       onQualities: (heights) => controls.setQualities(heights),
@@ -283,6 +295,9 @@ function run(): void {
       void playing.events.flush();
       // The first frame's report goes now, not a minute later: start-up is what operators watch most.
       setTimeout(() => playing.qoe.tick(), 500);
+      // Trick-play thumbnails are for seeking, which comes later: after the first frame, so
+      // their requests never compete with the first segments.
+      void playing.trickplay.load(playing.session.trickPlayUrl);
     }
   });
   video.addEventListener("play", () => {
@@ -370,13 +385,40 @@ function run(): void {
         events: current ? [...current.events.log] : [],
         trickplayCues: current?.trickplay.cueCount ?? 0,
         engine: current?.engine.kind ?? null,
+        prefetched: current?.engine.prefetched() ?? 0,
         autoplay: autoplayOutcome,
         qoeReports: current ? current.qoe.made.map((r) => ({ ...r })) : [],
       }),
     }),
   });
 
-  void begin();
+  if (handoff?.session) {
+    // Pressed on the title page: the play delay counts from the press, which began this
+    // page's navigation (time origin 0), and no POST stands before the first segments.
+    beganAt = 0;
+    play(handoff.session);
+    confirmPrepared();
+  } else {
+    // A handoff without its answer: the same clientSessionId makes the server answer (and
+    // confirm) the stream the title page started, or start one.
+    if (handoff) beganAt = 0;
+    void begin();
+  }
+
+  /**
+   * A prepared lease lives 20 s until confirmed: a heartbeat confirms it, after the first
+   * frame (nothing in its way) or after 3 s, whichever comes first.
+   */
+  function confirmPrepared(): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const confirm = () => {
+      clearTimeout(timer);
+      video.removeEventListener("playing", confirm);
+      void current?.heartbeats.beatNow();
+    };
+    timer = setTimeout(confirm, 3000);
+    video.addEventListener("playing", confirm);
+  }
 }
 
 run();

@@ -3,7 +3,17 @@
 // playlists it starts on from the Play answer (a playlist loader answers those URLs from
 // memory: two round trips fewer before the first frame) and puts the newest token on every
 // request it makes (xhrSetup).
-import Hls, { ErrorTypes, Events, type HlsConfig, type Loader, type LoaderCallbacks, type LoaderConfiguration, type PlaylistLoaderContext } from "hls.js";
+import Hls, {
+  ErrorTypes,
+  Events,
+  type FragmentLoaderContext,
+  type HlsConfig,
+  type Loader,
+  type LoaderCallbacks,
+  type LoaderConfiguration,
+  type PlaylistLoaderContext,
+} from "hls.js";
+import { SegmentPrefetch, startPosition } from "./prefetch.ts";
 import type { StartedPlayback } from "../../../lib/playback-session.ts";
 import { TokenHolder, withToken } from "./tokens.ts";
 
@@ -22,6 +32,8 @@ export type EngineHandlers = {
 
 export interface Engine {
   readonly kind: "hls.js" | "native";
+  /** How many requests the Play answer's prefetch saved the engine (for the browser tests). */
+  prefetched(): number;
   setQuality(height: number | "auto"): void;
   setSubtitles(lang: string | null): void;
   /** A heartbeat handed out a new token (hls.js reads it per request; native HLS reloads before expiry). */
@@ -101,6 +113,65 @@ function inlineLoader(playlists: { url: string; text: string }[]): NonNullable<H
   };
 }
 
+/** A fragment loader that answers the prefetched first segments from memory; everything else loads as usual. */
+function prefetchingLoader(prefetch: SegmentPrefetch): NonNullable<HlsConfig["fLoader"]> {
+  const Base = Hls.DefaultConfig.loader;
+  return class PrefetchingLoader implements Loader<FragmentLoaderContext> {
+    private readonly inner: Loader<FragmentLoaderContext>;
+    private aborted = false;
+    context: FragmentLoaderContext | null = null;
+
+    constructor(config: HlsConfig) {
+      this.inner = new Base(config) as unknown as Loader<FragmentLoaderContext>;
+    }
+
+    get stats() {
+      return this.inner.stats;
+    }
+
+    load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<FragmentLoaderContext>): void {
+      this.context = context;
+      // hls.js sets rangeEnd only for a byte range (EXT-X-BYTERANGE); 0 or undefined is the whole file.
+      const ranged = Boolean(context.rangeEnd);
+      const prefetched = ranged ? undefined : prefetch.take(withoutCmcd(context.url));
+      if (!prefetched) {
+        this.inner.load(context, config, callbacks);
+        return;
+      }
+      prefetched.then(
+        (got) => {
+          if (this.aborted) return;
+          const stats = this.inner.stats;
+          stats.loading.start = got.start;
+          stats.loading.first = got.first;
+          stats.loading.end = got.end;
+          stats.loaded = stats.total = got.data.byteLength;
+          callbacks.onSuccess({ url: context.url, data: got.data }, stats, context, null);
+        },
+        () => !this.aborted && this.inner.load(context, config, callbacks),
+      );
+    }
+
+    abort(): void {
+      this.aborted = true;
+      this.inner.abort();
+    }
+
+    destroy(): void {
+      this.aborted = true;
+      this.inner.destroy();
+    }
+
+    getCacheAge(): number | null {
+      return this.inner.getCacheAge?.() ?? null;
+    }
+
+    getResponseHeader(name: string): string | null {
+      return this.inner.getResponseHeader?.(name) ?? null;
+    }
+  };
+}
+
 /** Text tracks for the cues hls.js parses (one per language), made with addTextTrack(). */
 class CueTracks {
   private readonly tracks = new Map<string, TextTrack>();
@@ -157,7 +228,13 @@ function urlOptions(): { startOver: boolean; bufferSec: number | null } {
 function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: TokenHolder, handlers: EngineHandlers): Engine {
   const masterUrl = session.media.hlsUrl;
   const options = urlOptions();
+  const startSec = startPosition(session, options.startOver);
+  // Only where hls.js will start: the variant the inline playlists are for.
+  const prefetch = session.media.hlsStartVariant !== null ? new SegmentPrefetch(session.media.hlsPlaylists, startSec, (url) => tokens.rewrite(url), { sid: session.id, cid: session.titleId }) : null;
   const hls = new Hls({
+    ...(prefetch && prefetch.size > 0 ? { fLoader: prefetchingLoader(prefetch) } : {}),
+    // Where the Play answer's inline playlists start (what hls.js's default estimate would pick anyway).
+    ...(session.media.hlsStartVariant !== null ? { startLevel: session.media.hlsStartVariant } : {}),
     startPosition: !options.startOver && session.resume.positionSec > 0 ? session.resume.positionSec : -1,
     ...(options.bufferSec !== null ? { maxBufferLength: options.bufferSec, maxMaxBufferLength: options.bufferSec * 2 } : {}),
     ...(session.media.hlsMaster ? { pLoader: inlineLoader([{ url: masterUrl, text: session.media.hlsMaster }, ...session.media.hlsPlaylists]) } : {}),
@@ -215,6 +292,7 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
 
   return {
     kind: "hls.js",
+    prefetched: () => prefetch?.used.length ?? 0,
     setQuality(height) {
       if (height === "auto") {
         hls.currentLevel = -1;
@@ -275,6 +353,7 @@ function nativeEngine(video: HTMLVideoElement, session: StartedPlayback, tokens:
   load(session.media.hlsUrl, session.resume.positionSec);
   return {
     kind: "native",
+    prefetched: () => 0,
     setQuality() {
       // The browser chooses; the select only offers "auto".
     },

@@ -6,7 +6,8 @@
 // one: every minute while playing (a normal POST), and on visibilitychange/pagehide with
 // navigator.sendBeacon, which outlives the page (the CSRF token rides in the body: a
 // beacon cannot set headers).
-import { MAX_QOE_REPORTS_PER_REQUEST, type QoeReport } from "../../../lib/qoe.ts";
+import { MAX_QOE_REPORTS_PER_REQUEST } from "../../../lib/qoe-limits.ts";
+import type { QoeReport } from "../../../lib/qoe.ts";
 import type { Api } from "./api.ts";
 import { newId } from "./format.ts";
 

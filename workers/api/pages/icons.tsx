@@ -19,3 +19,6 @@ export const ThumbUpIcon = () => (
 export const ThumbDownIcon = () => (
   <Icon d="M22 3h-4v12h4zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6v.3c0 .4.2.8.5 1.1l1 1 6.6-6.6c.4-.4.6-.9.6-1.4V5a2 2 0 0 0-2-2H7a2 2 0 0 0-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7z" />
 );
+
+/** The site icon every page's head links (without it the browser asks for /favicon.ico, a 404). */
+export const SiteIconLink = () => <link rel="icon" href="/favicon.svg" type="image/svg+xml" />;

@@ -4,6 +4,7 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import manifest from "../../../web/dist/manifest.json";
+import { SiteIconLink } from "./icons.tsx";
 import type { PageSession } from "./page-types.ts";
 
 export type AssetName = keyof typeof manifest;
@@ -20,6 +21,11 @@ export type LayoutProps = {
   /** Assets beyond app.css and app.js (the watch page adds the player's). */
   styles?: AssetName[];
   scripts?: AssetName[];
+  /**
+   * Assets the next page will need, fetched into the HTTP cache while the browser is idle
+   * (the title page: the player, so Play does not wait for half a megabyte of script).
+   */
+  prefetch?: AssetName[];
   /** Attributes of <main> (the watch page puts data-title-id there). */
   mainProps?: Record<string, string | undefined>;
   bodyClass?: string;
@@ -124,12 +130,15 @@ export function Layout(props: LayoutProps) {
           <title>{props.title}</title>
           {member ? <meta name="csrf-token" content={member.csrfToken} /> : null}
           {member?.profile ? <meta name="profile-id" content={member.profile.id} /> : null}
-          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+          <SiteIconLink />
           {styles.map((name) => (
             <link rel="stylesheet" href={manifest[name]} />
           ))}
           {scripts.map((name) => (
             <script type="module" src={manifest[name]}></script>
+          ))}
+          {(props.prefetch ?? []).map((name) => (
+            <link rel="prefetch" href={manifest[name]} />
           ))}
         </head>
         <body class={props.bodyClass}>

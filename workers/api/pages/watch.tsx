@@ -3,6 +3,7 @@
 // or style: the page's CSP has no 'unsafe-inline'). Ids and attributes are the contract of
 // docs/web-app.md ("The player"); browser tests drive them.
 import manifest from "../../../web/dist/manifest.json";
+import { SiteIconLink } from "./icons.tsx";
 
 export type WatchPageProps = {
   titleId: string;
@@ -41,10 +42,10 @@ export function WatchPage(props: WatchPageProps) {
         <meta name="csrf-token" content={props.csrfToken} />
         {props.profileId !== null && <meta name="profile-id" content={props.profileId} />}
         <meta name="robots" content="noindex" />
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+        <SiteIconLink />
         <link rel="stylesheet" href={manifest["app.css"]} />
         <link rel="stylesheet" href={manifest["player.css"]} />
-        <script type="module" src={manifest["app.js"]}></script>
+        {/* The player alone: nothing of app.js is on this page (player.ts sets the `js` class itself). */}
         <script type="module" src={manifest["player.js"]}></script>
       </head>
       <body class="watch-body">

@@ -81,37 +81,69 @@ async function fetchPlaylist(env: { MEDIA_WORKER: Fetcher }, url: string, reques
 }
 
 /**
- * The media playlists a player starts on, named in a multivariant playlist: the first
- * variant (where hls.js and Safari start when nothing says otherwise) and the default
- * rendition of its audio group. Relative URIs, as the playlist writes them.
+ * The bandwidth a stream starts at: what hls.js starts on when nothing says otherwise (its
+ * 500 kbit/s default estimate × its 0.95 safety factor), so a player told to start on the
+ * variant chosen here starts where it would have anyway — with that variant's playlist
+ * already in hand. ABR moves up from there within seconds.
  */
-export function startingPlaylists(master: string): string[] {
+export const START_BANDWIDTH_BPS = 475_000;
+
+export type StartingPoint = {
+  /** The start variant's index among the variants sorted by height, then bandwidth (hls.js's level order). */
+  variant: number;
+  /** Relative URIs, as the playlist writes them: the start variant's playlist, and its audio group's default. */
+  uris: string[];
+};
+
+/** Where a player starts in a multivariant playlist (our own, from the media Worker: one attribute list per line). */
+export function startingPoint(master: string): StartingPoint | null {
   const lines = master.split("\n").map((l) => l.trim());
-  const at = lines.findIndex((l) => l.startsWith("#EXT-X-STREAM-INF:"));
-  if (at < 0) return [];
-  const variant = lines.slice(at + 1).find((l) => l !== "" && !l.startsWith("#"));
-  const group = /AUDIO="([^"]{1,64})"/.exec(lines[at]!)?.[1];
-  const audio = group
-    ? lines.find((l) => l.startsWith("#EXT-X-MEDIA:") && l.includes("TYPE=AUDIO") && l.includes(`GROUP-ID="${group}"`) && l.includes("DEFAULT=YES"))
+  const variants: { height: number; bandwidth: number; uri: string; audio: string | undefined }[] = [];
+  lines.forEach((line, i) => {
+    if (!line.startsWith("#EXT-X-STREAM-INF:")) return;
+    const uri = lines.slice(i + 1).find((l) => l !== "" && !l.startsWith("#"));
+    if (!uri) return;
+    variants.push({
+      height: Number(/RESOLUTION=\d{1,5}x(\d{1,5})/.exec(line)?.[1] ?? 0),
+      bandwidth: Number(/(?:^|[:,])BANDWIDTH=(\d{1,10})/.exec(line)?.[1] ?? 0),
+      uri,
+      audio: /AUDIO="([^"]{1,64})"/.exec(line)?.[1],
+    });
+  });
+  if (variants.length === 0) return null;
+  variants.sort((a, b) => a.height - b.height || a.bandwidth - b.bandwidth);
+  let variant = 0;
+  variants.forEach((v, i) => {
+    if (v.bandwidth <= START_BANDWIDTH_BPS) variant = i;
+  });
+  const chosen = variants[variant]!;
+  const audio = chosen.audio
+    ? lines.find((l) => l.startsWith("#EXT-X-MEDIA:") && l.includes("TYPE=AUDIO") && l.includes(`GROUP-ID="${chosen.audio}"`) && l.includes("DEFAULT=YES"))
     : undefined;
   const audioUri = audio ? /URI="([^"]{1,256})"/.exec(audio)?.[1] : undefined;
-  return [variant, audioUri].filter((u): u is string => u !== undefined);
+  return { variant, uris: [chosen.uri, ...(audioUri ? [audioUri] : [])] };
 }
 
 export type InlinePlaylist = { url: string; text: string };
 
 /**
- * The stream's HLS multivariant playlist and the media playlists a player starts on,
+ * The stream's HLS multivariant playlist, where a player starts in it, and the media
+ * playlists it starts on,
  * fetched from the media Worker over the service binding (in-process, its index already
  * cached), so a player goes from the Play answer straight to its first segments: two
  * round trips fewer before the first frame. The master is null when the media Worker does
  * not answer in time, and a media playlist that does not come is simply left out: the
  * player fetches what it was not handed, and nothing else changes.
  */
-export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, hlsUrl: string, requestId: string): Promise<{ master: string | null; playlists: InlinePlaylist[] }> {
+export async function inlinePlaylists(
+  env: { MEDIA_WORKER: Fetcher },
+  hlsUrl: string,
+  requestId: string,
+): Promise<{ master: string | null; playlists: InlinePlaylist[]; startVariant: number | null }> {
   const master = await fetchPlaylist(env, hlsUrl, requestId, "master playlist");
-  if (master === null) return { master, playlists: [] };
-  const urls = startingPlaylists(master).map((uri) => new URL(uri, hlsUrl).toString());
+  const start = master === null ? null : startingPoint(master);
+  if (master === null || start === null) return { master, playlists: [], startVariant: null };
+  const urls = start.uris.map((uri) => new URL(uri, hlsUrl).toString());
   const texts = await Promise.all(urls.map((url) => fetchPlaylist(env, url, requestId, "media playlist")));
-  return { master, playlists: urls.flatMap((url, i) => (texts[i] === null ? [] : [{ url, text: texts[i]! }])) };
+  return { master, playlists: urls.flatMap((url, i) => (texts[i] === null ? [] : [{ url, text: texts[i]! }])), startVariant: start.variant };
 }

@@ -1,6 +1,6 @@
 // The timing of a stream: how often players beat, how long a lease and a playback token
 // live. The lease's own length is the AccountStreams object's (LEASE_TTL_MS).
-import { LEASE_MAX_LIFETIME_MS, LEASE_TTL_MS } from "../../../durable-objects/account-streams.ts";
+import { LEASE_MAX_LIFETIME_MS, LEASE_TTL_MS, PREPARED_LEASE_TTL_MS } from "../../../durable-objects/account-streams.ts";
 
 /** Players send a heartbeat this often; three in a row may be lost before the lease lapses. */
 export const HEARTBEAT_INTERVAL_SEC = 30;
@@ -14,6 +14,7 @@ export const HEARTBEAT_INTERVAL_SEC = 30;
 export const TOKEN_GRACE_SEC = 120;
 
 export const LEASE_TTL_SEC = LEASE_TTL_MS / 1000;
+export const PREPARED_LEASE_TTL_SEC = PREPARED_LEASE_TTL_MS / 1000;
 
 /**
  * Unix seconds at which a token minted for a lease ending at `leaseExpiresAtMs` expires:

@@ -9,7 +9,7 @@ import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { planStateOf } from "./plan-sync.ts";
 import { extrasUrls, grantMedia, inlinePlaylists, playbackKeys } from "./playback-urls.ts";
-import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC } from "./policy.ts";
+import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC, PREPARED_LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { newStreamId } from "./stream-ids.ts";
 import { streamLeases } from "./stream-leases.ts";
@@ -42,6 +42,12 @@ const startSchema = z
      * from the same device answers the same stream instead of taking a second screen.
      */
     clientSessionId: z.string().regex(/^[A-Za-z0-9-]{16,48}$/).optional(),
+    /**
+     * Started on the viewer's intent (hover, focus or touch of Play), before the press: the
+     * lease lives 20 s unless the press confirms it — a heartbeat, or this call again with
+     * the same clientSessionId and without `prepared`.
+     */
+    prepared: z.boolean().optional(),
   })
   .strict();
 
@@ -80,6 +86,11 @@ const startGrantSchema = grantSchema.extend({
    * answers these URLs from memory goes from this answer straight to its first segments.
    */
   hlsPlaylists: z.array(z.object({ url: z.string(), text: z.string() })),
+  /**
+   * The variant to start on (hls.js `startLevel`: its index among the variants sorted by
+   * height, then bandwidth), the one whose playlist `hlsPlaylists` carries; null without them.
+   */
+  hlsStartVariant: z.number().nullable(),
 });
 
 const episodeRefSchema = z.object({ id: z.string(), seasonNumber: z.number(), number: z.number(), name: z.string() });
@@ -142,7 +153,7 @@ function grantFor(c: Context<AppEnv>, lease: ActiveStream) {
   });
 }
 
-const leaseSchema = (lease: ActiveStream) => ({ expiresAt: new Date(lease.expiresAt).toISOString(), ttlSec: LEASE_TTL_SEC });
+const leaseSchema = (lease: ActiveStream, ttlSec = LEASE_TTL_SEC) => ({ expiresAt: new Date(lease.expiresAt).toISOString(), ttlSec });
 
 export const playbackRoutes = createRouter();
 playbackRoutes.use("/v1/playback/sessions/*", requireAuth);
@@ -164,6 +175,10 @@ playbackRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
+    // A hover must never end someone's stream: only a press may swap one out.
+    if (body.prepared && body.endStreamId !== undefined) {
+      throw new ApiError("VALIDATION_FAILED", "The request json is not valid.", { details: [{ path: "endStreamId", message: "a prepared start cannot end another stream" }] });
+    }
     const auth = c.get("auth");
     const profileId = chooseProfileId(auth, body.profileId);
     const context = await loadPlayContext(c.env.DB, auth.accountId, profileId, body.titleId);
@@ -185,6 +200,7 @@ playbackRoutes.openapi(
         titleName: plan.displayName,
         assetId: plan.asset.id,
         maxHeight: plan.plan.maxHeight,
+        ...(body.prepared ? { prepared: true } : {}),
       },
       planStateOf(context.subscription),
       body.endStreamId,
@@ -222,10 +238,10 @@ playbackRoutes.openapi(
         assetId: plan.asset.id,
         title: plan.displayName,
         durationSec: plan.asset.durationSec,
-        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster: inline.master, hlsPlaylists: inline.playlists },
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster: inline.master, hlsPlaylists: inline.playlists, hlsStartVariant: inline.startVariant },
         resume: { positionSec: plan.resumeSec },
         heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
-        lease: leaseSchema(lease),
+        lease: leaseSchema(lease, body.prepared ? PREPARED_LEASE_TTL_SEC : LEASE_TTL_SEC),
         ...extras,
         nextEpisode: ep(plan.nextEpisode),
       },

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import manifest from "../../../web/dist/manifest.json";
 import { HEIGHT_CLASS_LABELS } from "../../../lib/qoe.ts";
 import { requireAdminPage } from "../admin/require-admin.ts";
+import { SiteIconLink } from "../pages/icons.tsx";
 import { securityHeaders } from "../pages/security-headers.ts";
 import type { PageEnv } from "../pages/page-types.ts";
 import { qoeByGroup, qoeSeries, type QoeGroupRow, type QoeSummary } from "./read-qoe.ts";
@@ -133,6 +134,7 @@ qoeDashboardRoutes.get("/admin/qoe", securityHeaders, requireAdminPage, async (c
             <meta charset="utf-8" />
             <meta name="viewport" content="width=device-width, initial-scale=1" />
             <title>Quality of experience · Marquee admin</title>
+            <SiteIconLink />
             <link rel="stylesheet" href={css} />
           </head>
           <body class="admin">

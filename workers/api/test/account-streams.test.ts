@@ -2,7 +2,7 @@
 // alarm (idempotent, always at the earliest expiry), and leases that survive a restart.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { LEASE_TTL_MS, type AccountStreams, type Ender, type LeaseRequest, type PlanState } from "../../../durable-objects/account-streams.ts";
+import { LEASE_TTL_MS, PREPARED_LEASE_TTL_MS, type AccountStreams, type Ender, type LeaseRequest, type PlanState } from "../../../durable-objects/account-streams.ts";
 import { callDurableObject } from "../bindings/durable-object-retry.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, started, streamsObject } from "./playback-client.ts";
@@ -69,6 +69,31 @@ describe("acquire", () => {
     expect(again).toMatchObject({ ok: true, granted: "existing", lease: { id: "pbs_a", startedAt: now } });
     expect(await stub.acquire(lease("pbs_a", "someone-else"), screensPlan(5), now, undefined, adult("x"))).toEqual({ ok: false, code: "ID_IN_USE" });
     expect(await stub.list(now)).toHaveLength(1);
+  });
+
+  it("a prepared lease (Play on intent) lives PREPARED_LEASE_TTL_MS, and Play pressed confirms it to a full lease", async () => {
+    const stub = freshObject();
+    const now = Date.now();
+    const prepared = await stub.acquire({ ...lease("pbs_p"), prepared: true }, screensPlan(1), now, undefined, adult("x"));
+    expect(prepared).toMatchObject({ ok: true, granted: "new", lease: { expiresAt: now + PREPARED_LEASE_TTL_MS } });
+    // Asked again on intent: unchanged, never shortened nor lengthened.
+    expect(await stub.acquire({ ...lease("pbs_p"), prepared: true }, screensPlan(1), now + 5000, undefined, adult("x"))).toMatchObject({ lease: { expiresAt: now + PREPARED_LEASE_TTL_MS } });
+    // The press: the same id without `prepared` holds a full lease from now.
+    expect(await stub.acquire(lease("pbs_p"), screensPlan(1), now + 6000, undefined, adult("x"))).toMatchObject({ ok: true, granted: "existing", lease: { expiresAt: now + 6000 + LEASE_TTL_MS } });
+    expect(await stub.list(now + PREPARED_LEASE_TTL_MS + 1)).toHaveLength(1);
+  });
+
+  it("a prepared lease never pressed frees its screen after PREPARED_LEASE_TTL_MS; a heartbeat before then confirms it", async () => {
+    const stub = freshObject();
+    const now = Date.now();
+    await stub.acquire({ ...lease("pbs_q"), prepared: true }, screensPlan(1), now, undefined, adult("x"));
+    expect(await stub.acquire(lease("pbs_r"), screensPlan(1), now + PREPARED_LEASE_TTL_MS - 1, undefined, adult("x"))).toMatchObject({ ok: false, code: "TOO_MANY_STREAMS" });
+    expect(await stub.acquire(lease("pbs_r"), screensPlan(1), now + PREPARED_LEASE_TTL_MS + 1, undefined, adult("x"))).toMatchObject({ ok: true, granted: "new" });
+
+    const other = freshObject();
+    await other.acquire({ ...lease("pbs_s"), prepared: true }, screensPlan(1), now, undefined, adult("x"));
+    expect(await other.heartbeat("pbs_s", "dev-pbs_s", 0, now + 3000)).toMatchObject({ ok: true, lease: { expiresAt: now + 3000 + LEASE_TTL_MS } });
+    expect(await other.list(now + PREPARED_LEASE_TTL_MS + 1)).toHaveLength(1);
   });
 
   it("does not grant an ended stream again under its old id", async () => {

@@ -61,11 +61,17 @@ describe("sign-in", () => {
     const member = await signUp();
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => login(member.email, `distributed ${i}`, `203.0.113.${100 + i}`)));
     expect(answers.filter((r) => r.status === 401)).toHaveLength(10);
-    expect(answers.filter((r) => r.status === 429)).toHaveLength(30);
-    // A new address is delayed too, but only for seconds, not locked for a quarter of an hour.
-    const next = await login(member.email, member.password, "203.0.113.200");
-    await expectError(next, 429, "RATE_LIMITED");
-    expect(Number(next.headers.get("retry-after"))).toBeLessThanOrEqual(2);
+    const refused = answers.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(30);
+    // Delayed for seconds, not locked for a quarter of an hour: every refusal says to come
+    // back within 2 s, and after that wait the owner gets in from an address never seen.
+    // (Not "the next try is refused": the 1 s delay counts from the 10th attempt, and on a
+    // loaded machine the burst's password checks can outlast it.)
+    for (const r of refused) await expectError(r, 429, "RATE_LIMITED");
+    const waits = refused.map((r) => Number(r.headers.get("retry-after")));
+    expect(waits.every((w) => w >= 1 && w <= 2)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(...waits) * 1000));
+    expect((await login(member.email, member.password, "203.0.113.200")).status).toBe(200);
   });
 
   it("lets the owner in from a device they signed in from before, while strangers are held back", async () => {

@@ -157,6 +157,9 @@ describe("a title's page", () => {
     expect(html).toMatch(/id="my-list"[^>]* aria-pressed="true"/);
     expect(html).toMatch(/id="thumbs-up"[^>]* aria-pressed="true"/);
     expect(html).toMatch(/id="thumbs-down"[^>]* aria-pressed="false"/);
+    // The player is fetched into the cache while the viewer reads the page: Play does not wait for it.
+    expect(html).toMatch(/<link rel="prefetch" href="\/assets\/player-js-[A-Z0-9]+\.js"\/?>/);
+    expect(html).toMatch(/<link rel="prefetch" href="\/assets\/player-css-[A-Z0-9]+\.css"\/?>/);
   });
 
   it("lists a series' seasons and episodes, each linking to the player, escaping what titles contain", async () => {

@@ -6,6 +6,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { watchProgress } from "../../../d1/schema.ts";
 import { base64UrlDecode } from "../../../lib/base64url.ts";
+import { START_BANDWIDTH_BPS } from "../playback/playback-urls.ts";
 import { TOKEN_GRACE_SEC } from "../playback/policy.ts";
 import { call } from "./auth-client.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, started, stopPlayback } from "./playback-client.ts";
@@ -61,9 +62,12 @@ describe("POST /v1/playback/sessions", () => {
     // The same playlist came inline, so a player can skip that request.
     expect(s.media.hlsMaster).toBe(playlist);
     expect(playlist).toContain("RESOLUTION=1920x1080");
-    // And the media playlists a player starts on: the first variant and its default audio.
-    const firstVariant = playlist.split("\n").find((l) => l.endsWith("/playlist.m3u8"))!;
-    expect(s.media.hlsPlaylists.map((p) => p.url)).toEqual([new URL(firstVariant, s.media.hlsUrl).toString(), s.media.hlsUrl.replace("master.m3u8", "audio-en/playlist.m3u8")]);
+    // And the media playlists a player starts on: the variant of the highest bandwidth within
+    // the start bandwidth (hls.js's own default choice), and its default audio.
+    const variants = [...playlist.matchAll(/BANDWIDTH=(\d+)[^\n]*\n([^\n]+)/g)].map((m) => ({ bandwidth: Number(m[1]), uri: m[2]! }));
+    const start = variants.filter((v) => v.bandwidth <= START_BANDWIDTH_BPS).at(-1) ?? variants[0]!;
+    expect(s.media.hlsStartVariant).toBe(variants.indexOf(start));
+    expect(s.media.hlsPlaylists.map((p) => p.url)).toEqual([new URL(start.uri, s.media.hlsUrl).toString(), s.media.hlsUrl.replace("master.m3u8", "audio-en/playlist.m3u8")]);
     for (const inline of s.media.hlsPlaylists) expect(inline.text).toBe(await (await fetchMedia(inline.url)).text());
     expect((await fetchMedia(s.media.dashUrl)).status).toBe(200);
     expect(s.trickPlayUrl).toBe(s.media.hlsUrl.replace("master.m3u8", "thumbs/thumbs.vtt"));
@@ -137,6 +141,46 @@ describe("POST /v1/playback/sessions", () => {
     const misused = await startPlayback(m.headers, { titleId: "second-wind", profileId: m.profileId, clientSessionId });
     expect(misused.status).toBe(409);
     expect(await misused.json()).toMatchObject({ error: { code: "TOO_MANY_STREAMS" } });
+  });
+});
+
+describe("Play on intent (prepared)", () => {
+  it("answers a prepared stream with a 20 s lease; Play again with its clientSessionId confirms it (200, the same stream, a full lease)", async () => {
+    const m = await memberOn("basic");
+    const clientSessionId = crypto.randomUUID();
+    const before = Date.now();
+    const prepared = await started(await startPlayback(m.headers, { titleId: "first-light", profileId: m.profileId, clientSessionId, prepared: true }));
+    expect(prepared.lease.ttlSec).toBe(20);
+    expect(Date.parse(prepared.lease.expiresAt) - before).toBeLessThanOrEqual(21_000);
+    // Everything a player needs is there already: the token, the playlists it starts on.
+    expect(prepared.media.hlsPlaylists.length).toBeGreaterThanOrEqual(1);
+    const pressed = await startPlayback(m.headers, { titleId: "first-light", profileId: m.profileId, clientSessionId });
+    expect(pressed.status).toBe(200);
+    const confirmed = await started(pressed);
+    expect(confirmed.id).toBe(prepared.id);
+    expect(confirmed.lease.ttlSec).toBe(90);
+    expect(Date.parse(confirmed.lease.expiresAt) - Date.now()).toBeGreaterThan(60_000);
+  });
+
+  it("refuses a prepared start like any other when every screen is in use, taking nothing", async () => {
+    const m = await memberOn("basic");
+    await started(await startPlayback(m.headers, { titleId: "first-light", profileId: m.profileId }));
+    const refused = await startPlayback(m.headers, { titleId: "second-wind", profileId: m.profileId, prepared: true });
+    expect(refused.status).toBe(409);
+    const list = (await (await call("/v1/playback/sessions", { headers: m.headers })).json()) as { streams: unknown[] };
+    expect(list.streams).toHaveLength(1);
+  });
+
+  it("refuses a `prepared` that is not a boolean, and a prepared start that would end another stream (400, nothing ended)", async () => {
+    const m = await memberOn("basic");
+    const res = await startPlayback(m.headers, { titleId: "first-light", profileId: m.profileId, prepared: "yes" });
+    expect(res.status).toBe(400);
+    const playing = await started(await startPlayback(m.headers, { titleId: "first-light", profileId: m.profileId }));
+    const swap = await startPlayback(m.headers, { titleId: "second-wind", profileId: m.profileId, prepared: true, endStreamId: playing.id });
+    expect(swap.status).toBe(400);
+    expect(await swap.json()).toMatchObject({ error: { code: "VALIDATION_FAILED", details: [{ path: "endStreamId" }] } });
+    const list = (await (await call("/v1/playback/sessions", { headers: m.headers })).json()) as { streams: { id: string }[] };
+    expect(list.streams.map((s) => s.id)).toEqual([playing.id]);
   });
 });
 

@@ -122,11 +122,11 @@ describe("GET /watch/:titleId signed in on the web", () => {
     expect(page.ids.get("next-episode")).toMatchObject({ tag: "a" });
     expect(page.ids.get("player-error")).toHaveProperty("data-code");
 
-    // The content-hashed bundles from the manifest: the site's and the player's.
+    // The content-hashed bundles from the manifest: the site's styles and the player (its script alone).
     expect(manifest["player.js"]).toMatch(/^\/assets\/player-js-[A-Z0-9]+\.js$/);
     expect(manifest["player.css"]).toMatch(/^\/assets\/player-css-[A-Z0-9]+\.css$/);
     expect(page.stylesheets).toEqual([manifest["app.css"], manifest["player.css"]]);
-    expect(page.scripts.map((s) => s.src)).toEqual([manifest["app.js"], manifest["player.js"]]);
+    expect(page.scripts.map((s) => s.src)).toEqual([manifest["player.js"]]);
     expect(page.scripts.every((s) => s.type === "module")).toBe(true);
   });
 
