@@ -38,6 +38,8 @@ export function initPlayOnIntent(): void {
   const profileId = meta("profile-id");
   if (!play || !profileId) return;
   const target = new URL(play.href, location.href);
+  // Play that leads elsewhere (to the plans, say) has no stream to prepare.
+  if (target.origin !== location.origin || !target.pathname.startsWith("/watch/")) return;
   const titleId = decodeURIComponent(target.pathname.replace(/^\/watch\//, ""));
   const episodeId = target.searchParams.get("episode");
   let prepared: Prepared | null = null;
