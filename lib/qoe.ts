@@ -4,8 +4,6 @@
 import { z } from "zod";
 import { MAX_QOE_REPORTS_PER_REQUEST } from "./qoe-limits.ts";
 
-export { MAX_QOE_REPORTS_PER_REQUEST };
-
 /**
  * Play-delay histogram: the upper bound (ms, exclusive) of every bucket but the last,
  * which holds the rest. Fixed, so per-minute rollups add up and p50/p95 read back from

@@ -53,99 +53,44 @@ export function withoutCmcd(url: string): string {
   return rest ? `${url.slice(0, at)}?${rest}` : url.slice(0, at);
 }
 
+/** Bytes in hand for a request hls.js is about to make, with the times they took to come. */
+type Answer = { data: string | ArrayBuffer; start: number; first: number; end: number };
+
 /**
- * A playlist loader answering the Play answer's playlists (the multivariant playlist and
- * the media playlists hls.js starts on) from memory, each once; everything else loads as usual.
+ * hls.js's own loader, except for the requests `answer` has the bytes for: those are
+ * answered from them (a failed answer falls back to the network). `answer` is asked with
+ * the URL as hls.js made it, CMCD query included.
  */
-function inlineLoader(playlists: { url: string; text: string }[]): NonNullable<HlsConfig["pLoader"]> {
+function answeringLoader<C extends PlaylistLoaderContext | FragmentLoaderContext>(answer: (context: C) => Promise<Answer> | undefined) {
   const Base = Hls.DefaultConfig.loader;
-  const pending = new Map(playlists.map((p) => [p.url, p.text]));
-  return class InlineLoader implements Loader<PlaylistLoaderContext> {
-    private readonly inner: Loader<PlaylistLoaderContext>;
-    private timer: ReturnType<typeof setTimeout> | undefined;
-    context: PlaylistLoaderContext | null = null;
-
-    constructor(config: HlsConfig) {
-      this.inner = new Base(config) as unknown as Loader<PlaylistLoaderContext>;
-    }
-
-    get stats() {
-      return this.inner.stats;
-    }
-
-    load(context: PlaylistLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<PlaylistLoaderContext>): void {
-      this.context = context;
-      // CMCD adds its query parameter to the URL before any loader sees it.
-      const url = withoutCmcd(context.url);
-      const data = pending.get(url);
-      if (data === undefined) {
-        this.inner.load(context, config, callbacks);
-        return;
-      }
-      pending.delete(url);
-      // Answered on the next task, as a network load would be: hls.js finishes attaching first.
-      this.timer = setTimeout(() => {
-        const stats = this.inner.stats;
-        const now = performance.now();
-        stats.loading.start = stats.loading.first = stats.loading.end = now;
-        stats.loaded = stats.total = data.length;
-        callbacks.onSuccess({ url: context.url, data }, stats, context, null);
-      }, 0);
-    }
-
-    abort(): void {
-      clearTimeout(this.timer);
-      this.inner.abort();
-    }
-
-    destroy(): void {
-      clearTimeout(this.timer);
-      this.inner.destroy();
-    }
-
-    getCacheAge(): number | null {
-      return this.inner.getCacheAge?.() ?? null;
-    }
-
-    getResponseHeader(name: string): string | null {
-      return this.inner.getResponseHeader?.(name) ?? null;
-    }
-  };
-}
-
-/** A fragment loader that answers the prefetched first segments from memory; everything else loads as usual. */
-function prefetchingLoader(prefetch: SegmentPrefetch): NonNullable<HlsConfig["fLoader"]> {
-  const Base = Hls.DefaultConfig.loader;
-  return class PrefetchingLoader implements Loader<FragmentLoaderContext> {
-    private readonly inner: Loader<FragmentLoaderContext>;
+  return class AnsweringLoader implements Loader<C> {
+    private readonly inner: Loader<C>;
     private aborted = false;
-    context: FragmentLoaderContext | null = null;
+    context: C | null = null;
 
     constructor(config: HlsConfig) {
-      this.inner = new Base(config) as unknown as Loader<FragmentLoaderContext>;
+      this.inner = new Base(config) as unknown as Loader<C>;
     }
 
     get stats() {
       return this.inner.stats;
     }
 
-    load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<FragmentLoaderContext>): void {
+    load(context: C, config: LoaderConfiguration, callbacks: LoaderCallbacks<C>): void {
       this.context = context;
-      // hls.js sets rangeEnd only for a byte range (EXT-X-BYTERANGE); 0 or undefined is the whole file.
-      const ranged = Boolean(context.rangeEnd);
-      const prefetched = ranged ? undefined : prefetch.take(withoutCmcd(context.url));
-      if (!prefetched) {
+      const answered = answer(context);
+      if (!answered) {
         this.inner.load(context, config, callbacks);
         return;
       }
-      prefetched.then(
+      answered.then(
         (got) => {
           if (this.aborted) return;
           const stats = this.inner.stats;
           stats.loading.start = got.start;
           stats.loading.first = got.first;
           stats.loading.end = got.end;
-          stats.loaded = stats.total = got.data.byteLength;
+          stats.loaded = stats.total = typeof got.data === "string" ? got.data.length : got.data.byteLength;
           callbacks.onSuccess({ url: context.url, data: got.data }, stats, context, null);
         },
         () => !this.aborted && this.inner.load(context, config, callbacks),
@@ -170,6 +115,34 @@ function prefetchingLoader(prefetch: SegmentPrefetch): NonNullable<HlsConfig["fL
       return this.inner.getResponseHeader?.(name) ?? null;
     }
   };
+}
+
+/**
+ * A playlist loader answering the Play answer's playlists (the multivariant playlist and
+ * the media playlists hls.js starts on) from memory, each once; everything else loads as usual.
+ */
+function inlineLoader(playlists: { url: string; text: string }[]): NonNullable<HlsConfig["pLoader"]> {
+  const pending = new Map(playlists.map((p) => [p.url, p.text]));
+  return answeringLoader<PlaylistLoaderContext>((context) => {
+    // CMCD adds its query parameter to the URL before any loader sees it.
+    const url = withoutCmcd(context.url);
+    const data = pending.get(url);
+    if (data === undefined) return undefined;
+    pending.delete(url);
+    // Answered on the next task, as a network load would be: hls.js finishes attaching first.
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        const now = performance.now();
+        resolve({ data, start: now, first: now, end: now });
+      }, 0),
+    );
+  });
+}
+
+/** A fragment loader that answers the prefetched first segments from memory; everything else loads as usual. */
+function prefetchingLoader(prefetch: SegmentPrefetch): NonNullable<HlsConfig["fLoader"]> {
+  // hls.js sets rangeEnd only for a byte range (EXT-X-BYTERANGE); 0 or undefined is the whole file.
+  return answeringLoader<FragmentLoaderContext>((context) => (context.rangeEnd ? undefined : prefetch.take(withoutCmcd(context.url))));
 }
 
 /** Text tracks for the cues hls.js parses (one per language), made with addTextTrack(). */
