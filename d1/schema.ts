@@ -219,6 +219,12 @@ export const versions = sqliteTable("versions", {
   version: integer("version").notNull(),
 });
 
+// ── Before the watch shards ───────────────────────────────────────────────────────────────
+// watch_progress, watch_events, watch_history, counted_plays and profile_recent_titles
+// live in the watch shards now (d1/watch-schema.ts). Their tables here are no longer
+// written or read; they stay so an upgrade drops nobody's history (docs/scaling.md,
+// "Upgrading to watch shards", says how to copy them over), and go in a later release.
+
 /**
  * Where each profile is in each title: the resume point of a movie, or of the episode of a
  * series it watched last. Filled from watch events (the queue consumer); read when a
@@ -366,6 +372,23 @@ export const titleStats = sqliteTable("title_stats", {
   titleId: text("title_id").primaryKey(),
   viewers: integer("viewers").notNull(),
 });
+
+/**
+ * Which shard batches' counter deltas (a watch shard's `counter_outbox`) have been folded
+ * into the counters above: the fold inserts its (shard, batch) rows first and adds only
+ * the deltas of the rows it inserted itself (`attempt`), so a fold retried after a lost
+ * answer adds nothing twice. Kept two days (cron housekeeping).
+ */
+export const counterFolds = sqliteTable(
+  "counter_folds",
+  {
+    shard: integer("shard").notNull(),
+    batchTag: text("batch_tag").notNull(),
+    attempt: text("attempt").notNull(),
+    foldedAt: integer("folded_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.shard, t.batchTag] }), index("counter_folds_at").on(t.foldedAt)],
+);
 
 /** My List: what a profile saved to watch later. */
 export const profileList = sqliteTable(

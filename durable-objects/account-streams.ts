@@ -1,7 +1,11 @@
 // `AccountStreams`: one Durable Object per account holding its stream leases, so the
 // plan's concurrent-stream limit is enforced in one place, whatever location each device
 // plays from. A stream holds a lease while its player keeps beating (the heartbeat model).
+// It also keeps the playback positions its streams report (playback-positions.ts), so a
+// heartbeat costs no D1 write.
 import { DurableObject } from "cloudflare:workers";
+import type { LivePosition, PositionNote } from "../lib/watch-shards/positions.ts";
+import { PlaybackPositions } from "./playback-positions.ts";
 
 /** How long a lease lives without a heartbeat; players beat every HEARTBEAT_INTERVAL_SEC. */
 export const LEASE_TTL_MS = 90_000;
@@ -134,6 +138,8 @@ function mayEnd(ender: Ender, lease: LeaseRow): boolean {
 }
 
 export class AccountStreams extends DurableObject<ApiEnv> {
+  #positions: PlaybackPositions | undefined;
+
   constructor(ctx: DurableObjectState, env: ApiEnv) {
     super(ctx, env);
     // SQLite storage: leases survive eviction, restarts and deploys.
@@ -165,6 +171,32 @@ export class AccountStreams extends DurableObject<ApiEnv> {
         version INTEGER NOT NULL
       )`);
     });
+  }
+
+  /** Made on first use (its table with it): an account that never plays never has one. */
+  get #store(): PlaybackPositions {
+    return (this.#positions ??= new PlaybackPositions(this.ctx.storage.sql, this.env as unknown as ConstructorParameters<typeof PlaybackPositions>[1]));
+  }
+
+  /**
+   * Positions reported by the account's players (heartbeat events, and the positions of
+   * the events the api queued): kept here, written to the watch shards when due. Returns
+   * how many were kept.
+   */
+  async notePositions(notes: PositionNote[], nowMs: number): Promise<number> {
+    const kept = this.#store.note(notes, nowMs);
+    await this.scheduleAlarm();
+    return kept;
+  }
+
+  /** A profile's latest position per title held here (Continue Watching merges the ones later than its shard's). */
+  livePositions(profileId: string): (LivePosition & { finished: boolean })[] {
+    return this.#store.live(profileId);
+  }
+
+  /** Nothing of this profile's title (every title, with null) is written or merged from here any more. */
+  forgetPositions(profileId: string, titleId: string | null): void {
+    this.#store.forget(profileId, titleId);
   }
 
   /**
@@ -291,7 +323,10 @@ export class AccountStreams extends DurableObject<ApiEnv> {
    * only what is stale by then and schedules the same next time.
    */
   override async alarm(): Promise<void> {
-    this.expire(Date.now());
+    const now = Date.now();
+    this.expire(now);
+    await this.#store.writeDue(now);
+    this.#store.prune(now);
     await this.scheduleAlarm();
   }
 
@@ -359,15 +394,17 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     sql.exec("DELETE FROM ended WHERE ended_at_ms <= ?", nowMs - ENDED_RETENTION_MS);
   }
 
-  /** One alarm, at the earliest lease expiry or tombstone retention end; none when there is nothing left. */
+  /** One alarm, at the earliest lease expiry, tombstone retention end or position write; none when there is nothing left. */
   private async scheduleAlarm(): Promise<void> {
-    const next = this.ctx.storage.sql
+    const leases = this.ctx.storage.sql
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(expires_at_ms) AS at FROM leases
            UNION ALL SELECT MIN(ended_at_ms) + ${ENDED_RETENTION_MS} FROM ended)`,
       )
       .one().at;
+    const positions = this.#store.nextDue();
+    const next = leases === null ? positions : positions === null ? leases : Math.min(leases, positions);
     if (next === null) await this.ctx.storage.deleteAlarm();
     else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }

@@ -1,5 +1,6 @@
 // Watch events: what players report (`POST /v1/events`), and the message the api puts on
-// the `watch-events` Queue for each one. Shared by the api, the web player and tests.
+// its profile's watch-shard Queue (`watch-events-{k}`) for each one that is not a heartbeat
+// (heartbeats stay in the account's Durable Object). Shared by the api, the web player and tests.
 import { z } from "zod";
 
 export const watchEventTypes = ["start", "heartbeat", "pause", "seek", "stop", "complete", "error", "quality_change"] as const;

@@ -1,5 +1,6 @@
 // `npm run deploy -- --env staging|production`: checks the environment's config, applies
-// the remote D1 migrations, then deploys the media Worker and the api Worker (in that
+// the remote D1 migrations (d1/migrations to DB, d1/watch-migrations to every watch shard
+// WATCH_{k}), then deploys the media Worker and the api Worker (in that
 // order: the api's service binding needs media to exist), each stamped with the git
 // version. Production bundles are dry-run first and refused if fault injection is in
 // them, and are built with `__MARQUEE_CHAOS__` false. `--gradual` uploads new versions
@@ -9,6 +10,7 @@ import { buildVersion } from "./build-version.ts";
 import { buildWeb } from "./build-web.ts";
 import { buildWorker, environmentFlags, type WorkerTarget } from "./build.ts";
 import { apiConfig, mediaConfig } from "./project.ts";
+import { configuredShards } from "./watch-shards.ts";
 import {
   environmentFlag,
   flagValue,
@@ -48,6 +50,12 @@ export function preflight(env: DeployEnvironment, api: EnvironmentConfig, media:
   const db = api.d1.find((d) => d.binding === "DB");
   if (!db?.id) {
     problems.push(`wrangler.toml [env.${env}] has no database_id for DB: run \`npm run provision -- --env ${env}\` and commit wrangler.toml`);
+  }
+  const { shards, problems: shardProblems } = configuredShards(api, `wrangler.toml [env.${env}]`);
+  problems.push(...shardProblems);
+  const unprovisioned = shards.filter((s) => !s.databaseId).map((s) => s.binding);
+  if (unprovisioned.length > 0) {
+    problems.push(`wrangler.toml [env.${env}] has no database_id for ${unprovisioned.join(", ")}: run \`npm run provision -- --env ${env}\` and commit wrangler.toml`);
   }
   if (api.services.MEDIA_WORKER !== media.name) {
     problems.push(`the api's MEDIA_WORKER calls "${api.services.MEDIA_WORKER}", but the media Worker of ${env} is "${media.name}"`);
@@ -100,7 +108,12 @@ export async function deploy(options: DeployOptions): Promise<void> {
 
   // Before any new code runs, so new code never meets an old schema. Migrations must keep
   // the running version working too (docs/operations.md): it serves until the deploy ends.
-  await mustWrangler(run, ["d1", "migrations", "apply", "DB", "--remote", "--config", configs.api, "--env", env]);
+  // DB first, then every watch shard in turn: a failure stops the deploy before any Worker.
+  const databases = ["DB", ...configuredShards(api, `wrangler.toml [env.${env}]`).shards.map((s) => s.binding)];
+  for (const binding of databases) {
+    await mustWrangler(run, ["d1", "migrations", "apply", binding, "--remote", "--config", configs.api, "--env", env]);
+  }
+  log(`migrations applied to ${databases.join(", ")}`);
 
   const chaos = options.chaos !== undefined ? ["--var", `CHAOS:${options.chaos}`] : [];
   for (const t of targets) {

@@ -1,12 +1,16 @@
 // Replays dead watch events: reads D1 `dead_letters` of a deployed environment (wrangler
 // d1 execute --remote), sends the rows that are valid watch-event messages back to the
-// watch-events queue (Queues' HTTP publish API), and deletes what was sent. Rows that are
-// not valid messages (poison) are listed and left. A dry run unless `--apply`:
+// queue of their profile's watch shard (shardOf(profile id, EVENT_SHARDS), the function the
+// api uses; Queues' HTTP publish API), and deletes what was sent. Rows that are not valid
+// messages (poison) are listed and left. A dry run unless `--apply`:
 //   npm exec -- node tools/dlq-replay.ts --env production [--limit 1000] [--apply]
-// Safe to repeat: the consumer counts each event once (docs/watch-events.md), so a row
-// sent twice (a crash between the send and the delete) changes nothing.
-import { watchEventMessageSchema } from "../lib/watch-events.ts";
+// Safe to repeat: the consumer counts each event once (docs/watch-events.md) on the shard
+// its profile always maps to, so a row sent twice (a crash between the send and the
+// delete) changes nothing.
+import { watchEventMessageSchema, type WatchEventMessage } from "../lib/watch-events.ts";
+import { shardOf } from "../lib/watch-shard-of.ts";
 import { apiConfig } from "./project.ts";
+import { configuredShards } from "./watch-shards.ts";
 import {
   environmentFlag,
   flagValue,
@@ -21,7 +25,7 @@ import {
 } from "./wrangler.ts";
 
 export type DeadLetterRow = { id: string; body: string; reason: string; attempts: number; received_at: number };
-export type Sorted = { replayable: { row: DeadLetterRow; message: unknown }[]; poison: { row: DeadLetterRow; why: string }[] };
+export type Sorted = { replayable: { row: DeadLetterRow; message: WatchEventMessage }[]; poison: { row: DeadLetterRow; why: string }[] };
 
 /** Queues' HTTP publish takes at most 100 messages (and 256 KB) a request. */
 const SEND_BATCH = 100;
@@ -60,7 +64,15 @@ export type ReplayOptions = {
   log?: (line: string) => void;
 };
 
-export type ReplayReport = { read: number; replayable: number; poison: number; sent: number; deleted: number; queue: string };
+export type ReplayReport = {
+  read: number;
+  replayable: number;
+  poison: number;
+  sent: number;
+  deleted: number;
+  /** Shard queue → how many replayable letters belong there (all of them are sent there with --apply). */
+  queues: Record<string, number>;
+};
 
 function d1(run: Wrangler, config: string, env: DeployEnvironment, sql: string, json: boolean) {
   return mustWrangler(run, ["d1", "execute", "DB", "--remote", "--config", config, "--env", env, "--yes", ...(json ? ["--json"] : []), "--command", sql], {
@@ -73,46 +85,58 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const log = options.log ?? console.log;
   const config = options.config ?? apiConfig;
   const limit = options.limit ?? 1000;
-  const queue = (await readEnvironment(config, env)).producers.WATCH_EVENTS;
-  if (!queue) throw new Error(`wrangler.toml [env.${env}] has no WATCH_EVENTS queue producer`);
+  const { shards, problems } = configuredShards(await readEnvironment(config, env), `wrangler.toml [env.${env}]`);
+  if (problems.length > 0) throw new Error(problems.join("\n"));
 
   const read = await d1(run, config, env, `SELECT id, body, reason, attempts, received_at FROM dead_letters ORDER BY received_at, id LIMIT ${Math.max(1, Math.floor(limit))}`, true);
   const rows = (jsonOutput(read.stdout) as { results: DeadLetterRow[] }[])[0]?.results ?? [];
   const { replayable, poison } = sortDeadLetters(rows);
-  const report: ReplayReport = { read: rows.length, replayable: replayable.length, poison: poison.length, sent: 0, deleted: 0, queue };
+  // Each letter goes back to the shard its profile's data is on, in the order it was read.
+  const byQueue = new Map<string, Sorted["replayable"]>();
+  for (const letter of replayable) {
+    const { queue } = shards[shardOf(letter.message.event.profileId, shards.length)]!;
+    const letters = byQueue.get(queue) ?? [];
+    letters.push(letter);
+    byQueue.set(queue, letters);
+  }
+  const queues = Object.fromEntries([...byQueue].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })).map(([q, letters]) => [q, letters.length]));
+  const report: ReplayReport = { read: rows.length, replayable: replayable.length, poison: poison.length, sent: 0, deleted: 0, queues };
   log(`${env}: ${rows.length} dead letters read (limit ${limit}): ${replayable.length} valid watch events, ${poison.length} poison`);
   for (const { row, why } of poison.slice(0, 10)) log(`  poison ${row.id} (${row.reason}): ${why}`);
   const now = options.now ?? Date.now();
-  const old = replayable.filter(({ message }) => now - (message as { receivedAt: number }).receivedAt > DEDUP_WINDOW_MS).length;
+  const old = replayable.filter(({ message }) => now - message.receivedAt > DEDUP_WINDOW_MS).length;
   if (old > 0) log(`  ${old} of them were received more than 3 days ago: if one of those was in fact applied once, replaying counts it again`);
+  const spread = Object.entries(queues).map(([q, n]) => `${n} to ${q}`).join(", ");
   if (!options.apply || replayable.length === 0) {
-    if (!options.apply && replayable.length > 0) log(`dry run: pass --apply to send ${replayable.length} back to ${queue}`);
+    if (!options.apply && replayable.length > 0) log(`dry run: pass --apply to send them back to their shards' queues (${spread})`);
     return report;
   }
 
   const { apiToken, accountId } = options.credentials ?? {};
   if (!apiToken || !accountId) throw new Error("--apply needs CLOUDFLARE_API_TOKEN (with Queues Edit) and CLOUDFLARE_ACCOUNT_ID in the environment");
-  const info = await mustWrangler(run, ["queues", "info", queue], { capture: true });
-  const queueId = /Queue ID:\s*([0-9a-f]+)/i.exec(outputOf(info))?.[1];
-  if (!queueId) throw new Error(`could not read the id of queue ${queue} from \`wrangler queues info\``);
   const send = options.fetch ?? fetch;
-  for (let i = 0; i < replayable.length; i += SEND_BATCH) {
-    const chunk = replayable.slice(i, i + SEND_BATCH);
-    const response = await send(`https://api.cloudflare.com/client/v4/accounts/${accountId}/queues/${queueId}/messages/batch`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ messages: chunk.map(({ message }) => ({ body: message, content_type: "json" })) }),
-    });
-    const answer = (await response.json().catch(() => null)) as { success?: boolean; errors?: unknown } | null;
-    if (!response.ok || answer?.success !== true) {
-      throw new Error(`sending to ${queue} failed (${response.status}): ${JSON.stringify(answer?.errors ?? answer)}; ${report.sent} sent and deleted before this`);
+  for (const [queue, letters] of byQueue) {
+    const info = await mustWrangler(run, ["queues", "info", queue], { capture: true });
+    const queueId = /Queue ID:\s*([0-9a-f]+)/i.exec(outputOf(info))?.[1];
+    if (!queueId) throw new Error(`could not read the id of queue ${queue} from \`wrangler queues info\``);
+    for (let i = 0; i < letters.length; i += SEND_BATCH) {
+      const chunk = letters.slice(i, i + SEND_BATCH);
+      const response = await send(`https://api.cloudflare.com/client/v4/accounts/${accountId}/queues/${queueId}/messages/batch`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ messages: chunk.map(({ message }) => ({ body: message, content_type: "json" })) }),
+      });
+      const answer = (await response.json().catch(() => null)) as { success?: boolean; errors?: unknown } | null;
+      if (!response.ok || answer?.success !== true) {
+        throw new Error(`sending to ${queue} failed (${response.status}): ${JSON.stringify(answer?.errors ?? answer)}; ${report.sent} sent and deleted before this`);
+      }
+      report.sent += chunk.length;
+      // Deleted only once sent: a failure between the two leaves rows to send again, never a loss.
+      await d1(run, config, env, `DELETE FROM dead_letters WHERE id IN (${chunk.map(({ row }) => sqlString(row.id)).join(", ")})`, false);
+      report.deleted += chunk.length;
     }
-    report.sent += chunk.length;
-    // Deleted only once sent: a failure between the two leaves rows to send again, never a loss.
-    await d1(run, config, env, `DELETE FROM dead_letters WHERE id IN (${chunk.map(({ row }) => sqlString(row.id)).join(", ")})`, false);
-    report.deleted += chunk.length;
   }
-  log(`sent ${report.sent} back to ${queue} and deleted them from dead_letters; ${poison.length} poison rows left for inspection`);
+  log(`sent ${report.sent} back (${spread}) and deleted them from dead_letters; ${poison.length} poison rows left for inspection`);
   return report;
 }
 

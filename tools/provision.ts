@@ -1,9 +1,11 @@
 // `npm run provision -- --env staging|production`: once per environment (and safe to run
-// again), creates — or finds by name — the D1 database, the R2 bucket and the queues with
-// its dead-letter queue that the environment's config names, writes the database's id into
-// wrangler.toml, and sets the Workers' secrets. Needs `wrangler login` or
-// CLOUDFLARE_API_TOKEN; see docs/deploy.md. Resource names come from the configs, never
-// from here, so the configs stay the one place they are written down.
+// again), creates — or finds by name — the D1 databases (DB and the EVENT_SHARDS watch
+// shards WATCH_{k}), the R2 bucket and the queues (each shard's, the dead-letter queue,
+// qoe) that the environment's config names, writes each database's id into wrangler.toml,
+// turns on D1 read replication (given API credentials), and sets the Workers' secrets.
+// Needs `wrangler login` or CLOUDFLARE_API_TOKEN; see docs/deploy.md. Resource names come
+// from the configs, never from here, so the configs stay the one place they are written
+// down.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -11,6 +13,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseVars } from "./dev-vars.ts";
 import { apiConfig, mediaConfig, projectRoot } from "./project.ts";
+import { configuredShards } from "./watch-shards.ts";
 import {
   environmentFlag,
   flagValue,
@@ -51,15 +54,27 @@ export type ProvisionOptions = {
   /** Generated secret values are kept here (mode 0600) for the operator to move somewhere safe. */
   secretsFile?: string;
   random?: (bytes: number) => string;
+  /**
+   * CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID: with both, D1 read replication is turned
+   * on for every database (one REST call each; wrangler has no command for it). Without
+   * them (`wrangler login`), it is left as it is and the call to make is printed.
+   */
+  credentials?: { apiToken: string | undefined; accountId: string | undefined };
+  fetch?: typeof fetch;
   log?: (line: string) => void;
 };
 
 export type SecretOutcome = { worker: string; name: SecretName; action: "set-given" | "set-generated" | "set-prompted" | "kept" | "missing" };
+type Database = { name: string; id: string; created: boolean };
 export type ProvisionReport = {
-  database: { name: string; id: string; created: boolean };
+  database: Database;
+  /** The watch shards' databases, WATCH_0 first. */
+  watchDatabases: (Database & { binding: string })[];
   buckets: { name: string; created: boolean }[];
   queues: { name: string; created: boolean }[];
   configChanged: boolean;
+  /** "auto" when it was turned on for every database; "unchanged" without API credentials. */
+  readReplication: "auto" | "unchanged";
   secrets: SecretOutcome[];
   secretsFile: string | undefined;
 };
@@ -76,6 +91,7 @@ export function checkEnvironment(env: DeployEnvironment, api: EnvironmentConfig,
   if (api.services.MEDIA_WORKER !== media.name) {
     problems.push(`wrangler.toml [env.${env}] MEDIA_WORKER calls "${api.services.MEDIA_WORKER}", but the media Worker of ${env} is "${media.name}"`);
   }
+  problems.push(...configuredShards(api, `wrangler.toml [env.${env}]`).problems);
   for (const dlq of api.deadLetterQueues) {
     // The consumer tells the dead-letter queue's batches from the others by this suffix.
     if (!dlq.endsWith("-dlq")) problems.push(`dead-letter queue "${dlq}" must end in -dlq (workers/api/queue/consume-watch-events.ts)`);
@@ -113,22 +129,60 @@ export async function writeDatabaseId(configPath: string, env: DeployEnvironment
   throw new Error(`${path.relative(projectRoot, configPath)} has no ${header} block with binding = "${binding}"`);
 }
 
-async function ensureDatabase(run: Wrangler, name: string, location: string | undefined, log: (l: string) => void) {
-  const find = async () => {
-    const list = await mustWrangler(run, ["d1", "list", "--json"], { capture: true });
-    return jsonOutput<{ uuid: string; name: string }[]>(list.stdout).find((d) => d.name === name)?.uuid;
+/** Finds each database by name (one `d1 list`), creates the missing ones, and reads their ids back. */
+async function ensureDatabases(run: Wrangler, names: string[], location: string | undefined, log: (l: string) => void): Promise<Database[]> {
+  const list = async () => {
+    const out = await mustWrangler(run, ["d1", "list", "--json"], { capture: true });
+    return new Map(jsonOutput<{ uuid: string; name: string }[]>(out.stdout).map((d) => [d.name, d.uuid]));
   };
-  const existing = await find();
-  if (existing) {
-    log(`D1 database ${name}: found (${existing})`);
-    return { name, id: existing, created: false };
+  const before = await list();
+  const missing = names.filter((n) => !before.has(n));
+  for (const name of missing) await mustWrangler(run, ["d1", "create", name, ...(location ? ["--location", location] : [])]);
+  // The ids are read back from the list, not from the create command's prose.
+  const after = missing.length > 0 ? await list() : before;
+  return names.map((name) => {
+    const id = after.get(name);
+    if (!id) throw new Error(`created D1 database ${name}, but \`wrangler d1 list\` does not show it`);
+    const created = missing.includes(name);
+    log(`D1 database ${name}: ${created ? "created" : "found"} (${id})`);
+    return { name, id, created };
+  });
+}
+
+/**
+ * Turns on D1 read replication (`read_replication.mode = "auto"`) for each database: the
+ * documented REST call `PUT /accounts/{account}/d1/database/{id}`, harmless to repeat.
+ * Replicas serve the queries a Worker makes through D1's Sessions API (`withSession`).
+ */
+async function enableReadReplication(
+  databases: Database[],
+  options: Pick<ProvisionOptions, "credentials" | "fetch">,
+  log: (l: string) => void,
+): Promise<ProvisionReport["readReplication"]> {
+  const { apiToken, accountId } = options.credentials ?? {};
+  const url = (account: string, id: string) => `https://api.cloudflare.com/client/v4/accounts/${account}/d1/database/${id}`;
+  const body = JSON.stringify({ read_replication: { mode: "auto" } });
+  if (!apiToken || !accountId) {
+    log(
+      `D1 read replication: left as it is (it needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID; wrangler has no command for it). To turn it on, for each database id:\n` +
+        `  curl -X PUT ${url("$CLOUDFLARE_ACCOUNT_ID", "<database_id>")} -H "Authorization: Bearer $CLOUDFLARE_API_TOKEN" -H "Content-Type: application/json" -d '${body}'`,
+    );
+    return "unchanged";
   }
-  await mustWrangler(run, ["d1", "create", name, ...(location ? ["--location", location] : [])]);
-  // The id is read back from the list, not from the create command's prose.
-  const id = await find();
-  if (!id) throw new Error(`created D1 database ${name}, but \`wrangler d1 list\` does not show it`);
-  log(`D1 database ${name}: created (${id})`);
-  return { name, id, created: true };
+  const send = options.fetch ?? fetch;
+  for (const d of databases) {
+    const response = await send(url(accountId, d.id), {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
+      body,
+    });
+    const answer = (await response.json().catch(() => null)) as { success?: boolean; errors?: unknown } | null;
+    if (!response.ok || answer?.success !== true) {
+      throw new Error(`turning on read replication for D1 database ${d.name} failed (${response.status}): ${JSON.stringify(answer?.errors ?? answer)}`);
+    }
+  }
+  log(`D1 read replication: on (auto) for ${databases.map((d) => d.name).join(", ")}`);
+  return "auto";
 }
 
 async function ensureBuckets(run: Wrangler, names: string[], location: string | undefined, log: (l: string) => void) {
@@ -244,9 +298,19 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   if (who.code !== 0) throw new Error("wrangler is not signed in to Cloudflare: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID");
 
   const db = api.d1.find((d) => d.binding === "DB")!;
-  const database = await ensureDatabase(run, db.name, options.location, log);
-  const configChanged = await writeDatabaseId(configs.api, env, "DB", database.id);
-  if (configChanged) log(`${path.relative(projectRoot, configs.api)}: [env.${env}] DB database_id = "${database.id}" (commit it before deploying)`);
+  const shards = configuredShards(api, `wrangler.toml [env.${env}]`).shards;
+  const bindings = [{ binding: "DB", name: db.name }, ...shards.map((s) => ({ binding: s.binding, name: s.database }))];
+  const found = await ensureDatabases(run, bindings.map((b) => b.name), options.location, log);
+  let configChanged = false;
+  for (const [i, { binding }] of bindings.entries()) {
+    const { id } = found[i]!;
+    if (!(await writeDatabaseId(configs.api, env, binding, id))) continue;
+    configChanged = true;
+    log(`${path.relative(projectRoot, configs.api)}: [env.${env}] ${binding} database_id = "${id}" (commit it before deploying)`);
+  }
+  const database = found[0]!;
+  const watchDatabases = found.slice(1).map((d, i) => ({ binding: bindings[i + 1]!.binding, ...d }));
+  const readReplication = await enableReadReplication(found, options, log);
   const buckets = await ensureBuckets(run, [...new Set([...api.buckets, ...media.buckets])], options.location, log);
   const queues = await ensureQueues(run, api.queues, new Set(api.deadLetterQueues), log);
 
@@ -275,7 +339,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   if (secretsFile) {
     log(`generated values are in ${path.relative(projectRoot, secretsFile)} (mode 600, git-ignored): move them to a password manager and delete the file; Cloudflare never shows a secret again`);
   }
-  return { database, buckets, queues, configChanged, secrets, secretsFile };
+  return { database, watchDatabases, buckets, queues, configChanged, readReplication, secrets, secretsFile };
 }
 
 /** A line read from the terminal without echoing it (for API keys). */
@@ -304,9 +368,10 @@ if (import.meta.main) {
       given: process.env,
       prompt: process.stdin.isTTY ? hiddenPrompt : undefined,
       location: flagValue(argv, "--location"),
+      credentials: { apiToken: process.env.CLOUDFLARE_API_TOKEN, accountId: process.env.CLOUDFLARE_ACCOUNT_ID },
     });
     console.log(
-      `\nprovisioned ${env}: D1 ${report.database.name}, R2 ${report.buckets.map((b) => b.name).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
+      `\nprovisioned ${env}: D1 ${report.database.name} and ${report.watchDatabases.length} watch shards (${report.watchDatabases.map((d) => d.name).join(", ")}), R2 ${report.buckets.map((b) => b.name).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
         (report.configChanged ? `\nNext: commit wrangler.toml, then npm run deploy -- --env ${env}` : `\nNext: npm run deploy -- --env ${env}`),
     );
   } catch (err) {

@@ -1,6 +1,7 @@
-// `npm test`: every check the project has, in order — binding types up to date, the
-// typecheck, the Workers' vitest projects in workerd, the dry-run build of both Workers,
-// and the browser end-to-end tests — summed into one closing line `N passed, N failed`.
+// `npm test`: every check the project has, in order — the watch-shard bindings and the
+// binding types up to date, the typecheck, the Workers' vitest projects in workerd, the
+// dry-run build of both Workers, and the browser end-to-end tests — summed into one
+// closing line `N passed, N failed`.
 // `npm run typecheck` and `npm run e2e` run one part: `node tools/run-tests.ts typecheck|e2e`.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,8 +11,9 @@ import { browserAvailable, chromiumPath, installBrowserHint } from "../e2e/brows
 import { buildVersion } from "./build-version.ts";
 import { buildWorker, workers } from "./build.ts";
 import { buildWeb } from "./build-web.ts";
-import { offlineEnv, projectRoot } from "./project.ts";
+import { apiConfig, offlineEnv, projectRoot } from "./project.ts";
 import { generateTypes } from "./types.ts";
+import { writeShards } from "./watch-shards.ts";
 
 type Tally = { passed: number; failed: number; skipped: number };
 const total: Tally = { passed: 0, failed: 0, skipped: 0 };
@@ -53,6 +55,8 @@ async function mustRun(command: string, args: string[]): Promise<void> {
 
 async function typecheck(): Promise<void> {
   heading("binding types and typecheck");
+  // First: the binding types are generated from what this writes.
+  await check("watch-shard bindings match EVENT_SHARDS (npm run shards -- --check)", () => writeShards(apiConfig, { check: true, log: () => {} }));
   await check("generated binding types match wrangler.toml (npm run types)", () => generateTypes(true, true));
   // The pages import the web build's manifest, so the web assets come first.
   await check("web assets build", () => buildWeb());

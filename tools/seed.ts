@@ -1,13 +1,14 @@
-// `npm run seed`: applies local D1 migrations, then loads the demo media into local R2 and
-// the demo catalog into local D1 — idempotently, so running it again changes nothing.
+// `npm run seed`: applies local D1 migrations (DB and every watch shard WATCH_{k}), then
+// loads the demo media into local R2 and the demo catalog into local D1 — idempotently,
+// so running it again changes nothing.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getPlatformProxy, unstable_readConfig } from "wrangler";
 import { renditionIndexSchema, type RenditionIndex } from "../lib/media-index.ts";
 import { catalogAssetIds, demoCatalogSchema, seedCatalog } from "./seed/demo-catalog.ts";
 import { seedAsset } from "./seed/demo-media.ts";
+import { migrateLocal, type MigratedDatabase } from "./migrate-local.ts";
 import { apiConfig, projectRoot } from "./project.ts";
-import { runWrangler } from "./wrangler.ts";
 
 const demoMediaRoot = path.join(projectRoot, "demo/media/assets");
 
@@ -33,12 +34,18 @@ async function storageOnlyConfig(): Promise<string> {
   return file;
 }
 
-export type SeedResult = { filesUploaded: number; filesUnchanged: number; rowsInserted: number };
+export type SeedResult = {
+  /** What the migrations applied to each local database (DB, then WATCH_0 …). */
+  migrated: MigratedDatabase[];
+  filesUploaded: number;
+  filesUnchanged: number;
+  rowsInserted: number;
+};
 
 /** `persistTo` is wrangler's `--persist-to` (default `.wrangler/state`). */
 export async function seedLocal(persistTo?: string, options: { quiet?: boolean } = {}): Promise<SeedResult> {
   const say = options.quiet ? () => {} : console.log;
-  await runWrangler(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], options);
+  const migrated = await migrateLocal(persistTo, options);
 
   const catalog = demoCatalogSchema.parse(JSON.parse(await readFile(path.join(projectRoot, "demo/catalog.json"), "utf8")));
   const assetIds = catalogAssetIds(catalog);
@@ -51,7 +58,7 @@ export async function seedLocal(persistTo?: string, options: { quiet?: boolean }
   });
   try {
     const indexes: RenditionIndex[] = [];
-    const result: SeedResult = { filesUploaded: 0, filesUnchanged: 0, rowsInserted: 0 };
+    const result: SeedResult = { migrated, filesUploaded: 0, filesUnchanged: 0, rowsInserted: 0 };
     for (const assetId of assetIds) {
       const folder = path.join(demoMediaRoot, assetId);
       const indexBytes = new Uint8Array(await readFile(path.join(folder, "index.json")));

@@ -115,6 +115,8 @@ export type EnvironmentConfig = {
   producers: Record<string, string>;
   /** Every queue named by a producer, consumer or dead-letter setting. */
   queues: string[];
+  /** Consumers: the queue each consumes, and where its dead letters go. */
+  consumers: { queue: string; deadLetterQueue: string | undefined }[];
   /** Queues named as some consumer's dead_letter_queue. */
   deadLetterQueues: string[];
   /** Service bindings: binding name → the Worker it calls. */
@@ -135,8 +137,11 @@ type ResolvedConfig = {
   define?: Record<string, string>;
 };
 
-/** Reads one config's environment as wrangler itself resolves it (inheritance included). */
-export async function readEnvironment(configPath: string, env: DeployEnvironment): Promise<EnvironmentConfig> {
+/**
+ * Reads one config's environment as wrangler itself resolves it (inheritance included);
+ * `undefined` is the top level (local dev and tests).
+ */
+export async function readEnvironment(configPath: string, env: DeployEnvironment | undefined): Promise<EnvironmentConfig> {
   const { unstable_readConfig } = await import("wrangler");
   const c = unstable_readConfig({ config: configPath, env }, { hideWarnings: true }) as unknown as ResolvedConfig;
   const routes = (c.routes ?? []).map((r) => (typeof r === "string" ? r : r.pattern));
@@ -152,6 +157,7 @@ export async function readEnvironment(configPath: string, env: DeployEnvironment
     buckets: (c.r2_buckets ?? []).map((b) => b.bucket_name ?? ""),
     producers: Object.fromEntries((c.queues?.producers ?? []).map((q) => [q.binding, q.queue])),
     queues: [...new Set(queues)],
+    consumers: consumers.map((q) => ({ queue: q.queue, deadLetterQueue: q.dead_letter_queue || undefined })),
     deadLetterQueues: [...new Set(deadLetterQueues)],
     services: Object.fromEntries((c.services ?? []).map((s) => [s.binding, s.service])),
     define: { ...(c.define ?? {}) },

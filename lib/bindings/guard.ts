@@ -214,6 +214,22 @@ export async function retryOnce<T>(call: (attempt: number) => Promise<T>): Promi
 
 // ---- D1 ----------------------------------------------------------------------------
 
+/**
+ * D1 statements sent through the guard in this isolate, per database binding
+ * ("d1:DB", "d1:WATCH_0"): a batch counts each of its statements, a retry counts again.
+ * What the scaling work is measured by (docs/scaling.md); tests read it around the work
+ * they measure.
+ */
+const d1Statements = new Map<string, number>();
+
+export function d1StatementCounts(): Record<string, number> {
+  return Object.fromEntries(d1Statements);
+}
+
+function countStatements(dependency: string, n: number): void {
+  d1Statements.set(dependency, (d1Statements.get(dependency) ?? 0) + n);
+}
+
 const INNER = Symbol("inner statement");
 const SQL = Symbol("sql");
 type Guarded<T> = T & { [INNER]: T };
@@ -226,7 +242,10 @@ function guardStatement(guard: BindingGuard, dependency: string, sql: string, in
   const readOnly = isReadOnlySql(sql);
   const scope = statementScope(sql);
   const run = <T>(label: string, f: () => Promise<T>) => {
-    const call = () => guard.call("d1", dependency, label, f, scope);
+    const call = () => {
+      countStatements(dependency, 1);
+      return guard.call("d1", dependency, label, f, scope);
+    };
     return readOnly ? retryOnce(call) : call();
   };
   const statement = {
@@ -251,7 +270,10 @@ function guardedD1Methods(guard: BindingGuard, dependency: string, inner: D1Like
       // A batch is one transaction: it may be retried only when every statement reads.
       const readOnly = statements.every((s) => (s as Guarded<D1PreparedStatement>)[INNER] !== undefined && isReadOnlySql(sqlOf(s)));
       const scope = statementScope(statements.map(sqlOf).join(";\n"));
-      const call = () => guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped), scope);
+      const call = () => {
+        countStatements(dependency, statements.length);
+        return guard.call("d1", dependency, `batch of ${statements.length}`, () => inner.batch<T>(unwrapped), scope);
+      };
       return readOnly ? retryOnce(call) : call();
     },
   };

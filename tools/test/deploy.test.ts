@@ -1,7 +1,7 @@
 // `npm run deploy` and `npm run build` against a fake wrangler runner, on copies of the
 // real configs: an explicit environment or nothing, a committed tree, a provisioned
-// database and real hostnames before anything runs; remote migrations before any Worker;
-// media before api; production bundles built without fault injection and refused if it
+// database (and watch shards) and real hostnames before anything runs; remote migrations
+// — DB, then every watch shard — before any Worker; media before api; production bundles built without fault injection and refused if it
 // is in them.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,8 +18,15 @@ const dir = await mkdtemp(path.join(tmpdir(), "marquee-deploy-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 let n = 0;
-/** Copies of the real configs; `provisioned` writes a database id, `hostnames` replaces example.com. */
-async function setup(options: { provisioned?: boolean; hostnames?: boolean } = {}) {
+/** The watch shards of the real wrangler.toml's environments (EVENT_SHARDS). */
+const shardsOf = { staging: 2, production: 16 } as const;
+const shardIds = (env: keyof typeof shardsOf) => Array.from({ length: shardsOf[env] }, (_, k) => `WATCH_${k}`);
+
+/**
+ * Copies of the real configs; `provisioned` writes the database ids (`"DB"`: only DB's, as
+ * before the shards were provisioned), `hostnames` replaces example.com.
+ */
+async function setup(options: { provisioned?: boolean | "DB"; hostnames?: boolean } = {}) {
   const root = path.join(dir, String(++n));
   const api = path.join(root, "wrangler.toml");
   const media = path.join(root, "workers/media/wrangler.toml");
@@ -29,6 +36,11 @@ async function setup(options: { provisioned?: boolean; hostnames?: boolean } = {
   if (options.provisioned !== false) {
     await writeDatabaseId(api, "staging", "DB", "5ca1ab1e-0000-4000-8000-000000000001");
     await writeDatabaseId(api, "production", "DB", "5ca1ab1e-0000-4000-8000-000000000002");
+    if (options.provisioned !== "DB") {
+      for (const env of ["staging", "production"] as const) {
+        for (const [k, binding] of shardIds(env).entries()) await writeDatabaseId(api, env, binding, `5ca1ab1e-0000-4000-8000-0000000${env === "staging" ? 1 : 2}00${String(k).padStart(2, "0")}`);
+      }
+    }
   }
   if (options.hostnames) {
     for (const file of [api, media]) await writeFile(file, (await readFile(file, "utf8")).replaceAll("example.com", "tv.marquee.test"));
@@ -73,12 +85,14 @@ describe("deploy arguments", () => {
 });
 
 describe("deploy", () => {
-  it("staging: web assets, remote migrations, then media, then api, each stamped with the version", async () => {
+  it("staging: web assets, remote migrations (DB, then each watch shard), then media, then api, each stamped with the version", async () => {
     const { api, media, events, options } = await setup();
     await deploy(options());
     expect(events).toEqual([
       "build web",
       `wrangler d1 migrations apply DB --remote --config ${api} --env staging`,
+      `wrangler d1 migrations apply WATCH_0 --remote --config ${api} --env staging`,
+      `wrangler d1 migrations apply WATCH_1 --remote --config ${api} --env staging`,
       `wrangler deploy --minify --config ${media} --env staging --var BUILD_VERSION:abc123def456 --message marquee abc123def456`,
       `wrangler deploy --minify --config ${api} --env staging --var BUILD_VERSION:abc123def456 --message marquee abc123def456`,
     ]);
@@ -102,7 +116,7 @@ describe("deploy", () => {
     expect(wranglerCalls.map((e) => `${e.split(" ").slice(1, 3).join(" ")} ${configOf(e) === api ? "api" : "media"}`)).toEqual([
       "deploy --dry-run media",
       "deploy --dry-run api",
-      "d1 migrations api",
+      ...Array.from({ length: 17 }, () => "d1 migrations api"),
       "deploy --minify media",
       "deploy --minify api",
     ]);
@@ -111,7 +125,9 @@ describe("deploy", () => {
       expect(e).toContain("--define __MARQUEE_CHAOS__:false");
     }
     expect(events[0]).toBe("build web");
-    expect(wranglerCalls[2]).toBe(`wrangler d1 migrations apply DB --remote --config ${api} --env production`);
+    expect(wranglerCalls.slice(2, 19)).toEqual(
+      ["DB", ...shardIds("production")].map((db) => `wrangler d1 migrations apply ${db} --remote --config ${api} --env production`),
+    );
     expect(cf.deployed).toEqual(["marquee-media-production", "marquee-api-production"]);
     void media;
   });
@@ -142,6 +158,29 @@ describe("deploy", () => {
     expect(events).toEqual([]);
     await deploy(options({ version: "abc123def456-dirty", allowDirty: true }));
     expect(events.some((e) => e.includes("BUILD_VERSION:abc123def456-dirty"))).toBe(true);
+  });
+
+  it("refuses an environment whose watch shards were never provisioned, naming them", async () => {
+    const { events, options } = await setup({ provisioned: "DB" });
+    await expect(deploy(options())).rejects.toThrow(/no database_id for WATCH_0, WATCH_1: run `npm run provision -- --env staging`/);
+    expect(events).toEqual([]);
+  });
+
+  it("refuses watch shards that do not match EVENT_SHARDS", async () => {
+    const { api, events, options } = await setup();
+    const text = await readFile(api, "utf8");
+    const at = text.indexOf("[env.staging.vars]");
+    await writeFile(api, text.slice(0, at) + text.slice(at).replace('EVENT_SHARDS = "2"', 'EVENT_SHARDS = "3"'));
+    await expect(deploy(options())).rejects.toThrow(/EVENT_SHARDS = "3" but no D1 database bound as WATCH_2 \(run `npm run shards`\)/);
+    expect(events).toEqual([]);
+  });
+
+  it("a failed shard migration stops the deploy too: no Worker is deployed", async () => {
+    const { cf, events, options } = await setup();
+    cf.handle = (args) => (args[1] === "migrations" && args[3] === "WATCH_1" ? { code: 1, stdout: "", stderr: "✘ [ERROR] no such table: nope" } : undefined);
+    await expect(deploy(options())).rejects.toThrow(/migrations apply WATCH_1[\s\S]*no such table/);
+    expect(events.filter((e) => e.includes("migrations apply")).map((e) => e.split(" ")[4])).toEqual(["DB", "WATCH_0", "WATCH_1"]);
+    expect(cf.deployed).toEqual([]);
   });
 
   it("stops at a failed migration: no Worker is deployed", async () => {

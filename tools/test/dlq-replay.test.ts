@@ -1,13 +1,27 @@
-// The DLQ replay against a fake wrangler (D1 `dead_letters` rows, the queue's id) and a
-// fake Queues HTTP API: a dry run sends and deletes nothing; --apply sends the valid
-// watch-event messages back in batches of 100 and deletes exactly those rows, only after
-// their batch was accepted; poison stays.
-import { describe, expect, it } from "vitest";
+// The DLQ replay against a fake wrangler (D1 `dead_letters` rows, the queues' ids) and a
+// fake Queues HTTP API: a dry run sends and deletes nothing; --apply sends each valid
+// watch-event message back to the queue of its profile's watch shard (shardOf, the api's
+// function, over production's EVENT_SHARDS = "16") in batches of 100 and deletes exactly
+// those rows, only after their batch was accepted; poison stays.
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { shardOf } from "../../lib/watch-shard-of.ts";
 import { sortDeadLetters, replayDeadLetters, type DeadLetterRow } from "../dlq-replay.ts";
+import { apiConfig } from "../project.ts";
 import { FakeCloudflare } from "./fake-wrangler.ts";
 
+const dir = await mkdtemp(path.join(tmpdir(), "marquee-dlq-"));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const SHARDS = 16;
+/** Shard k's queue in the fake account, with a queue id that says which shard it is. */
+const shardQueue = (k: number) => `watch-events-production-${k}`;
+const queueId = (k: number) => `${k.toString(16).padStart(2, "0")}23456789abcdef0123456789abcdef`;
+
 const now = Date.UTC(2026, 11, 1);
-const message = (i: number) => ({
+const message = (i: number, profileId = "prf_1") => ({
   v: 1,
   accountId: "acc_1",
   country: "GB",
@@ -16,7 +30,7 @@ const message = (i: number) => ({
     id: `evt_${String(i).padStart(8, "0")}`,
     type: "heartbeat",
     playbackSessionId: "pbs_0123456789abcdef",
-    profileId: "prf_1",
+    profileId,
     titleId: "t1",
     positionSec: 30 * i,
     durationSec: 5400,
@@ -33,7 +47,7 @@ const row = (id: string, body: unknown, reason = "retries exhausted"): DeadLette
 
 function setup(rows: DeadLetterRow[], answer: (body: unknown) => Response = () => Response.json({ success: true, errors: [] })) {
   const cf = new FakeCloudflare(() => "marquee-api-production");
-  cf.queues.set("watch-events-production", { id: "0123456789abcdef0123456789abcdef" });
+  for (let k = 0; k < SHARDS; k++) cf.queues.set(shardQueue(k), { id: queueId(k) });
   const deleted: string[][] = [];
   cf.handle = (args) => {
     if (args[0] !== "d1" || args[1] !== "execute") return undefined;
@@ -82,7 +96,8 @@ describe("replayDeadLetters", () => {
   it("a dry run reads from the environment's D1 and sends and deletes nothing", async () => {
     const { cf, deleted, sent, options } = setup(rows);
     const report = await replayDeadLetters({ ...options, apply: false });
-    expect(report).toEqual({ read: 5, replayable: 3, poison: 2, sent: 0, deleted: 0, queue: "watch-events-production" });
+    // prf_1 is on shard 15 of 16 (tools/test/watch-shard-of.test.ts).
+    expect(report).toEqual({ read: 5, replayable: 3, poison: 2, sent: 0, deleted: 0, queues: { "watch-events-production-15": 3 } });
     expect(cf.commands).toEqual([
       "d1 execute DB --remote --config " + cf.calls[0]!.args[5] + " --env production --yes --json --command SELECT id, body, reason, attempts, received_at FROM dead_letters ORDER BY received_at, id LIMIT 1000",
     ]);
@@ -90,12 +105,12 @@ describe("replayDeadLetters", () => {
     expect(deleted).toEqual([]);
   });
 
-  it("--apply sends the valid ones to the watch-events queue as JSON, then deletes exactly those rows", async () => {
+  it("--apply sends the valid ones to their profile's shard queue as JSON, then deletes exactly those rows", async () => {
     const { deleted, sent, options } = setup(rows);
     const report = await replayDeadLetters({ ...options, apply: true });
     expect(report.sent).toBe(3);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.url).toBe("https://api.cloudflare.com/client/v4/accounts/acct/queues/0123456789abcdef0123456789abcdef/messages/batch");
+    expect(sent[0]!.url).toBe(`https://api.cloudflare.com/client/v4/accounts/acct/queues/${queueId(15)}/messages/batch`);
     expect(sent[0]!.auth).toBe("Bearer tok");
     expect(sent[0]!.body.messages).toEqual([1, 2, 3].map((i) => ({ body: message(i), content_type: "json" })));
     expect(deleted).toEqual([["m1", "m2", "it's"]]);
@@ -108,6 +123,45 @@ describe("replayDeadLetters", () => {
     expect(sent.map((s) => s.body.messages.length)).toEqual([100, 100, 30]);
     expect(deleted.map((d) => d.length)).toEqual([100, 100, 30]);
     expect(deleted.flat()).toEqual(many.map((r) => r.id));
+  });
+
+  it("puts each letter on the shard queue of its profile, in the order read, at most 100 a request", async () => {
+    const profiles = Array.from({ length: 40 }, (_, i) => `prf_${i.toString(36).padStart(16, "0")}`);
+    const many = Array.from({ length: 400 }, (_, i) => row(`m${i}`, message(i, profiles[i % profiles.length])));
+    const { cf, deleted, sent, options } = setup(many);
+    const report = await replayDeadLetters({ ...options, apply: true });
+    expect(report.sent).toBe(400);
+
+    const expectedShard = (r: DeadLetterRow) => shardOf((JSON.parse(r.body) as ReturnType<typeof message>).event.profileId, SHARDS);
+    const byShard = new Map<number, string[]>();
+    for (const r of many) byShard.set(expectedShard(r), [...(byShard.get(expectedShard(r)) ?? []), r.id]);
+    expect(byShard.size).toBeGreaterThan(8); // 40 profiles spread over most of the 16 shards
+    expect(report.queues).toEqual(Object.fromEntries([...byShard].sort(([a], [b]) => a - b).map(([k, ids]) => [shardQueue(k), ids.length])));
+
+    // Every request went to one shard's queue and carried only that shard's profiles.
+    const got = new Map<number, string[]>();
+    for (const [i, s] of sent.entries()) {
+      const k = [...Array(SHARDS).keys()].find((k) => s.url.includes(`/queues/${queueId(k)}/`))!;
+      expect(s.body.messages.length).toBeLessThanOrEqual(100);
+      for (const m of s.body.messages) expect(shardOf((m.body as ReturnType<typeof message>).event.profileId, SHARDS)).toBe(k);
+      // What was deleted after this request is exactly what it sent.
+      expect(deleted[i]!.length).toBe(s.body.messages.length);
+      got.set(k, [...(got.get(k) ?? []), ...deleted[i]!]);
+    }
+    expect(got).toEqual(byShard);
+    // Each queue's id was looked up once.
+    expect(cf.commands.filter((c) => c.startsWith("queues info")).sort()).toEqual([...byShard.keys()].map((k) => `queues info ${shardQueue(k)}`).sort());
+  });
+
+  it("refuses a config whose shards do not match EVENT_SHARDS, before reading anything", async () => {
+    const config = path.join(dir, "wrangler.toml");
+    await copyFile(apiConfig, config);
+    const text = await readFile(config, "utf8");
+    const at = text.indexOf("[env.production.vars]");
+    await writeFile(config, text.slice(0, at) + text.slice(at).replace('EVENT_SHARDS = "16"', 'EVENT_SHARDS = "17"'));
+    const { cf, options } = setup(rows);
+    await expect(replayDeadLetters({ ...options, config, apply: false })).rejects.toThrow(/EVENT_SHARDS = "17" but no D1 database bound as WATCH_16/);
+    expect(cf.commands).toEqual([]);
   });
 
   it("a refused send deletes nothing of that batch", async () => {

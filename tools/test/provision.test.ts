@@ -1,6 +1,6 @@
 // `npm run provision` against a pretend Cloudflare account (a fake wrangler runner): what
-// it creates and what it finds, the database id it writes into copies of the real
-// configs, the secrets it sets (never in argv, the playback keys identical on both
+// it creates and what it finds (the watch shards' databases and queues among them), the
+// database ids it writes into copies of the real configs, the secrets it sets (never in argv, the playback keys identical on both
 // Workers), and that a second run changes nothing. Also the environments of the real
 // wrangler.toml files: each repeats every var and binding of the local config.
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -10,6 +10,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { parseVars } from "../dev-vars.ts";
 import { apiConfig, mediaConfig, projectRoot } from "../project.ts";
 import { checkEnvironment, provision, workerSecrets, writeDatabaseId, type ProvisionOptions } from "../provision.ts";
+import { generateShards } from "../watch-shards.ts";
 import { readEnvironment, type EnvironmentConfig } from "../wrangler.ts";
 import { FakeCloudflare } from "./fake-wrangler.ts";
 
@@ -62,20 +63,38 @@ describe("provision", () => {
     const report = await provision(options());
 
     expect(cf.commands[0]).toBe("whoami");
-    expect(cf.commands).toContain("d1 create marquee-staging");
+    expect(cf.commands.filter((c) => c.startsWith("d1 create"))).toEqual([
+      "d1 create marquee-staging",
+      "d1 create marquee-staging-watch-0",
+      "d1 create marquee-staging-watch-1",
+    ]);
+    // One list to find them all, one to read the new ids back.
+    expect(cf.commands.filter((c) => c.startsWith("d1 list"))).toHaveLength(2);
     expect(cf.commands).toContain("r2 bucket create marquee-media-staging");
-    expect(cf.commands).toContain("queues create watch-events-staging");
+    expect(cf.commands).toContain("queues create watch-events-staging-0");
+    expect(cf.commands).toContain("queues create watch-events-staging-1");
     expect(cf.commands).toContain("queues create watch-events-staging-dlq --message-retention-period-secs 1209600");
     expect(cf.commands).toContain("queues create qoe-staging");
     expect([...cf.buckets]).toEqual(["marquee-media-staging"]);
-    expect([...cf.queues.keys()].sort()).toEqual(["qoe-staging", "watch-events-staging", "watch-events-staging-dlq"]);
+    expect([...cf.queues.keys()].sort()).toEqual(["qoe-staging", "watch-events-staging-0", "watch-events-staging-1", "watch-events-staging-dlq"]);
 
-    // The id wrangler reports is now what the staging environment binds, and only it.
-    const id = cf.databases[0]!.uuid;
+    // The ids wrangler reports are now what the staging environment binds, and only it.
+    const [id, id0, id1] = cf.databases.map((d) => d.uuid);
     expect(report.database).toEqual({ name: "marquee-staging", id, created: true });
-    expect((await readEnvironment(files.api, "staging")).d1).toEqual([{ binding: "DB", name: "marquee-staging", id }]);
-    expect((await readEnvironment(files.api, "production")).d1[0]!.id).toBeUndefined();
+    expect(report.watchDatabases).toEqual([
+      { binding: "WATCH_0", name: "marquee-staging-watch-0", id: id0, created: true },
+      { binding: "WATCH_1", name: "marquee-staging-watch-1", id: id1, created: true },
+    ]);
+    expect((await readEnvironment(files.api, "staging")).d1).toEqual([
+      { binding: "DB", name: "marquee-staging", id },
+      { binding: "WATCH_0", name: "marquee-staging-watch-0", id: id0 },
+      { binding: "WATCH_1", name: "marquee-staging-watch-1", id: id1 },
+    ]);
+    expect((await readEnvironment(files.api, "production")).d1.every((d) => d.id === undefined)).toBe(true);
     expect(report.configChanged).toBe(true);
+    // The shard ids went into the generated block the way `npm run shards` keeps them.
+    const written = await readFile(files.api, "utf8");
+    expect(generateShards(written).text).toBe(written);
 
     const api = cf.workers.get("marquee-api-staging")!;
     const media = cf.workers.get("marquee-media-staging")!;
@@ -116,6 +135,8 @@ describe("provision", () => {
     expect(cf.commands.filter((c) => / create |^secret put/.test(c))).toEqual([]);
     expect(again.configChanged).toBe(false);
     expect(again.database.created).toBe(false);
+    expect(again.watchDatabases.every((d) => !d.created)).toBe(true);
+    expect(cf.commands.filter((c) => c.startsWith("d1 list"))).toHaveLength(1);
     expect(again.buckets.every((b) => !b.created) && again.queues.every((q) => !q.created)).toBe(true);
     expect(await readFile(files.api, "utf8")).toBe(config);
     expect(JSON.stringify([...cf.workers].map(([k, v]) => [k, [...v]]))).toBe(secrets);
@@ -124,18 +145,58 @@ describe("provision", () => {
 
   it("finds resources that already exist by name and writes their id", async () => {
     const { files, cf, options } = await setup();
-    cf.databases.push({ name: "someone-else", uuid: "11111111-0000-4000-8000-000000000000" }, { name: "marquee-production", uuid: "22222222-0000-4000-8000-000000000000" });
+    cf.databases.push(
+      { name: "someone-else", uuid: "11111111-0000-4000-8000-000000000000" },
+      { name: "marquee-production", uuid: "22222222-0000-4000-8000-000000000000" },
+      ...Array.from({ length: 15 }, (_, k) => ({ name: `marquee-production-watch-${k}`, uuid: `5ca1ab1e-0000-4000-8000-0000000000${String(k).padStart(2, "0")}` })),
+    );
     cf.buckets.add("marquee-media-production");
-    cf.queues.set("watch-events-production", { id: "33333333-0000-4000-8000-000000000000" });
+    for (let k = 0; k < 16; k++) cf.queues.set(`watch-events-production-${k}`, { id: `3333333${k.toString(16)}-0000-4000-8000-000000000000` });
     cf.queues.set("qoe-production", { id: "44444444-0000-4000-8000-000000000000" });
     const report = await provision(options({ env: "production", given: { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" } }));
 
     expect(report.database).toEqual({ name: "marquee-production", id: "22222222-0000-4000-8000-000000000000", created: false });
-    expect(cf.commands.filter((c) => c.includes(" create "))).toEqual(["queues create watch-events-production-dlq --message-retention-period-secs 1209600"]);
-    expect((await readEnvironment(files.api, "production")).d1[0]!.id).toBe("22222222-0000-4000-8000-000000000000");
-    expect((await readEnvironment(files.api, "staging")).d1[0]!.id).toBeUndefined();
+    // EVENT_SHARDS = "16": shards 0-14 were there, 15 is made.
+    expect(report.watchDatabases.map((d) => [d.binding, d.created])).toEqual(Array.from({ length: 16 }, (_, k) => [`WATCH_${k}`, k === 15]));
+    expect(cf.commands.filter((c) => c.includes(" create "))).toEqual([
+      "d1 create marquee-production-watch-15",
+      "queues create watch-events-production-dlq --message-retention-period-secs 1209600",
+    ]);
+    const d1 = (await readEnvironment(files.api, "production")).d1;
+    expect(d1[0]!.id).toBe("22222222-0000-4000-8000-000000000000");
+    expect(d1.slice(1, 16).map((d) => d.id)).toEqual(Array.from({ length: 15 }, (_, k) => `5ca1ab1e-0000-4000-8000-0000000000${String(k).padStart(2, "0")}`));
+    expect(d1[16]!.id).toBe(cf.databases.find((d) => d.name === "marquee-production-watch-15")!.uuid);
+    expect((await readEnvironment(files.api, "staging")).d1.every((d) => d.id === undefined)).toBe(true);
     expect(cf.workers.get("marquee-api-production")!.get("STRIPE_SECRET_KEY")).toBe("sk_live_x");
     expect(report.secrets.find((s) => s.name === "STRIPE_WEBHOOK_SECRET")!.action).toBe("set-given");
+  });
+
+  it("turns on D1 read replication for DB and every shard when given API credentials, and only then", async () => {
+    const { cf, options } = await setup();
+    const calls: { url: string; method: string | undefined; auth: string | null; body: unknown }[] = [];
+    const fetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, method: init.method, auth: new Headers(init.headers).get("Authorization"), body: JSON.parse(String(init.body)) });
+      return Response.json({ success: true, errors: [], result: {} });
+    }) as typeof globalThis.fetch;
+
+    const lines: string[] = [];
+    const without = await provision(options({ fetch, log: (l) => lines.push(l) }));
+    expect(without.readReplication).toBe("unchanged");
+    expect(calls).toEqual([]);
+    expect(lines.find((l) => l.startsWith("D1 read replication"))).toMatch(/needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID[\s\S]*curl -X PUT/);
+
+    const report = await provision(options({ fetch, credentials: { apiToken: "tok", accountId: "acct" } }));
+    expect(report.readReplication).toBe("auto");
+    expect(calls.map((c) => c.url)).toEqual(cf.databases.map((d) => `https://api.cloudflare.com/client/v4/accounts/acct/d1/database/${d.uuid}`));
+    expect(calls).toHaveLength(3); // marquee-staging and its two watch shards
+    for (const c of calls) expect([c.method, c.auth, c.body]).toEqual(["PUT", "Bearer tok", { read_replication: { mode: "auto" } }]);
+  });
+
+  it("stops on a refused read-replication call, before any secret is set", async () => {
+    const { cf, options } = await setup();
+    const fetch = (async () => Response.json({ success: false, errors: [{ code: 10000, message: "Authentication error" }] }, { status: 403 })) as unknown as typeof globalThis.fetch;
+    await expect(provision(options({ fetch, credentials: { apiToken: "tok", accountId: "acct" } }))).rejects.toThrow(/read replication for D1 database marquee-staging failed \(403\).*Authentication error/);
+    expect(cf.commands.filter((c) => c.startsWith("secret put"))).toEqual([]);
   });
 
   it("refuses production without the Stripe secrets, before setting any secret", async () => {
@@ -218,13 +279,17 @@ describe("writeDatabaseId", () => {
 describe("checkEnvironment", () => {
   const base = (over: Partial<EnvironmentConfig> = {}): EnvironmentConfig => ({
     name: "marquee-api-staging",
-    vars: {},
     routes: [],
     workersDev: true,
-    d1: [{ binding: "DB", name: "marquee-staging", id: undefined }],
+    vars: { EVENT_SHARDS: "1" },
+    d1: [
+      { binding: "DB", name: "marquee-staging", id: undefined },
+      { binding: "WATCH_0", name: "marquee-staging-watch-0", id: undefined },
+    ],
     buckets: ["b"],
-    producers: {},
-    queues: ["q", "q-dlq"],
+    producers: { WATCH_EVENTS_0: "q-0", WATCH_EVENTS_DLQ: "q-dlq" },
+    queues: ["q-0", "q-dlq"],
+    consumers: [{ queue: "q-0", deadLetterQueue: "q-dlq" }],
     deadLetterQueues: ["q-dlq"],
     services: { MEDIA_WORKER: "marquee-media-staging" },
     define: {},
@@ -244,6 +309,14 @@ describe("checkEnvironment", () => {
     expect(checkEnvironment("staging", base({ services: { MEDIA_WORKER: "marquee-media" } }), media)[0]).toMatch(/MEDIA_WORKER calls "marquee-media"/);
     expect(checkEnvironment("staging", base({ deadLetterQueues: ["dead"] }), media)[0]).toMatch(/must end in -dlq/);
   });
+
+  it("refuses watch shards that do not match EVENT_SHARDS (before anything is created)", () => {
+    expect(checkEnvironment("staging", base({ vars: { EVENT_SHARDS: "2" } }), media)).toEqual([
+      'wrangler.toml [env.staging] has EVENT_SHARDS = "2" but no D1 database bound as WATCH_1 (run `npm run shards`)',
+      'wrangler.toml [env.staging] has EVENT_SHARDS = "2" but no queue producer WATCH_EVENTS_1 (run `npm run shards`)',
+    ]);
+    expect(checkEnvironment("staging", base({ vars: {} }), media)[0]).toMatch(/EVENT_SHARDS is not set/);
+  });
 });
 
 const { unstable_readConfig } = await import("wrangler");
@@ -251,14 +324,18 @@ const { unstable_readConfig } = await import("wrangler");
 describe("the deployed environments of wrangler.toml", () => {
   type Raw = Record<string, any>;
   const resolved = (config: string, env?: string) => unstable_readConfig({ config, env }, { hideWarnings: true }) as unknown as Raw;
+  // The watch shards count as one binding each: their number is each environment's own
+  // EVENT_SHARDS (tools/test/watch-shards.test.ts checks them against it).
+  const shard = (binding: string) => binding.replace(/^(WATCH_(?:EVENTS_)?)\d+$/, "$1{k}");
+  const once = (names: string[]) => [...new Set(names)];
   const bindingNames = (c: Raw) => ({
     vars: Object.keys(c.vars ?? {}).sort(),
-    d1: (c.d1_databases ?? []).map((d: Raw) => d.binding),
+    d1: once((c.d1_databases ?? []).map((d: Raw) => shard(d.binding))),
     r2: (c.r2_buckets ?? []).map((d: Raw) => d.binding),
     services: (c.services ?? []).map((d: Raw) => d.binding),
     durableObjects: (c.durable_objects?.bindings ?? []).map((d: Raw) => `${d.name}:${d.class_name}`),
-    producers: (c.queues?.producers ?? []).map((d: Raw) => d.binding),
-    consumers: (c.queues?.consumers ?? []).map((d: Raw) => [d.max_batch_size, d.max_retries, !!d.dead_letter_queue]),
+    producers: once((c.queues?.producers ?? []).map((d: Raw) => shard(d.binding))),
+    consumers: once((c.queues?.consumers ?? []).map((d: Raw) => JSON.stringify([/-\d+$/.test(d.queue) ? "shard" : "", d.max_batch_size, d.max_retries, !!d.dead_letter_queue]))),
   });
 
   for (const config of [apiConfig, mediaConfig]) {
@@ -273,8 +350,8 @@ describe("the deployed environments of wrangler.toml", () => {
         expect(c.vars.CHAOS).toBe("");
         expect(c.observability?.enabled).toBe(true);
         for (const b of c.r2_buckets) expect(b.bucket_name).toBe(`marquee-media-${env}`);
-        for (const d of c.d1_databases ?? []) expect(d.database_name).toBe(`marquee-${env}`);
-        for (const q of c.queues?.producers ?? []) expect(q.queue).toMatch(new RegExp(`^(watch-events-${env}(-dlq)?|qoe-${env})$`));
+        for (const d of c.d1_databases ?? []) expect(d.database_name).toMatch(new RegExp(`^marquee-${env}(-watch-\\d+)?$`));
+        for (const q of c.queues?.producers ?? []) expect(q.queue).toMatch(new RegExp(`^(watch-events-${env}(-dlq|-\\d+)?|qoe-${env})$`));
         for (const s of c.services ?? []) expect(s.service).toBe(`marquee-media-${env}`);
       }
       // Production: compiled without fault injection, and reachable only on its own hostname.

@@ -1,6 +1,7 @@
-// `npm run seed` (and so `npm run dev`) against real local D1 and R2 state: everything
-// the first time, nothing the second; and the demo catalog is what its generator writes.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+// `npm run seed` (and so `npm run dev`) against real local D1 and R2 state: every
+// migration (DB's and each watch shard's) and everything the first time, nothing the
+// second; and the demo catalog is what its generator writes.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { posterSvg } from "../demo-catalog/poster.ts";
 import { projectRoot } from "../project.ts";
 import { demoCatalogSchema } from "../seed/demo-catalog.ts";
 import { seedLocal } from "../seed.ts";
+import { outputOf, wrangler } from "../wrangler.ts";
 
 const state = await mkdtemp(path.join(tmpdir(), "marquee-seed-"));
 afterAll(() => rm(state, { recursive: true, force: true }));
@@ -28,14 +30,40 @@ describe("seedLocal", () => {
       seasons.reduce((n, s) => n + s.episodes.length, 0) +
       catalog.titles.reduce((n, t) => n + (t.credits ?? []).length, 0);
 
+    const sql = async (folder: string) => (await readdir(path.join(projectRoot, folder))).filter((f) => f.endsWith(".sql")).sort();
+    const [main, watch] = [await sql("d1/migrations"), await sql("d1/watch-migrations")];
+
     const first = await seedLocal(state, { quiet: true });
+    // EVENT_SHARDS = "2" at the top level of wrangler.toml: two local watch shards.
+    expect(first.migrated).toEqual([
+      { binding: "DB", applied: main },
+      { binding: "WATCH_0", applied: watch },
+      { binding: "WATCH_1", applied: watch },
+    ]);
     expect(first.filesUploaded).toBe(33); // 32 listed files + index.json
     expect(first.filesUnchanged).toBe(0);
     expect(first.rowsInserted).toBe(expectedRows);
 
+    // A shard has the watch schema, in its own database (not DB's tables).
+    const query = ["d1", "execute", "WATCH_1", "--local", "--persist-to", state, "--json", "--command", "SELECT name FROM sqlite_master WHERE type = 'table'"];
+    const out = await wrangler(query, { capture: true });
+    expect(out.code, outputOf(out)).toBe(0);
+    const shardTables = (JSON.parse(out.stdout) as { results: { name: string }[] }[])[0]!.results.map((r) => r.name);
+    expect(shardTables).toContain("watch_events");
+    expect(shardTables).not.toContain("titles");
+
     const second = await seedLocal(state, { quiet: true });
-    expect(second).toEqual({ filesUploaded: 0, filesUnchanged: 33, rowsInserted: 0 });
-  });
+    expect(second).toEqual({
+      migrated: [
+        { binding: "DB", applied: [] },
+        { binding: "WATCH_0", applied: [] },
+        { binding: "WATCH_1", applied: [] },
+      ],
+      filesUploaded: 0,
+      filesUnchanged: 33,
+      rowsInserted: 0,
+    });
+  }, 240_000); // seven wrangler runs (three databases migrated twice, a query) of seconds each, two platform proxies
 });
 
 describe("the demo catalog", () => {

@@ -7,6 +7,7 @@ import { adminRoutes } from "./admin/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { billingRoutes } from "./billing/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
+import { d1Sessions } from "./d1-sessions/member-db.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { eventRoutes } from "./events/routes.ts";
@@ -22,6 +23,8 @@ import { healthRoutes } from "./routes/health.ts";
 
 export function createApp() {
   const app = installBase(createRouter());
+  // Before every route: the request's D1 session (memberDb) sends its bookmark back.
+  app.use(d1Sessions());
   app.use(defaultBodyLimit());
   app.route("/", healthRoutes);
   app.route("/", adminRoutes);

@@ -1,6 +1,7 @@
-// The api Worker's entry point: HTTP, the watch-events and qoe Queue consumers, the cron trigger,
+// The api Worker's entry point: HTTP, the watch shards' and qoe Queue consumers, the cron trigger,
 // and the Durable Object classes it hosts. Every handler gets the env with its bindings
 // behind the guard (timeouts, circuit breakers, and faults when CHAOS is on).
+import { apiBindingPlan } from "../../lib/bindings/api-bindings.ts";
 import { guardEnv } from "../../lib/bindings/guard.ts";
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
@@ -12,17 +13,8 @@ import { forwardMedia, isMediaPath } from "./routes/media-forward.ts";
 export { AccountStreams } from "../../durable-objects/account-streams.ts";
 export { SignInThrottle } from "../../durable-objects/sign-in-throttle.ts";
 
-/** The api's bindings that reach another service (ASSETS is the platform's own file server). */
-export const apiBindings = {
-  d1: ["DB"],
-  r2: ["MEDIA"],
-  do: ["ACCOUNT_STREAMS", "SIGN_IN_THROTTLE"],
-  queue: ["WATCH_EVENTS", "WATCH_EVENTS_DLQ", "QOE_EVENTS"],
-  service: ["MEDIA_WORKER"],
-} as const;
-
 const app = createApp();
-const guarded = (env: Bindings) => guardEnv(env, apiBindings);
+const guarded = (env: Bindings) => guardEnv(env, apiBindingPlan(env));
 
 export default {
   fetch: (request, env, ctx) => (isMediaPath(request.url) ? forwardMedia(request, guarded(env)) : app.fetch(request, guarded(env), ctx)),

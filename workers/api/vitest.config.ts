@@ -1,6 +1,6 @@
-// Tests of the api Worker, run inside workerd with its real bindings (D1 migrated by
-// test/apply-migrations.ts) and the media Worker as an auxiliary Worker behind the
-// MEDIA_WORKER service binding.
+// Tests of the api Worker, run inside workerd with its real bindings (DB and the watch
+// shards migrated by test/apply-migrations.ts) and the media Worker as an auxiliary
+// Worker behind the MEDIA_WORKER service binding.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
@@ -17,6 +17,8 @@ export default defineConfig({
         bindings: {
           ...testBindings.api,
           TEST_MIGRATIONS: await readD1Migrations(path.join(projectRoot, "d1/migrations")),
+          // Applied to every watch shard WATCH_{k} the config binds (EVENT_SHARDS of them).
+          TEST_WATCH_MIGRATIONS: await readD1Migrations(path.join(projectRoot, "d1/watch-migrations")),
         },
         workers: [
           {

@@ -1,6 +1,8 @@
 // Signing up and signing in. Sign-in gives the same answer, after the same work, for an
 // unknown email and a wrong password, and is throttled per (account, client), per client
-// and per account (throttle-limits.ts); sign-up is throttled per client.
+// and per account (throttle-limits.ts); sign-up is throttled per client. Both read the
+// account on the primary (`env.DB`, never a read replica): an account made a moment ago
+// signs in at once, and a replica's lag is never counted as a wrong password.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { accounts, profiles } from "../../../d1/schema.ts";

@@ -1,13 +1,13 @@
 // What `GET /v1/me` says about the caller: account, plan and subscription, profiles.
 import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { accounts, profiles, subscriptions } from "../../../d1/schema.ts";
 import { planById } from "../../../lib/plans.ts";
+import { drizzleOf, type D1Queryable } from "../d1-sessions/queryable.ts";
 import type { Auth } from "./auth-context.ts";
 import { publicProfile } from "../profiles/profiles.ts";
 
-export async function describeAccount(db: D1Database, auth: Auth) {
-  const orm = drizzle(db);
+export async function describeAccount(db: D1Queryable, auth: Auth) {
+  const orm = drizzleOf(db);
   // One round trip for the three reads.
   const [[account], subs, profileRows] = await orm.batch([
     orm.select({ id: accounts.id, email: accounts.email, createdAt: accounts.createdAt }).from(accounts).where(eq(accounts.id, auth.accountId)),

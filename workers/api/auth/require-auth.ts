@@ -1,12 +1,14 @@
 // The guard of every member route: a session from `Authorization: Bearer` (devices) or the
 // session cookie (the web app, which must also send its CSRF token on state-changing
-// requests). Sets `c.get("auth")`; one D1 query per request.
+// requests). Sets `c.get("auth")`; one D1 query per request, on a read replica
+// (request-session.ts), two when the replica has not got the session yet.
 import type { Context, MiddlewareHandler } from "hono";
 import { constantTimeEqual } from "../../../lib/constant-time.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { readSessionCookie } from "./session-cookie.ts";
-import { authOf, checkSession } from "./sessions.ts";
+import { checkRequestSession } from "./request-session.ts";
+import { authOf } from "./sessions.ts";
 import { csrfTokenFor } from "./session-tokens.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -39,9 +41,8 @@ export async function authenticate(c: Context<AppEnv>, csrfSent: string | undefi
       throw new ApiError("FORBIDDEN", "This request needs the X-CSRF-Token header of your session.", { details: { reason: "csrf" } });
     }
   }
-  const session = await checkSession(c.env.DB, token, new Date());
+  const session = await checkRequestSession(c, token, new Date());
   if (!session) throw unauthorized();
-  if (session.touch) c.executionCtx.waitUntil(session.touch);
   c.set("auth", authOf(session));
 }
 

@@ -1,8 +1,11 @@
 // /v1/auth/*, /v1/me: signing up, in and out (here and everywhere), the account's
-// sessions, and who the caller is.
+// sessions, and who the caller is. Sessions are made, listed and ended through the
+// request's D1 session (memberDb), so the answer's bookmark covers them; the account and
+// password reads of sign-up and sign-in stay on the primary (accounts.ts).
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { signIn, signUp } from "./accounts.ts";
@@ -44,7 +47,7 @@ function deviceName(c: Context<AppEnv>, given: string | undefined): string {
 
 /** A new session for the account: a cookie (web) or a token in the body (devices). */
 async function startSession(c: Context<AppEnv>, accountId: string, body: z.infer<typeof credentials>): Promise<z.infer<typeof signedIn>> {
-  const session = await createSession(c.env.DB, accountId, body.client, deviceName(c, body.deviceName), new Date());
+  const session = await createSession(memberDb(c), accountId, body.client, deviceName(c, body.deviceName), new Date());
   const expiresAt = session.expiresAt.toISOString();
   if (body.client === "device") return { accountId, token: session.token, expiresAt };
   writeSessionCookie(c, session.token, session.expiresAt);
@@ -90,7 +93,7 @@ authRoutes.openapi(
   createRoute({ method: "post", path: "/v1/auth/logout", tags, security, summary: "End this session", responses: { 204: { description: "Signed out" }, ...errors } }),
   async (c) => {
     const { accountId, sessionId } = c.get("auth");
-    await endSession(c.env.DB, accountId, sessionId);
+    await endSession(memberDb(c), accountId, sessionId);
     clearSessionCookie(c);
     return c.body(null, 204);
   },
@@ -100,7 +103,7 @@ authRoutes.use("/v1/auth/logout-all", requireAuth, refuseKidsProfile);
 authRoutes.openapi(
   createRoute({ method: "post", path: "/v1/auth/logout-all", tags, security, summary: "End every session of the account", responses: { 204: { description: "Signed out everywhere" }, ...errors } }),
   async (c) => {
-    await endAllSessions(c.env.DB, c.get("auth").accountId);
+    await endAllSessions(memberDb(c), c.get("auth").accountId);
     clearSessionCookie(c);
     return c.body(null, 204);
   },
@@ -115,7 +118,7 @@ authRoutes.openapi(
   createRoute({ method: "get", path: "/v1/auth/sessions", tags, security, summary: "The account's signed-in devices", responses: { 200: json(z.object({ sessions: z.array(sessionSchema) }), "Sessions"), ...errors } }),
   async (c) => {
     const { accountId, sessionId } = c.get("auth");
-    const list = await listSessions(c.env.DB, accountId, new Date());
+    const list = await listSessions(memberDb(c), accountId, new Date());
     return c.json(
       { sessions: list.map((s) => ({ ...s, createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(), current: s.id === sessionId })) },
       200,
@@ -135,7 +138,7 @@ authRoutes.openapi(
     responses: { 204: { description: "Ended" }, 404: json(errorBodySchema, "No such session on this account"), ...errors },
   }),
   async (c) => {
-    if (!(await endSession(c.env.DB, c.get("auth").accountId, c.req.valid("param").id))) throw new ApiError("NOT_FOUND", "No such session.");
+    if (!(await endSession(memberDb(c), c.get("auth").accountId, c.req.valid("param").id))) throw new ApiError("NOT_FOUND", "No such session.");
     return c.body(null, 204);
   },
 );
@@ -150,5 +153,5 @@ authRoutes.openapi(
     summary: "The account, its plan and subscription, and its profiles",
     responses: { 200: json(z.record(z.string(), z.unknown()), "The account"), ...errors },
   }),
-  async (c) => c.json(await describeAccount(c.env.DB, c.get("auth")), 200),
+  async (c) => c.json(await describeAccount(memberDb(c), c.get("auth")), 200),
 );

@@ -1,9 +1,11 @@
 // Sessions in D1: created at sign-in, checked on every authenticated request in one
-// query, ended by sign-out, by "sign out everywhere", or by their timeouts.
+// query (on a nearby read replica, then the primary if the replica has not got it yet),
+// ended by sign-out, by "sign out everywhere", or by their timeouts.
 import { and, eq, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { profiles, sessions, subscriptions } from "../../../d1/schema.ts";
 import { isDependencyError, retryOnce } from "../../../lib/bindings/guard.ts";
+import { readOrPrimary } from "../d1-sessions/member-db.ts";
+import { drizzleOf, type D1Queryable } from "../d1-sessions/queryable.ts";
 import type { Auth } from "./auth-context.ts";
 import { isSessionToken, newSessionToken, sessionIdFor } from "./session-tokens.ts";
 
@@ -52,7 +54,7 @@ export function authOf(session: SessionCheck): Auth {
   };
 }
 
-export async function createSession(db: D1Database, accountId: string, kind: Kind, deviceName: string, now: Date) {
+export async function createSession(db: D1Queryable, accountId: string, kind: Kind, deviceName: string, now: Date) {
   const token = newSessionToken();
   const expiresAt = new Date(now.getTime() + SESSION_TIMEOUTS[kind].absoluteMs);
   const id = await sessionIdFor(token);
@@ -60,7 +62,7 @@ export async function createSession(db: D1Database, accountId: string, kind: Kin
   // Retried once if D1 fails: on the second try, the session's own id already there means the first landed.
   await retryOnce(async (attempt) => {
     try {
-      await drizzle(db).insert(sessions).values(row);
+      await drizzleOf(db).insert(sessions).values(row);
     } catch (err) {
       if (!(attempt === 2 && /UNIQUE/i.test(String((err as Error)?.cause ?? err)))) throw err;
     }
@@ -84,12 +86,28 @@ function remember(check: SessionCheck, now: Date): void {
   recentlyChecked.set(check.sessionId, { check: { ...check, touch: null }, at: now.getTime() });
 }
 
-/** One D1 query: the session, its entered profile's kids flag, and the subscription. */
-export async function checkSession(db: D1Database, token: string, now: Date): Promise<SessionCheck | null> {
+/** Where a session check reads, beyond the request's D1 session it is given first. */
+export type SessionCheckOptions = {
+  /**
+   * Asked when the first read finds no such session: a read replica may be a moment
+   * behind a sign-in made elsewhere, and a brand-new session must work at once. (A
+   * session ended elsewhere may, the other way round, still pass on a lagging replica for
+   * those moments: docs/threat-model.md.)
+   */
+  primary?: () => D1Queryable;
+  /** Where the hourly `lastSeenAt` write goes (after the response); `db` by default. */
+  touchDb?: D1Queryable;
+};
+
+/**
+ * One D1 query: the session, its entered profile's kids flag, and the subscription; a
+ * second, at `options.primary`, only when the first finds nothing.
+ */
+export async function checkSession(db: D1Queryable, token: string, now: Date, options: SessionCheckOptions = {}): Promise<SessionCheck | null> {
   if (!isSessionToken(token)) return null;
   const id = await sessionIdFor(token);
   try {
-    const check = await checkInD1(db, id, now);
+    const check = await readOrPrimary(db, options.primary, (reader) => checkInD1(reader, options.touchDb ?? reader, id, now));
     if (check) remember(check, now);
     else recentlyChecked.delete(id);
     return check;
@@ -100,8 +118,8 @@ export async function checkSession(db: D1Database, token: string, now: Date): Pr
   }
 }
 
-async function checkInD1(db: D1Database, id: string, now: Date): Promise<SessionCheck | null> {
-  const orm = drizzle(db);
+async function checkInD1(db: D1Queryable, touchDb: D1Queryable, id: string, now: Date): Promise<SessionCheck | null> {
+  const orm = drizzleOf(db);
   const [row] = await orm
     .select({
       session: sessions,
@@ -125,7 +143,7 @@ async function checkInD1(db: D1Database, id: string, now: Date): Promise<Session
   }
   // A failed touch costs nothing but an older `lastSeenAt`: the next request writes it.
   const touch =
-    now.getTime() - s.lastSeenAt.getTime() > TOUCH_EVERY_MS ? orm.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id)).run().catch(() => null) : null;
+    now.getTime() - s.lastSeenAt.getTime() > TOUCH_EVERY_MS ? drizzleOf(touchDb).update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id)).run().catch(() => null) : null;
   return {
     sessionId: s.id,
     accountId: s.accountId,
@@ -143,23 +161,23 @@ async function checkInD1(db: D1Database, id: string, now: Date): Promise<Session
   };
 }
 
-export async function endSession(db: D1Database, accountId: string, sessionId: string): Promise<boolean> {
+export async function endSession(db: D1Queryable, accountId: string, sessionId: string): Promise<boolean> {
   recentlyChecked.delete(sessionId);
-  const result = await drizzle(db)
+  const result = await drizzleOf(db)
     .delete(sessions)
     .where(and(eq(sessions.id, sessionId), eq(sessions.accountId, accountId)))
     .run();
   return result.meta.changes > 0;
 }
 
-export async function endAllSessions(db: D1Database, accountId: string): Promise<number> {
+export async function endAllSessions(db: D1Queryable, accountId: string): Promise<number> {
   for (const [id, { check }] of recentlyChecked) if (check.accountId === accountId) recentlyChecked.delete(id);
-  const result = await drizzle(db).delete(sessions).where(eq(sessions.accountId, accountId)).run();
+  const result = await drizzleOf(db).delete(sessions).where(eq(sessions.accountId, accountId)).run();
   return result.meta.changes;
 }
 
-export async function listSessions(db: D1Database, accountId: string, now: Date) {
-  const rows = await drizzle(db).select().from(sessions).where(eq(sessions.accountId, accountId));
+export async function listSessions(db: D1Queryable, accountId: string, now: Date) {
+  const rows = await drizzleOf(db).select().from(sessions).where(eq(sessions.accountId, accountId));
   return rows
     .filter((s) => now < s.expiresAt && now.getTime() < s.lastSeenAt.getTime() + SESSION_TIMEOUTS[s.kind].idleMs)
     .map((s) => ({ id: s.id, kind: s.kind, deviceName: s.deviceName, profileId: s.profileId, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt }));
@@ -175,6 +193,6 @@ export function forgetProfileEntries(profileId: string, exceptSessionId: string)
   for (const [id, { check }] of recentlyChecked) if (check.profileId === profileId && id !== exceptSessionId) recentlyChecked.delete(id);
 }
 
-export async function enterProfile(db: D1Database, sessionId: string, profileId: string): Promise<void> {
-  await drizzle(db).update(sessions).set({ profileId }).where(eq(sessions.id, sessionId));
+export async function enterProfile(db: D1Queryable, sessionId: string, profileId: string): Promise<void> {
+  await drizzleOf(db).update(sessions).set({ profileId }).where(eq(sessions.id, sessionId));
 }

@@ -1,8 +1,13 @@
 // /v1/plans and /v1/billing/*: the plans on offer, choosing one (checkout), the account's subscription, and Stripe's webhook.
+// The subscription is read through the request's D1 session (a replica, with the
+// member's bookmark); checkout and the webhook write on the primary (`c.env.DB`), and a
+// checkout's answer carries a bookmark from the primary so the member sees the plan at once.
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import { planById, planIds, plans } from "../../../lib/plans.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
+import { bookmarkFromPrimary, memberDb } from "../d1-sessions/member-db.ts";
+import { asD1Database } from "../d1-sessions/queryable.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { startCheckout } from "./checkout.ts";
 import { getSubscription, type Subscription } from "./subscriptions.ts";
@@ -75,14 +80,17 @@ billingRoutes.openapi(
   }),
   async (c) => {
     const plan = planById(c.req.valid("json").planId)!;
-    return c.json(await startCheckout(c.env, c.get("auth").accountId, plan, new URL(c.req.url), c.get("requestId")), 200);
+    const result = await startCheckout(c.env, c.get("auth").accountId, plan, new URL(c.req.url), c.get("requestId"));
+    // The dev provider activated the plan just now, on the primary.
+    if ("status" in result) await bookmarkFromPrimary(c);
+    return c.json(result, 200);
   },
 );
 
 billingRoutes.use("/v1/billing/subscription", requireAuth);
 billingRoutes.openapi(
   createRoute({ method: "get", path: "/v1/billing/subscription", tags, security, summary: "The account's subscription", responses: { 200: json(subscriptionSchema, "The subscription, or status none"), ...errors } }),
-  async (c) => c.json(subscriptionView(await getSubscription(c.env.DB, c.get("auth").accountId)), 200),
+  async (c) => c.json(subscriptionView(await getSubscription(asD1Database(memberDb(c)), c.get("auth").accountId)), 200),
 );
 
 billingRoutes.openapi(

@@ -1,14 +1,16 @@
 // Public catalog responses through caches.default: keyed by the catalog's version (every
 // write bumps it, so an edit shows on the next request with no purge), the viewer's
 // maturity level (what they may see) and the minute (availability windows open and
-// close on time); ETag/304 for clients. Reads go through a D1 session, so a client that
-// sends back `x-d1-bookmark` reads at least what it wrote once read replicas are on.
+// close on time); ETag/304 for clients. Reads go through the request's D1 session
+// (memberDb, d1-sessions/), so a client that sends back its bookmark reads at least what
+// it wrote once read replicas are on; the session's bookmark goes back on the answer.
 // Every answer computed is also kept a day under a key without version or minute: when
 // D1 fails (or its breaker is open), that last answer is served, marked `X-Cache: STALE`.
 import type { Context } from "hono";
 import { routePath } from "hono/route";
 import { dependencyErrorOf, edgeCache } from "../../../lib/bindings/guard.ts";
 import { log } from "../../../lib/log.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
 import type { AppEnv } from "../env.ts";
 import { catalogVersion } from "./catalog-version.ts";
 import type { Viewer } from "./viewer.ts";
@@ -16,7 +18,6 @@ import type { Viewer } from "./viewer.ts";
 const EDGE_TTL_SEC = 300;
 /** How long the last good answer stays available for a D1 outage. */
 const STALE_TTL_SEC = 86_400;
-const BOOKMARK = "x-d1-bookmark";
 
 async function etagOf(body: string, version: number): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
@@ -61,7 +62,7 @@ export async function cachedCatalogRead(
   // `/v1/titles/first-light`, and the id is in `params` as the route decoded it.
   const keyPath = `${routePath(c)}?${canonicalQuery(params)}`;
   const staleKey = `${url.origin}/__catalog-cache/stale/l${viewer.maturityLevel}${keyPath}`;
-  const session = c.env.DB.withSession(c.req.header(BOOKMARK) ?? "first-unconstrained");
+  const session = memberDb(c);
 
   let body: string;
   let etag: string;
@@ -100,7 +101,6 @@ export async function cachedCatalogRead(
     // The edge cache is ours (above); clients keep a copy but ask again each time.
     "Cache-Control": "private, no-cache",
     "X-Cache": cacheState,
-    [BOOKMARK]: session.getBookmark() ?? "",
   };
   if (etag && matches(c.req.header("if-none-match"), etag)) return new Response(null, { status: 304, headers });
   return new Response(body, { status: 200, headers: { ...headers, "Content-Type": "application/json" } });

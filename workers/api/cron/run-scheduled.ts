@@ -5,6 +5,6 @@ import { housekeeping } from "./housekeeping.ts";
 
 export async function runScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
   const now = new Date(controller.scheduledTime);
-  const removed = await housekeeping(env.DB, now);
+  const removed = await housekeeping(env, now);
   log("info", { event: "cron", cron: controller.cron, scheduledTime: now.toISOString(), removed });
 }

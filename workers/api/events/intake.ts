@@ -1,12 +1,18 @@
 // Taking watch events in: each event checked against the caller's account and profile
 // and against the stream it names (a signed id), the profiles' rate reserved, stamped
-// (account, country, time), and put on the `watch-events` Queue in one sendBatch. No D1
-// beyond the session check every member route makes: the Queue absorbs the load, the
-// consumer (consume-watch-events.ts) writes.
+// (account, country, time). Heartbeats go no further than the account's Durable Object,
+// which keeps the positions and writes them to D1 when due (durable-objects/
+// playback-positions.ts); every other event goes on its profile's watch-shard Queue
+// (`watch-events-{k}`), one sendBatch a shard. No D1 beyond the session check every member
+// route makes: the shards' consumers (queue/consume-watch-events.ts) write.
 import { ApiError } from "../../../lib/errors.ts";
-import type { WatchEvent, WatchEventMessage } from "../../../lib/watch-events.ts";
+import { log } from "../../../lib/log.ts";
+import { progressEventTypes, type WatchEvent, type WatchEventMessage } from "../../../lib/watch-events.ts";
+import type { PositionNote } from "../../../lib/watch-shards/positions.ts";
+import { groupByShard, type ShardEnv } from "../../../lib/watch-shards/shards.ts";
 import type { Auth } from "../auth/auth-context.ts";
 import { playbackKeys } from "../playback/playback-urls.ts";
+import { streamLeases } from "../playback/stream-leases.ts";
 import { verifyStreamId } from "../playback/stream-ids.ts";
 import { sendToQueue } from "../queue/send.ts";
 
@@ -14,7 +20,7 @@ import { sendToQueue } from "../queue/send.ts";
 const MAX_PAST_MS = 30 * 24 * 3600_000;
 const MAX_FUTURE_MS = 3600_000;
 
-export type EventIntakeEnv = { WATCH_EVENTS: Queue; PLAYBACK_TOKEN_KEYS: string; EVENTS_RATE_LIMIT: RateLimit };
+export type EventIntakeEnv = ShardEnv & { PLAYBACK_TOKEN_KEYS: string; EVENTS_RATE_LIMIT: RateLimit; ACCOUNT_STREAMS: ApiEnv["ACCOUNT_STREAMS"] };
 
 /** The Rate Limiting binding's period (wrangler.toml `[[ratelimits]]`, 10 or 60 s): a refused client waits at most this. */
 export const EVENTS_RATE_PERIOD_SEC = 10;
@@ -97,9 +103,41 @@ export function countryStamp(country: string | undefined): string {
   return /^[A-Z]{2}$/.test(country ?? "") ? country! : "XX";
 }
 
+const progressTypes: ReadonlySet<string> = new Set(progressEventTypes);
+
+function positionNote(m: WatchEventMessage, queued: boolean): PositionNote {
+  const e = m.event;
+  return {
+    streamId: e.playbackSessionId,
+    accountId: m.accountId,
+    profileId: e.profileId,
+    titleId: e.titleId,
+    episodeId: e.episodeId ?? null,
+    positionSec: e.positionSec,
+    durationSec: e.durationSec,
+    clientAt: e.clientTime,
+    country: m.country,
+    queued,
+  };
+}
+
+/** Puts messages on their profiles' shard Queues; throws the retryable 503 if a send fails twice. */
+async function enqueue(env: EventIntakeEnv, messages: WatchEventMessage[], requestId: string): Promise<void> {
+  try {
+    // Sending again is safe (the consumer counts each event id once).
+    await Promise.all(groupByShard(env, messages, (m) => m.event.profileId).map(({ shard, items }) => sendToQueue(shard.queue, `watch-events-${shard.index}`, items, requestId)));
+  } catch {
+    throw new ApiError("UNAVAILABLE", "Watch events could not be queued; send the same batch again.", { headers: { "Retry-After": "1" }, details: { reason: "queue_unavailable", retryable: true } });
+  }
+}
+
 /**
- * Validates and enqueues. A failed send is a retryable 503: the client sends the same
- * batch again, with the same ids, and the consumer counts each id once.
+ * Validates, then queues every event but the heartbeats, and hands the positions to the
+ * account's Durable Object: the heartbeats' (kept there) and the queued events' (so it
+ * writes nothing the Queue carries). If the object cannot be reached, the heartbeats go
+ * on the Queue as well — the consumer applies them as before — so no position is lost. A
+ * failed send is a retryable 503: the client sends the same batch again, with the same
+ * ids, and everything counts once.
  */
 export async function acceptEvents(env: EventIntakeEnv, auth: Auth, events: WatchEvent[], country: string | undefined, nowMs: number, requestId: string): Promise<number> {
   refuseProfiles(auth, events);
@@ -108,11 +146,21 @@ export async function acceptEvents(env: EventIntakeEnv, auth: Auth, events: Watc
   await reserveRate(env, events);
   const stamp = countryStamp(country);
   const messages = events.map((event): WatchEventMessage => ({ v: 1, accountId: auth.accountId, country: stamp, receivedAt: nowMs, event }));
-  try {
-    // Sending again is safe (the consumer counts each event id once).
-    await sendToQueue(env.WATCH_EVENTS, "watch-events", messages, requestId);
-  } catch {
-    throw new ApiError("UNAVAILABLE", "Watch events could not be queued; send the same batch again.", { headers: { "Retry-After": "1" }, details: { reason: "queue_unavailable", retryable: true } });
+  const heartbeats = messages.filter((m) => m.event.type === "heartbeat");
+  const queued = messages.filter((m) => m.event.type !== "heartbeat");
+  if (queued.length > 0) await enqueue(env, queued, requestId);
+  const notes = [
+    ...heartbeats.map((m) => positionNote(m, false)),
+    ...queued.filter((m) => progressTypes.has(m.event.type)).map((m) => positionNote(m, true)),
+  ];
+  if (notes.length > 0) {
+    try {
+      await streamLeases(env, auth.accountId, requestId).notePositions(notes);
+    } catch (err) {
+      if (heartbeats.length === 0) return messages.length;
+      log("warn", { event: "dependency_failed", requestId, dependency: "do:ACCOUNT_STREAMS", message: `positions not kept (${(err as Error)?.message ?? err}); queueing ${heartbeats.length} heartbeats instead` });
+      await enqueue(env, heartbeats, requestId);
+    }
   }
   return messages.length;
 }

@@ -10,7 +10,16 @@ import { createRouter, errorDocs, json } from "../router.ts";
 import { markWatching } from "../home/home-page.ts";
 import { viewerCountry } from "../../../lib/viewer-country.ts";
 import { acceptEvents } from "./intake.ts";
-import { continueWatching, pageQuerySchema, removeFromHistory, viewingHistory, viewingProfile } from "./viewing.ts";
+import { continueWatching, pageQuerySchema, removeFromHistory, viewingHistory, viewingProfile, type ViewingRead } from "./viewing.ts";
+import type { Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
+
+/** The profile of the path, as the caller may read it, and where its viewing is read from. */
+function viewingRead(c: Context<AppEnv>): ViewingRead {
+  const auth = c.get("auth");
+  return { env: c.env, db: memberDb(c), accountId: auth.accountId, profileId: viewingProfile(auth, c.req.param("id") ?? ""), nowMs: Date.now(), requestId: c.get("requestId") };
+}
 
 const security = [{ session: [] }];
 const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A profile that is not the caller's, or a stream the server did not start for it (details.reason)", 404: "No such profile" });
@@ -75,8 +84,7 @@ eventRoutes.openapi(
     },
   }),
   async (c) => {
-    const profileId = viewingProfile(c.get("auth"), c.req.valid("param").id);
-    return c.json(await continueWatching(c.env.DB, profileId, c.req.valid("query"), Date.now()), 200);
+    return c.json(await continueWatching(viewingRead(c), c.req.valid("query")), 200);
   },
 );
 
@@ -95,8 +103,7 @@ eventRoutes.openapi(
     },
   }),
   async (c) => {
-    const profileId = viewingProfile(c.get("auth"), c.req.valid("param").id);
-    return c.json(await viewingHistory(c.env.DB, profileId, c.req.valid("query"), Date.now()), 200);
+    return c.json(await viewingHistory(viewingRead(c), c.req.valid("query")), 200);
   },
 );
 
@@ -114,7 +121,7 @@ eventRoutes.openapi(
   async (c) => {
     const { id, titleId } = c.req.valid("param");
     const profileId = viewingProfile(c.get("auth"), id);
-    if (!(await removeFromHistory(c.env.DB, profileId, titleId))) throw new ApiError("NOT_FOUND", "That title is not in this profile's history.");
+    if (!(await removeFromHistory(c.env, c.get("auth").accountId, profileId, titleId, c.get("requestId")))) throw new ApiError("NOT_FOUND", "That title is not in this profile's history.");
     return c.body(null, 204);
   },
 );

@@ -1,7 +1,8 @@
 // One profile's home page: from the edge cache if it is fresh (a minute), else built from
-// one D1 batch and cached; when D1 fails, the last page built for the profile (a day) or
+// its watch shard and one DB batch (home-queries.ts) and cached; when D1 fails, the last page built for the profile (a day) or
 // a popular page for the lowest maturity level seen — still a 200, marked degraded.
 import { log } from "../../../lib/log.ts";
+import type { CatalogDb, ViewingEnv } from "../events/viewing.ts";
 import { runHomeQueries } from "./home-queries.ts";
 import { composeHome, defaultRecommender, type HomeRow, type Recommender } from "./home-rows.ts";
 
@@ -11,7 +12,11 @@ const STALE_SEC = 86_400;
 export type HomePage = { profileId: string; generatedAt: string; degraded: string[]; rows: HomeRow[] };
 
 export type HomeDeps = {
-  db: D1Database;
+  /** DB (or the member's session of it), for everything but the profile's watch data. */
+  db: CatalogDb;
+  /** The watch shards and the account's Durable Object, for the profile's watch data. */
+  env: ViewingEnv;
+  accountId: string;
   /** Cloudflare's cache for this location (caches.default). */
   cache: Cache;
   /** Where the cache keys live: an origin this Worker serves. */
@@ -53,7 +58,7 @@ export type HomeAnswer = { page: HomePage; source: "HIT" | "MISS" | "STALE" | "P
 
 /**
  * How long after its last watch event a profile's page is built afresh every time: the
- * consumer lands events within seconds (a batch waits at most 5 s), and Continue Watching
+ * consumer lands events within seconds (a batch waits at most 1 s), and Continue Watching
  * must show what was just watched, not a page cached a moment before it landed.
  */
 const WATCHING_SEC = 30;
@@ -74,7 +79,7 @@ export async function homePage(deps: HomeDeps, profileId: string, country: strin
   let built: HomePage;
   let level: number;
   try {
-    const q = await runHomeQueries(deps.db, profileId, country, nowMs);
+    const q = await runHomeQueries({ env: deps.env, db: deps.db, accountId: deps.accountId, profileId, nowMs, requestId: deps.requestId }, country);
     const composed = composeHome(q, country, deps.recommender ?? defaultRecommender);
     built = { profileId, generatedAt: new Date(nowMs).toISOString(), degraded: composed.degraded, rows: composed.rows };
     level = q.profile?.maturity_level ?? 0;

@@ -1,8 +1,12 @@
-// Everything the home page of one profile needs, in ONE D1 batch (with the session check,
-// two round trips in all). Every statement is bounded by an index and a LIMIT, whatever
-// the catalog's or the profile's history's size: seeds (at most SEEDS), their top
-// NEIGHBOURS co-watched titles each, a window of recent history, and short lists.
-import { continueWatchingStatement, type ContinueRow } from "../events/viewing.ts";
+// Everything the home page of one profile needs, in two steps: the profile's watch data
+// from its watch shard (one batch) and its account's live positions, at the same time;
+// then ONE DB batch for the rest, with the shard's ids passed in as JSON parameters (with
+// the session check, three round trips in all). Every statement is bounded by an index
+// and a LIMIT, whatever the catalog's or the profile's history's size: seeds (at most
+// SEEDS), their top NEIGHBOURS co-watched titles each, a window of recent history, and
+// short lists.
+import { shardForProfile } from "../../../lib/watch-shards/shards.ts";
+import { livePositions, mergeLive, progressCardsStatement, shardProgressStatement, type ContinueRow, type ViewingRead } from "../events/viewing.ts";
 import { profileMayWatchSql } from "../catalog/visible-sql.ts";
 
 /** Titles whose co-watch neighbours seed the personal rows: the latest starts and thumbs up. */
@@ -34,12 +38,13 @@ const card = "t.id, t.name, t.kind, t.poster_path, t.maturity_rating, t.release_
 const visible = profileMayWatchSql("?2");
 
 /**
- * The profile's seeds, newest first: recently started titles and thumbs up (a title that
- * is both counts once, as a thumbs up), never one it gave a thumbs down.
+ * The profile's seeds, newest first: recently started titles (?3, [[title, at], …] from
+ * its shard) and thumbs up (a title that is both counts once, as a thumbs up), never one
+ * it gave a thumbs down.
  */
 const seedsCte = `seeds AS (
   SELECT title_id, MAX(at) AS at, MAX(kind) AS kind FROM (
-    SELECT title_id, last_at AS at, 'recent' AS kind FROM profile_recent_titles WHERE profile_id = ?1
+    SELECT json_extract(value, '$[0]') AS title_id, json_extract(value, '$[1]') AS at, 'recent' AS kind FROM json_each(?3)
     UNION ALL
     SELECT title_id, rated_at, 'up' FROM (
       SELECT title_id, rated_at FROM profile_ratings WHERE profile_id = ?1 AND rating = 1 ORDER BY rated_at DESC LIMIT ${SEEDS}))
@@ -48,13 +53,13 @@ const seedsCte = `seeds AS (
   ORDER BY at DESC, title_id
   LIMIT ${SEEDS})`;
 
-/** Genres by the profile's taste (seeds and recent history), or, with no history, by the most popular titles'. */
+/** Genres by the profile's taste (seeds and recent history, ?4: its latest finished title ids from its shard), or, with no history, by the most popular titles'. */
 const tasteCte = `taste AS (
   SELECT genre_id, SUM(weight) AS score FROM (
     SELECT tg.genre_id, 3.0 AS weight FROM seeds s JOIN title_genres tg ON tg.title_id = s.title_id
     UNION ALL
-    SELECT tg.genre_id, 1.0 FROM (SELECT title_id FROM watch_history WHERE profile_id = ?1 ORDER BY finished_at DESC LIMIT 50) h
-      JOIN title_genres tg ON tg.title_id = h.title_id
+    SELECT tg.genre_id, 1.0 FROM json_each(?4) h
+      JOIN title_genres tg ON tg.title_id = h.value
     UNION ALL
     SELECT tg.genre_id, 0.01 FROM (SELECT id FROM titles ORDER BY popularity DESC, id LIMIT 100) pop
       JOIN title_genres tg ON tg.title_id = pop.id)
@@ -79,7 +84,37 @@ export function trendingFrom(byDay: (CardRow & { plays: number })[][]): (CardRow
   return [...scores.values()].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, ROW_LENGTH * 2);
 }
 
-export async function runHomeQueries(db: D1Database, profileId: string, country: string, nowMs: number) {
+/** Titles taste counts from the history. */
+const TASTE_HISTORY = 50;
+
+/** The profile's watch data the DB batch needs, from its shard in one batch, and its live positions. */
+async function watchFacts(read: ViewingRead) {
+  const shardDb = shardForProfile(read.env, read.profileId).db;
+  const p = read.profileId;
+  const [[progress, recent, history, completed], live] = await Promise.all([
+    shardDb.batch<Record<string, unknown>>([
+      shardProgressStatement(shardDb, p, null, ROW_LENGTH),
+      shardDb.prepare(`SELECT title_id, last_at FROM profile_recent_titles WHERE profile_id = ?1 ORDER BY last_at DESC, title_id LIMIT ${SEEDS}`).bind(p),
+      shardDb.prepare(`SELECT title_id FROM watch_history WHERE profile_id = ?1 ORDER BY finished_at DESC LIMIT ${HISTORY_WINDOW}`).bind(p),
+      shardDb.prepare(`SELECT title_id FROM watch_progress WHERE profile_id = ?1 AND completed = 1 ORDER BY event_at DESC LIMIT ${HISTORY_WINDOW}`).bind(p),
+    ]),
+    livePositions(read.env, read.accountId, p, read.requestId),
+  ]);
+  const ids = (r: typeof history) => ((r?.results ?? []) as { title_id: string }[]).map((x) => x.title_id);
+  const historyIds = ids(history);
+  return {
+    continueWatching: mergeLive((progress?.results ?? []) as Parameters<typeof mergeLive>[0], live, null).slice(0, ROW_LENGTH),
+    recent: ((recent?.results ?? []) as { title_id: string; last_at: number }[]).map((r) => [r.title_id, r.last_at]),
+    tasteHistory: [...new Set(historyIds)].slice(0, TASTE_HISTORY),
+    watched: [...new Set([...historyIds, ...ids(completed)])],
+  };
+}
+
+export async function runHomeQueries(read: ViewingRead, country: string) {
+  const { db, profileId, nowMs } = read;
+  const facts = await watchFacts(read);
+  const recentJson = JSON.stringify(facts.recent);
+  const tasteJson = JSON.stringify(facts.tasteHistory);
   const today = utcDay(nowMs);
   const days = Array.from({ length: TRENDING_DAYS }, (_, i) => utcDay(nowMs - i * 86_400_000));
   const profileJoin = "JOIN profiles p ON p.id = ?1";
@@ -90,8 +125,8 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
   const statements = [
     // 0: the profile (its level is in every other statement too, through the join).
     s(`SELECT p.id, p.name, p.is_kids, p.maturity_level FROM profiles p WHERE p.id = ?1 AND ?2 = ?2`),
-    // 1: Continue Watching, the statement its own route reads with.
-    continueWatchingStatement(db, profileId, nowMs, null, ROW_LENGTH),
+    // 1: Continue Watching's cards, the statement its own route reads with.
+    progressCardsStatement(db, profileId, nowMs, facts.continueWatching),
     // 2: Top 10 in the viewer's country today.
     s(`SELECT ${card}, d.plays FROM title_plays_daily d ${profileJoin} JOIN titles t ON t.id = d.title_id
        WHERE d.day = ?3 AND d.country = ?4 AND ${visible}
@@ -99,11 +134,9 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
     // 3: nothing (kept so the indexes below stay put); Trending is read per day at the end.
     s(`SELECT 1 AS unused WHERE ?1 = ?1 AND ?2 = ?2`),
     // 4: the seeds, with their names.
-    s(`WITH ${seedsCte} SELECT s.title_id AS id, t.name, s.at, s.kind FROM seeds s JOIN titles t ON t.id = s.title_id WHERE ?2 = ?2 ORDER BY s.at DESC, s.title_id`),
-    // 5: what is excluded from the personal rows: finished lately, and thumbs down.
-    s(`SELECT title_id AS id FROM (SELECT title_id FROM watch_history WHERE profile_id = ?1 ORDER BY finished_at DESC LIMIT ${HISTORY_WINDOW})
-       UNION SELECT title_id FROM (SELECT title_id FROM profile_ratings WHERE profile_id = ?1 AND rating = -1 ORDER BY rated_at DESC LIMIT ${HISTORY_WINDOW})
-       UNION SELECT title_id FROM (SELECT title_id FROM watch_progress WHERE profile_id = ?1 AND completed = 1 AND ?2 = ?2 ORDER BY event_at DESC LIMIT ${HISTORY_WINDOW})`),
+    s(`WITH ${seedsCte} SELECT s.title_id AS id, t.name, s.at, s.kind FROM seeds s JOIN titles t ON t.id = s.title_id WHERE ?2 = ?2 ORDER BY s.at DESC, s.title_id`, recentJson),
+    // 5: what is excluded from the personal rows besides what was finished lately (the shard's): thumbs down.
+    s(`SELECT title_id AS id FROM profile_ratings WHERE profile_id = ?1 AND rating = -1 AND ?2 = ?2 ORDER BY rated_at DESC LIMIT ${HISTORY_WINDOW}`),
     // 6: My List.
     s(`SELECT ${card} FROM profile_list l ${profileJoin} JOIN titles t ON t.id = l.title_id
        WHERE l.profile_id = ?1 AND ${visible} ORDER BY l.added_at DESC, t.id LIMIT ${ROW_LENGTH * 2}`),
@@ -120,7 +153,7 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
          JOIN title_stats sy ON sy.title_id = c.other_title_id
          ${profileJoin} JOIN titles t ON t.id = c.other_title_id
          WHERE c.title_id = (SELECT title_id FROM seeds ORDER BY at DESC, title_id LIMIT 1 OFFSET ${k}) AND ${visible}
-         ORDER BY c.count DESC, c.other_title_id LIMIT ${NEIGHBOURS}`),
+         ORDER BY c.count DESC, c.other_title_id LIMIT ${NEIGHBOURS}`, recentJson),
     ),
     // then: the genre rows, by taste.
     ...Array.from({ length: GENRE_ROWS }, (_, k) =>
@@ -128,7 +161,7 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
          SELECT g.id AS genre_id, g.name AS genre_name, ${card}
          FROM genres g JOIN title_genres tg ON tg.genre_id = g.id ${profileJoin} JOIN titles t ON t.id = tg.title_id
          WHERE g.id = (SELECT genre_id FROM taste ORDER BY score DESC, genre_id LIMIT 1 OFFSET ${k}) AND ${visible}
-         ORDER BY t.popularity DESC, t.id LIMIT ${ROW_LENGTH}`),
+         ORDER BY t.popularity DESC, t.id LIMIT ${ROW_LENGTH}`, recentJson, tasteJson),
     ),
     // then: Trending, one statement a day (D1 allows few terms in a compound SELECT): each
     // day's most played titles, weighted in JS by the day's age.
@@ -146,7 +179,7 @@ export async function runHomeQueries(db: D1Database, profileId: string, country:
     top10: rows<CardRow & { plays: number }>(2),
     trending: trendingFrom(days.map((_, i) => rows<CardRow & { plays: number }>(9 + SEEDS + GENRE_ROWS + i))),
     seeds: rows<{ id: string; name: string; at: number; kind: "recent" | "up" }>(4),
-    excluded: rows<{ id: string }>(5).map((r) => r.id),
+    excluded: [...new Set([...facts.watched, ...rows<{ id: string }>(5).map((r) => r.id)])],
     myList: rows<CardRow>(6),
     newReleases: rows<CardRow>(7),
     popular: rows<CardRow>(8),

@@ -6,6 +6,7 @@ import { ApiError } from "../../../lib/errors.ts";
 import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { viewingProfile } from "../events/viewing.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { viewerCountry } from "../../../lib/viewer-country.ts";
 import { forgetHome, homePage, type HomeDeps } from "./home-page.ts";
@@ -18,7 +19,9 @@ const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "A
 const countryOf = (c: Context<AppEnv>) => viewerCountry(c.req.raw);
 
 const homeDeps = (c: Context<AppEnv>): HomeDeps => ({
-  db: c.env.DB,
+  db: memberDb(c),
+  env: c.env,
+  accountId: c.get("auth").accountId,
   cache: edgeCache(c.env),
   origin: new URL(c.req.url).origin,
   waitUntil: (p) => c.executionCtx.waitUntil(p),
@@ -82,7 +85,7 @@ homeRoutes.openapi(
   createRoute({ method: "get", path: "/v1/profiles/{id}/list/{titleId}", tags: ["my-list"], security, summary: "Is the title in My List", request: { params: titleParams }, responses: { 200: json(z.object({ inList: z.boolean(), addedAt: z.string().nullable() }), "Answer"), ...errors } }),
   async (c) => {
     const { id, titleId } = c.req.valid("param");
-    const found = await inList(c.env.DB, viewingProfile(c.get("auth"), id), titleId);
+    const found = await inList(memberDb(c), viewingProfile(c.get("auth"), id), titleId);
     return c.json({ inList: found !== null, addedAt: found?.addedAt ?? null }, 200);
   },
 );
@@ -92,7 +95,7 @@ homeRoutes.openapi(
   async (c) => {
     const { id, titleId } = c.req.valid("param");
     const profileId = viewingProfile(c.get("auth"), id);
-    const added = await addToList(c.env.DB, profileId, titleId, Date.now());
+    const added = await addToList(memberDb(c), profileId, titleId, Date.now());
     await forgetHome(homeDeps(c), profileId, countryOf(c));
     return c.body(null, added ? 201 : 204);
   },
@@ -103,7 +106,7 @@ homeRoutes.openapi(
   async (c) => {
     const { id, titleId } = c.req.valid("param");
     const profileId = viewingProfile(c.get("auth"), id);
-    if (!(await removeFromList(c.env.DB, profileId, titleId))) throw new ApiError("NOT_FOUND", "That title is not in My List.");
+    if (!(await removeFromList(memberDb(c), profileId, titleId))) throw new ApiError("NOT_FOUND", "That title is not in My List.");
     await forgetHome(homeDeps(c), profileId, countryOf(c));
     return c.body(null, 204);
   },
@@ -115,7 +118,7 @@ homeRoutes.openapi(
   createRoute({ method: "get", path: "/v1/profiles/{id}/ratings/{titleId}", tags: ["ratings"], security, summary: "The profile's thumbs for a title", request: { params: titleParams }, responses: { 200: json(ratingSchema, "Rating"), ...errors } }),
   async (c) => {
     const { id, titleId } = c.req.valid("param");
-    return c.json({ rating: await ratingOf(c.env.DB, viewingProfile(c.get("auth"), id), titleId) }, 200);
+    return c.json({ rating: await ratingOf(memberDb(c), viewingProfile(c.get("auth"), id), titleId) }, 200);
   },
 );
 
@@ -133,7 +136,7 @@ homeRoutes.openapi(
     const { id, titleId } = c.req.valid("param");
     const profileId = viewingProfile(c.get("auth"), id);
     const { rating } = c.req.valid("json");
-    await rate(c.env.DB, profileId, titleId, rating, Date.now());
+    await rate(memberDb(c), profileId, titleId, rating, Date.now());
     await forgetHome(homeDeps(c), profileId, countryOf(c));
     return c.json({ rating }, 200);
   },

@@ -2,6 +2,8 @@
 // plain form posts. With a script (web/scripts/app/) the same forms go to the JSON API and
 // these are never used. Every one refuses a cross-site post: sign-up and sign-in by the
 // Origin header (there is no session yet), the others by the session's CSRF token too.
+// Their writes go through the request's D1 session (memberDb), so the bookmark cookie on
+// the redirect makes the page it leads to read them.
 import type { Context } from "hono";
 import { z } from "zod";
 import { constantTimeEqual } from "../../../lib/constant-time.ts";
@@ -11,6 +13,7 @@ import { deviceLabel } from "../auth/device-label.ts";
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "../auth/session-cookie.ts";
 import { createSession, endSession } from "../auth/sessions.ts";
 import { csrfTokenFor } from "../auth/session-tokens.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
 import { createProfile, newProfileSchema } from "../profiles/profiles.ts";
 import type { PageEnv, PageMember } from "./page-types.ts";
 
@@ -62,7 +65,7 @@ export async function signInByForm(c: Context<PageEnv>, mode: "signup" | "login"
   try {
     const { accountId } =
       mode === "signup" ? await signUp(c.env, email, password, c.req.header("cf-connecting-ip"), now) : await signIn(c.env, email, password, c.req.header("cf-connecting-ip"), now);
-    const session = await createSession(c.env.DB, accountId, "web", deviceLabel(c.req.header("user-agent") ?? ""), now);
+    const session = await createSession(memberDb(c), accountId, "web", deviceLabel(c.req.header("user-agent") ?? ""), now);
     writeSessionCookie(c, session.token, session.expiresAt);
     return { ok: true, next: mode === "login" ? safeNext(fields.next) : null };
   } catch (err) {
@@ -83,7 +86,7 @@ async function memberForm(c: Context<PageEnv>): Promise<Record<string, string> |
 
 export async function signOutByForm(c: Context<PageEnv>, member: PageMember | null): Promise<boolean> {
   if (!member || !(await memberForm(c))) return false;
-  await endSession(c.env.DB, member.accountId, member.sessionId);
+  await endSession(memberDb(c), member.accountId, member.sessionId);
   clearSessionCookie(c);
   return true;
 }
@@ -95,7 +98,7 @@ export async function addProfileByForm(c: Context<PageEnv>, member: PageMember):
   const parsed = newProfileSchema.safeParse({ name: fields.name ?? "", isKids: fields.isKids === "true", ...(fields.pin ? { pin: fields.pin } : {}) });
   if (!parsed.success) return { ok: false, status: 400, message: parsed.error.issues.map((i) => `${i.path.join(".") || "profile"}: ${i.message}`).join(" ") };
   try {
-    await createProfile(c.env.DB, member.accountId, parsed.data, new Date());
+    await createProfile(memberDb(c), member.accountId, parsed.data, new Date());
     return { ok: true };
   } catch (err) {
     return refused(err);

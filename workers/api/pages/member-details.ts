@@ -1,6 +1,8 @@
 // What a page shows about the signed-in member beyond the session check: the account's
 // email and the entered profile's name and avatar. Keyed by the session id, so it runs
-// beside checkSession (one round trip for both), never after it.
+// beside checkSession (one round trip for both), never after it — except when the
+// replica it read had not got the session yet (page-session.tsx).
+import type { D1Queryable } from "../d1-sessions/queryable.ts";
 
 export type MemberDetails = {
   email: string;
@@ -16,7 +18,7 @@ type Row = {
   maturity_level: number | null;
 };
 
-export async function memberDetails(db: D1Database, sessionId: string): Promise<MemberDetails | null> {
+export async function memberDetails(db: D1Queryable, sessionId: string): Promise<MemberDetails | null> {
   const row = await db
     .prepare(
       `SELECT a.email, p.id AS profile_id, p.name AS profile_name, p.avatar, p.is_kids, p.maturity_level

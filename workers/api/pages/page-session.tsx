@@ -7,8 +7,10 @@ import type { Context, MiddlewareHandler } from "hono";
 import { log } from "../../../lib/log.ts";
 import { planById } from "../../../lib/plans.ts";
 import { clearSessionCookie, readSessionCookie } from "../auth/session-cookie.ts";
-import { authOf, checkSession } from "../auth/sessions.ts";
+import { checkRequestSession } from "../auth/request-session.ts";
+import { authOf } from "../auth/sessions.ts";
 import { csrfTokenFor, sessionIdFor } from "../auth/session-tokens.ts";
+import { memberDb, memberDbFromPrimary } from "../d1-sessions/member-db.ts";
 import { memberDetails } from "./member-details.ts";
 import type { PageEnv, PageMember, PageSession } from "./page-types.ts";
 import { PLAYING_STATUSES } from "../playback/start-checks.ts";
@@ -22,13 +24,17 @@ export async function readPageSession(c: Context<PageEnv>): Promise<PageSession>
   if (!token) return SIGNED_OUT;
   try {
     const now = new Date();
-    const [session, details] = await Promise.all([checkSession(c.env.DB, token, now), sessionIdFor(token).then((id) => memberDetails(c.env.DB, id))]);
+    const id = await sessionIdFor(token);
+    const near = memberDb(c);
+    const [session, nearDetails] = await Promise.all([checkRequestSession(c, token, now), memberDetails(near, id)]);
+    // The session was there (perhaps only at the primary) but the replica's copy of it was
+    // not: read the details where the session was found to be.
+    const details = nearDetails ?? (session ? await memberDetails(memberDbFromPrimary(c), id) : null);
     if (!session || !details) {
       // Expired or signed out elsewhere: forget the cookie, show the signed-out page.
       clearSessionCookie(c);
       return SIGNED_OUT;
     }
-    if (session.touch) c.executionCtx.waitUntil(session.touch);
     const plan = session.planId && session.subscriptionStatus && PLAYING_STATUSES.has(session.subscriptionStatus) ? (planById(session.planId) ?? null) : null;
     return {
       unavailable: false,

@@ -1,7 +1,8 @@
 // The server-rendered pages of the web app (docs/web-app.md). Every page gets the
 // security headers and the page session; member pages are guarded by `memberPage`. A
 // failing dependency degrades a page to a notice, an unknown title is a 404 page, and
-// neither is ever a 500.
+// neither is ever a 500. Page reads go through the request's D1 session (memberDb): a
+// nearby replica, at least as new as the bookmark cookie a form post or script write left.
 import { edgeCache } from "../../../lib/bindings/guard.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
@@ -9,6 +10,8 @@ import { log } from "../../../lib/log.ts";
 import { listSessions } from "../auth/sessions.ts";
 import { getSubscription } from "../billing/subscriptions.ts";
 import { getTitle, listTitles } from "../catalog/browse.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
+import { asD1Database } from "../d1-sessions/queryable.ts";
 import { searchTitles, type SearchHit } from "../catalog/search.ts";
 import { homePage, type HomeDeps, type HomePage as HomeRows } from "../home/home-page.ts";
 import { streamLeases } from "../playback/stream-leases.ts";
@@ -47,7 +50,9 @@ const countryOf = (c: PageContext) => {
 };
 
 const homeDeps = (c: PageContext): HomeDeps => ({
-  db: c.env.DB,
+  db: memberDb(c),
+  env: c.env,
+  accountId: c.get("page").member?.accountId ?? "",
   cache: edgeCache(c.env),
   origin: new URL(c.req.url).origin,
   waitUntil: (p) => c.executionCtx.waitUntil(p),
@@ -75,7 +80,7 @@ pageRoutes.get("/", ...page, async (c) => {
   const member = session.member;
   if (!member) {
     const posters = await degradable(c, "d1", async () => {
-      const { titles } = await listTitles(c.env.DB, { maturityLevel: LANDING_LEVEL }, { sort: "popularity", limit: LANDING_POSTERS }, new Date());
+      const { titles } = await listTitles(memberDb(c), { maturityLevel: LANDING_LEVEL }, { sort: "popularity", limit: LANDING_POSTERS }, new Date());
       return titles.map((t): LandingPoster => ({ id: t.id, name: t.name, posterPath: t.posterPath }));
     });
     return c.html(<LandingPage session={session} posters={posters ?? []} />);
@@ -122,7 +127,7 @@ pageRoutes.get("/plans", ...page, memberPage(), (c) => {
 
 async function profilesPage(c: PageContext, error: string | null, status: 200 | 400 | 401 | 403 | 409 | 429 | 503 = 200) {
   const member = memberOf(c);
-  const profiles = await degradable(c, "d1", () => listProfiles(c.env.DB, member.accountId));
+  const profiles = await degradable(c, "d1", () => listProfiles(memberDb(c), member.accountId));
   if (!profiles) return c.html(<UnavailablePage session={c.get("page")} />, 503, { "Retry-After": "30" });
   return c.html(<ProfilesPage session={c.get("page")} member={member} profiles={profiles} error={error} />, status);
 }
@@ -141,7 +146,7 @@ pageRoutes.get("/title/:id", ...page, memberPage({ profile: true }), async (c) =
   const id = c.req.param("id");
   if (id.length > 80) return c.html(<NotFoundPage session={c.get("page")} what="title" />, 404);
   const loaded = await degradable(c, "d1", () =>
-    Promise.all([getTitle(c.env.DB, { maturityLevel: profile.maturityLevel }, id, new Date()), titleState(c.env.DB, profile.id, id)]),
+    Promise.all([getTitle(memberDb(c), { maturityLevel: profile.maturityLevel }, id, new Date()), titleState({ env: c.env, db: memberDb(c), accountId: member.accountId, requestId: c.get("requestId") }, profile.id, id)]),
   );
   if (!loaded) return c.html(<UnavailablePage session={c.get("page")} />, 503, { "Retry-After": "30" });
   const [title, state] = loaded;
@@ -153,7 +158,7 @@ pageRoutes.get("/search", ...page, memberPage({ profile: true }), async (c) => {
   const profile = memberOf(c).profile!;
   const q = (c.req.query("q") ?? "").trim().slice(0, MAX_QUERY);
   const results: SearchHit[] | null = q
-    ? await degradable(c, "d1", () => searchTitles(c.env.DB, q, { limit: SEARCH_LIMIT, now: new Date(), maxLevel: profile.maturityLevel }))
+    ? await degradable(c, "d1", () => searchTitles(asD1Database(memberDb(c)), q, { limit: SEARCH_LIMIT, now: new Date(), maxLevel: profile.maturityLevel }))
     : [];
   return c.html(<SearchPage session={c.get("page")} q={q} results={results} />);
 });
@@ -163,11 +168,11 @@ pageRoutes.get("/account", ...page, memberPage(), async (c) => {
   const now = new Date();
   const [subscription, devices, streams] = await Promise.all([
     degradable(c, "d1", async (): Promise<SubscriptionView> => {
-      const sub = await getSubscription(c.env.DB, member.accountId);
+      const sub = await getSubscription(asD1Database(memberDb(c)), member.accountId);
       return sub ? { status: sub.status, provider: sub.provider, currentPeriodEnd: sub.currentPeriodEnd?.toISOString() ?? null } : null;
     }),
     degradable(c, "d1", async () =>
-      (await listSessions(c.env.DB, member.accountId, now)).map(
+      (await listSessions(memberDb(c), member.accountId, now)).map(
         (s): DeviceView => ({ id: s.id, kind: s.kind, deviceName: s.deviceName, lastSeenAt: s.lastSeenAt.toISOString(), current: s.id === member.sessionId }),
       ),
     ),

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { readSessionCookie } from "../auth/session-cookie.ts";
 import { csrfTokenFor } from "../auth/session-tokens.ts";
-import { checkSession } from "../auth/sessions.ts";
+import { checkRequestSession } from "../auth/request-session.ts";
 import type { AppEnv } from "../env.ts";
 import { contentSecurityPolicy, mediaOriginOf, securityHeaderValues } from "./security-headers.ts";
 import { WatchPage } from "./watch.tsx";
@@ -31,12 +31,11 @@ export const watchRoutes = new Hono<AppEnv>().get("/watch/:titleId", async (c) =
   if (titleId.length > MAX_ID_LENGTH || (episodeId !== null && episodeId.length > MAX_ID_LENGTH)) return c.notFound();
 
   const cookie = readSessionCookie(c);
-  const session = cookie ? await checkSession(c.env.DB, cookie, new Date()) : null;
+  const session = cookie ? await checkRequestSession(c, cookie, new Date()) : null;
   if (!cookie || !session) {
     setWatchPageHeaders(c);
     return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
   }
-  if (session.touch) c.executionCtx.waitUntil(session.touch);
 
   setWatchPageHeaders(c);
   const page = <WatchPage titleId={titleId} episodeId={episodeId} csrfToken={await csrfTokenFor(cookie)} profileId={session.profileId} />;

@@ -1,5 +1,6 @@
 // /v1/playback/sessions: pressing Play (one call answers everything the player needs),
 // keeping a stream alive with heartbeats, stopping it, and the account's active streams.
+import { shardForProfile } from "../../../lib/watch-shards/shards.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ActiveStream, EndReason } from "../../../durable-objects/account-streams.ts";
@@ -181,7 +182,7 @@ playbackRoutes.openapi(
     }
     const auth = c.get("auth");
     const profileId = chooseProfileId(auth, body.profileId);
-    const context = await loadPlayContext(c.env.DB, auth.accountId, profileId, body.titleId);
+    const context = await loadPlayContext(c.env.DB, shardForProfile(c.env, profileId).db, auth.accountId, profileId, body.titleId);
     const plan = decidePlay(auth, body, context, new Date());
     const leases = streamLeases(c.env, auth.accountId, c.get("requestId"));
     const result = await leases.acquire(

@@ -3,8 +3,10 @@
 // functions then decide, refusing with a reason a client can act on.
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { assets, episodes, profiles, seasons, subscriptions, titles, watchProgress } from "../../../d1/schema.ts";
+import { assets, episodes, profiles, seasons, subscriptions, titles } from "../../../d1/schema.ts";
+import { watchProgress } from "../../../d1/watch-schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
+import { drizzleOf, type D1Queryable } from "../d1-sessions/queryable.ts";
 import type { AssetExtras } from "../../../lib/media-index.ts";
 import { planById, type Plan } from "../../../lib/plans.ts";
 import type { Auth } from "../auth/auth-context.ts";
@@ -37,8 +39,14 @@ const refuse = (code: "FORBIDDEN" | "NOT_FOUND", message: string, reason: string
   new ApiError(code, message, { details: { reason, ...extra } });
 
 /** The one round trip: everything the decision needs, whatever the title turns out to be. */
-export async function loadPlayContext(db: D1Database, accountId: string, profileId: string, titleId: string) {
-  const orm = drizzle(db);
+/**
+ * Everything Play decides from, read at once: one DB batch, and the resume point from the
+ * profile's watch shard (`shardDb`). A position the account's Durable Object holds and
+ * has not written yet (at most POSITION_FLUSH_MS old; a pause or stop is written at once)
+ * is not read here: Play stays one round trip.
+ */
+export async function loadPlayContext(db: D1Queryable, shardDb: D1Database, accountId: string, profileId: string, titleId: string) {
+  const orm = drizzleOf(db);
   // Joined tables share column names (id, number), which D1's batch results cannot tell
   // apart: the assets come in a query of their own, the season number under an alias.
   const episodesOfTitle = orm
@@ -46,7 +54,11 @@ export async function loadPlayContext(db: D1Database, accountId: string, profile
     .from(episodes)
     .innerJoin(seasons, eq(seasons.id, episodes.seasonId))
     .where(eq(seasons.titleId, titleId));
-  const [profileRows, subscriptionRows, titleRows, episodeRows, assetRows, progressRows] = await orm.batch([
+  const progress = drizzle(shardDb)
+    .select({ episodeId: watchProgress.episodeId, positionSec: watchProgress.positionSec, durationSec: watchProgress.durationSec })
+    .from(watchProgress)
+    .where(and(eq(watchProgress.profileId, profileId), eq(watchProgress.titleId, titleId)));
+  const [[profileRows, subscriptionRows, titleRows, episodeRows, assetRows], progressRows] = await Promise.all([orm.batch([
     orm
       .select({ id: profiles.id, name: profiles.name, maturityLevel: profiles.maturityLevel, pinHash: profiles.pinHash })
       .from(profiles)
@@ -74,11 +86,7 @@ export async function loadPlayContext(db: D1Database, accountId: string, profile
       .select({ id: assets.id, status: assets.status, durationSec: assets.durationSec, extras: assets.extras })
       .from(assets)
       .where(or(inArray(assets.id, orm.select({ assetId: titles.assetId }).from(titles).where(eq(titles.id, titleId))), inArray(assets.id, episodesOfTitle))),
-    orm
-      .select({ episodeId: watchProgress.episodeId, positionSec: watchProgress.positionSec, durationSec: watchProgress.durationSec })
-      .from(watchProgress)
-      .where(and(eq(watchProgress.profileId, profileId), eq(watchProgress.titleId, titleId))),
-  ]);
+  ]), progress]);
   const assetById = new Map<string, NonNullable<AssetInfo>>(assetRows.map((a) => [a.id, a]));
   const assetOf = (id: string | null): AssetInfo => (id === null ? null : (assetById.get(id) ?? null));
   const profile = profileRows[0];

@@ -1,6 +1,8 @@
-// The api's side of the AccountStreams Durable Object: one object per account, every call
+// The api's side of the AccountStreams Durable Object (stream leases and playback
+// positions): one object per account, every call
 // through `callDurableObject` (retries what the runtime marks retryable, else a 503).
 import type { AccountStreams, AcquireResult, ActiveStream, Ender, HeartbeatResult, LeaseRequest, PlanState, ReleaseResult } from "../../../durable-objects/account-streams.ts";
+import type { LivePosition, PositionNote } from "../../../lib/watch-shards/positions.ts";
 import { callDurableObject } from "../bindings/durable-object-retry.ts";
 
 type Env = { ACCOUNT_STREAMS: ApiEnv["ACCOUNT_STREAMS"] };
@@ -21,5 +23,9 @@ export function streamLeases(env: Env, accountId: string, requestId: string) {
     /** Idempotent: the object keeps the newest version it was given. */
     setPlan: (plan: PlanState) => call<{ applied: boolean; ended: number }>("AccountStreams.setPlan", (s) => s.setPlan(plan, Date.now())),
     list: () => call<ActiveStream[]>("AccountStreams.list", (s) => s.list(Date.now())),
+    /** Idempotent: a position counts once per stream and client time. */
+    notePositions: (notes: PositionNote[]) => call<number>("AccountStreams.notePositions", (s) => s.notePositions(notes, Date.now())),
+    livePositions: (profileId: string) => call<(LivePosition & { finished: boolean })[]>("AccountStreams.livePositions", (s) => s.livePositions(profileId)),
+    forgetPositions: (profileId: string, titleId: string | null) => call<void>("AccountStreams.forgetPositions", (s) => s.forgetPositions(profileId, titleId)),
   };
 }

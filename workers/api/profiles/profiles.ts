@@ -1,7 +1,6 @@
 // Profiles of an account: up to five; kids profiles capped at a kids' maturity level; an
 // optional 4-digit PIN (hashed like a password) needed to enter a profile.
 import { and, eq, ne } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { profiles, sessions } from "../../../d1/schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
@@ -9,6 +8,7 @@ import { KIDS_MAX_LEVEL } from "../../../lib/maturity.ts";
 import { hashSecret, verifySecret } from "../../../lib/passwords.ts";
 import type { ThrottleLimits } from "../../../durable-objects/sign-in-throttle.ts";
 import { enterProfile, forgetProfileEntries } from "../auth/sessions.ts";
+import { drizzleOf, type D1Queryable } from "../d1-sessions/queryable.ts";
 import { releaseAll, throttleKey, tooManyAttempts } from "../auth/throttles.ts";
 
 export const MAX_PROFILES = 5;
@@ -68,14 +68,14 @@ function levelFor(isKids: boolean, requested: number | undefined, current?: numb
   return level;
 }
 
-export async function listProfiles(db: D1Database, accountId: string) {
-  const rows = await drizzle(db).select().from(profiles).where(eq(profiles.accountId, accountId)).orderBy(profiles.createdAt);
+export async function listProfiles(db: D1Queryable, accountId: string) {
+  const rows = await drizzleOf(db).select().from(profiles).where(eq(profiles.accountId, accountId)).orderBy(profiles.createdAt);
   return rows.map(publicProfile);
 }
 
 /** The account's profile `id`, or 404 — also for another account's profile. */
-async function ownProfile(db: D1Database, accountId: string, id: string): Promise<ProfileRow> {
-  const [row] = await drizzle(db)
+async function ownProfile(db: D1Queryable, accountId: string, id: string): Promise<ProfileRow> {
+  const [row] = await drizzleOf(db)
     .select()
     .from(profiles)
     .where(and(eq(profiles.id, id), eq(profiles.accountId, accountId)));
@@ -89,7 +89,7 @@ async function ownProfile(db: D1Database, accountId: string, id: string): Promis
  * at once make exactly as many profiles as are missing. (A count read before the insert
  * let a burst through: 12 parallel creates made 6 profiles.)
  */
-export async function createProfile(db: D1Database, accountId: string, input: z.infer<typeof newProfileSchema>, now: Date) {
+export async function createProfile(db: D1Queryable, accountId: string, input: z.infer<typeof newProfileSchema>, now: Date) {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   const row: ProfileRow = {
     id: `prf_${[...bytes].map((b) => b.toString(36).padStart(2, "0")).join("").slice(0, 16)}`,
@@ -158,7 +158,7 @@ export async function updateProfile(env: PinEnv, accountId: string, id: string, 
     maturityLevel: levelFor(isKids, changes.maturityLevel, changes.isKids && current.maturityLevel > KIDS_MAX_LEVEL ? KIDS_MAX_LEVEL : current.maturityLevel),
     ...(changes.pin !== undefined ? { pinHash: changes.pin === null ? null : await hashSecret(changes.pin) } : {}),
   };
-  const orm = drizzle(env.DB);
+  const orm = drizzleOf(env.DB);
   const update = orm.update(profiles).set(next).where(eq(profiles.id, id));
   if (typeof changes.pin === "string") {
     await orm.batch([update, orm.update(sessions).set({ profileId: null }).where(and(eq(sessions.profileId, id), ne(sessions.id, caller.sessionId)))]);
@@ -169,9 +169,9 @@ export async function updateProfile(env: PinEnv, accountId: string, id: string, 
   return publicProfile({ ...current, ...next });
 }
 
-export async function deleteProfile(db: D1Database, accountId: string, id: string): Promise<void> {
+export async function deleteProfile(db: D1Queryable, accountId: string, id: string): Promise<void> {
   await ownProfile(db, accountId, id);
-  const orm = drizzle(db);
+  const orm = drizzleOf(db);
   // Devices that had entered it go back to "Who's watching?".
   await orm.batch([
     orm.update(sessions).set({ profileId: null }).where(eq(sessions.profileId, id)),
@@ -179,7 +179,7 @@ export async function deleteProfile(db: D1Database, accountId: string, id: strin
   ]);
 }
 
-export type PinEnv = { DB: D1Database; SIGN_IN_THROTTLE: ApiEnv["SIGN_IN_THROTTLE"] };
+export type PinEnv = { DB: D1Queryable; SIGN_IN_THROTTLE: ApiEnv["SIGN_IN_THROTTLE"] };
 
 /**
  * Checks a locked profile's PIN under its throttle: the attempt is reserved before the

@@ -1,12 +1,18 @@
 // /v1/profiles: the account's profiles, and entering one on this device (with its PIN).
+// Reads and writes go through the request's D1 session (memberDb): a change answers with
+// a bookmark, and a read sent with it sees the change.
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import { isAccountPassword } from "../auth/accounts.ts";
 import { refuseLockedProfile } from "../auth/auth-context.ts";
 import { refuseKidsProfile, requireAuth } from "../auth/require-auth.ts";
+import { memberDb } from "../d1-sessions/member-db.ts";
+import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { jsonBody, KB } from "../body-limits.ts";
-import { createProfile, deleteProfile, enterProfileWithPin, listProfiles, newProfileSchema, profileChangesSchema, updateProfile } from "./profiles.ts";
+import { forgetProfileViewing } from "../events/viewing.ts";
+import { createProfile, deleteProfile, enterProfileWithPin, listProfiles, newProfileSchema, type PinEnv, profileChangesSchema, updateProfile } from "./profiles.ts";
 
 const tags = ["profiles"];
 const security = [{ session: [] }];
@@ -17,13 +23,16 @@ const profileSchema = z
   .openapi("Profile");
 const idParam = z.object({ id: z.string().min(1).max(40) });
 
+/** The profile services' D1 (the request's session) and the PIN throttle. */
+const pinEnv = (c: Context<AppEnv>): PinEnv => ({ DB: memberDb(c), SIGN_IN_THROTTLE: c.env.SIGN_IN_THROTTLE });
+
 export const profileRoutes = createRouter();
 // Hono's `/*` also matches the bare path: one registration guards both, and runs once.
 profileRoutes.use("/v1/profiles/*", requireAuth);
 
 profileRoutes.openapi(
   createRoute({ method: "get", path: "/v1/profiles", tags, security, summary: "The account's profiles", responses: { 200: json(z.object({ profiles: z.array(profileSchema) }), "Profiles"), ...errors } }),
-  async (c) => c.json({ profiles: await listProfiles(c.env.DB, c.get("auth").accountId) }, 200),
+  async (c) => c.json({ profiles: await listProfiles(memberDb(c), c.get("auth").accountId) }, 200),
 );
 
 profileRoutes.post("/v1/profiles", refuseKidsProfile);
@@ -37,7 +46,7 @@ profileRoutes.openapi(
     request: { body: jsonBody(newProfileSchema, 4 * KB) },
     responses: { 201: json(profileSchema, "Created"), 409: json(errorBodySchema, "Already five profiles"), ...errors },
   }),
-  async (c) => c.json(await createProfile(c.env.DB, c.get("auth").accountId, c.req.valid("json"), new Date()), 201),
+  async (c) => c.json(await createProfile(memberDb(c), c.get("auth").accountId, c.req.valid("json"), new Date()), 201),
 );
 
 profileRoutes.patch("/v1/profiles/:id", refuseKidsProfile);
@@ -60,7 +69,7 @@ profileRoutes.openapi(
       enteredProfileId: auth.profileId,
       checkPassword: (password: string) => isAccountPassword(c.env, auth.accountId, password, c.req.header("cf-connecting-ip"), new Date()),
     };
-    return c.json(await updateProfile(c.env, auth.accountId, c.req.valid("param").id, c.req.valid("json"), caller), 200);
+    return c.json(await updateProfile(pinEnv(c), auth.accountId, c.req.valid("param").id, c.req.valid("json"), caller), 200);
   },
 );
 
@@ -69,7 +78,8 @@ profileRoutes.openapi(
   createRoute({ method: "delete", path: "/v1/profiles/{id}", tags, security, summary: "Delete a profile", request: { params: idParam }, responses: { 204: { description: "Deleted" }, ...errors } }),
   async (c) => {
     refuseLockedProfile(c.get("auth"), c.req.valid("param").id);
-    await deleteProfile(c.env.DB, c.get("auth").accountId, c.req.valid("param").id);
+    await deleteProfile(memberDb(c), c.get("auth").accountId, c.req.valid("param").id);
+    await forgetProfileViewing(c.env, c.get("auth").accountId, c.req.valid("param").id, c.get("requestId"));
     return c.body(null, 204);
   },
 );
@@ -86,6 +96,6 @@ profileRoutes.openapi(
   }),
   async (c) => {
     const { accountId, sessionId } = c.get("auth");
-    return c.json(await enterProfileWithPin(c.env, accountId, sessionId, c.req.valid("param").id, c.req.valid("json")?.pin), 200);
+    return c.json(await enterProfileWithPin(pinEnv(c), accountId, sessionId, c.req.valid("param").id, c.req.valid("json")?.pin), 200);
   },
 );

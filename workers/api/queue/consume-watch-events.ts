@@ -1,19 +1,54 @@
-// The Queue consumers. `watch-events`: every message acked or retried on its own — the
-// valid ones applied in one D1 batch, the malformed ones sent to the dead-letter queue at
-// once (retrying cannot fix them), D1 failures retried with backoff from `attempts`.
-// `watch-events-dlq`: what reaches it (poison, or messages out of retries) is kept in D1
-// `dead_letters` for inspection and replay (docs/watch-events.md).
+// The Queue consumers. `watch-events-{k}` (one per watch shard): every message acked or
+// retried on its own — the valid ones applied to shard k's D1 in one batch, the malformed
+// ones sent to the dead-letter queue at once (retrying cannot fix them), D1 failures
+// retried with backoff from `attempts`; then the batch's counter deltas folded into `DB`
+// (events/fold-counters.ts). `watch-events-dlq`: what reaches it (poison, or messages out
+// of retries) is kept in D1 `dead_letters` for inspection and replay (docs/watch-events.md).
 import { drizzle } from "drizzle-orm/d1";
 import { deadLetters } from "../../../d1/schema.ts";
 import { log } from "../../../lib/log.ts";
 import { watchEventMessageSchema, type WatchEventMessage } from "../../../lib/watch-events.ts";
+import { shardOf } from "../../../lib/watch-shard-of.ts";
+import { groupByShard, shard, shardOfQueue, shardsOf, type WatchShard } from "../../../lib/watch-shards/shards.ts";
 import type { Bindings } from "../env.ts";
-import { applyEvents } from "../events/apply-events.ts";
+import { applyEvents, type OutboxRow } from "../events/apply-events.ts";
+import { foldCounters } from "../events/fold-counters.ts";
 
-export const WATCH_EVENTS_QUEUE = "watch-events";
 export const DEAD_LETTER_QUEUE = "watch-events-dlq";
 
 type Env = Pick<Bindings, "DB" | "WATCH_EVENTS_DLQ">;
+
+/**
+ * Per shard, the batch tags folded into DB whose outbox rows the shard still holds: the
+ * shard's next batch deletes them first (an isolate that forgets them leaves rows the
+ * cron's sweep folds again, which adds nothing: counter_folds).
+ */
+const foldedAwaitingDelete = new Map<number, string[]>();
+
+/** Folds what the shard's batch left in its outbox; a failure leaves the rows for the next batch or the cron. */
+export async function foldPending(env: Pick<Bindings, "DB">, k: number, rows: OutboxRow[], nowMs: number): Promise<number> {
+  if (rows.length === 0) return 0;
+  try {
+    const tags = await foldCounters(env.DB, k, rows, nowMs);
+    foldedAwaitingDelete.set(k, [...(foldedAwaitingDelete.get(k) ?? []), ...tags].slice(-100));
+    return 1;
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId: "", dependency: "d1", message: `counter fold for shard ${k} (${rows.length} rows, kept for the next try): ${describe(err)}` });
+    return 1;
+  }
+}
+
+/** Applies to the shard, handing over (and forgetting) the folded tags it must delete; they come back if the batch fails. */
+async function applyToShard(env: Env, target: WatchShard, bodies: WatchEventMessage[], nowMs: number): Promise<OutboxRow[]> {
+  const folded = foldedAwaitingDelete.get(target.index) ?? [];
+  foldedAwaitingDelete.delete(target.index);
+  try {
+    return await applyEvents(target.db, env.DB.withSession("first-unconstrained"), bodies, nowMs, folded);
+  } catch (err) {
+    foldedAwaitingDelete.set(target.index, [...folded, ...(foldedAwaitingDelete.get(target.index) ?? [])]);
+    throw err;
+  }
+}
 
 /** What the consumer sends to the dead-letter queue for a message it cannot use. */
 export type PoisonLetter = { poison: true; messageId: string; reason: string; attempts: number; body: unknown };
@@ -31,11 +66,12 @@ function describe(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-async function applyEach(env: Env, messages: { message: Message; body: WatchEventMessage }[], nowMs: number) {
+async function applyEach(env: Env, target: WatchShard, messages: { message: Message; body: WatchEventMessage }[], nowMs: number) {
   let applied = 0;
   let attempted = 0;
   let retried = 0;
   let failuresInARow = 0;
+  const outbox: OutboxRow[] = [];
   for (const { message, body } of messages) {
     if (failuresInARow >= MAX_CONSECUTIVE_FAILURES) {
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
@@ -44,7 +80,7 @@ async function applyEach(env: Env, messages: { message: Message; body: WatchEven
     }
     try {
       attempted++;
-      await applyEvents(env.DB, [body], nowMs);
+      outbox.push(...(await applyToShard(env, target, [body], nowMs)));
       message.ack();
       applied++;
       failuresInARow = 0;
@@ -55,17 +91,34 @@ async function applyEach(env: Env, messages: { message: Message; body: WatchEven
       failuresInARow++;
     }
   }
-  return { applied, retried, attempted };
+  return { applied, retried, attempted, outbox };
 }
 
-async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+async function consumeEvents(batch: MessageBatch<unknown>, env: Env & Bindings, k: number): Promise<void> {
+  const target = shard(env, k);
   const nowMs = Date.now();
   const good: { message: Message; body: WatchEventMessage }[] = [];
+  const elsewhere: { message: Message; body: WatchEventMessage }[] = [];
   const poison: { message: Message; reason: string }[] = [];
+  const shards = shardsOf(env);
   for (const message of batch.messages) {
     const parsed = watchEventMessageSchema.safeParse(message.body);
-    if (parsed.success) good.push({ message, body: parsed.data });
-    else poison.push({ message, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+    if (!parsed.success) poison.push({ message, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+    else if (shardOf(parsed.data.event.profileId, shards) !== k) elsewhere.push({ message, body: parsed.data });
+    else good.push({ message, body: parsed.data });
+  }
+
+  // A profile's events belong to its own shard alone (dedupe and last-write-wins are per
+  // shard): one that reached another shard's queue (a replay by hand, a producer with a
+  // stale config) is passed on to its own, never applied here.
+  if (elsewhere.length > 0) {
+    try {
+      await Promise.all(groupByShard(env, elsewhere, (e) => e.body.event.profileId).map(({ shard: own, items }) => own.queue.sendBatch(items.map((e) => ({ body: e.body, contentType: "json" as const })))));
+      for (const { message } of elsewhere) message.ack();
+    } catch (err) {
+      log("warn", { event: "dependency_failed", requestId: "", dependency: "queue", message: `passing ${elsewhere.length} events on to their shards: ${describe(err)}` });
+      for (const { message } of elsewhere) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
   }
 
   if (poison.length > 0) {
@@ -86,10 +139,11 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
   let applied = 0;
   let retried = 0;
   let roundTrips = 0;
+  let outbox: OutboxRow[] = [];
   if (good.length > 0) {
     try {
       roundTrips++;
-      await applyEvents(env.DB, good.map((g) => g.body), nowMs);
+      outbox = await applyToShard(env, target, good.map((g) => g.body), nowMs);
       for (const { message } of good) message.ack();
       applied = good.length;
     } catch (err) {
@@ -100,13 +154,15 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
         good[0]!.message.retry({ delaySeconds: retryDelaySeconds(good[0]!.message.attempts) });
         retried = 1;
       } else {
-        const each = await applyEach(env, good, nowMs);
-        ({ applied, retried } = each);
+        const each = await applyEach(env, target, good, nowMs);
+        ({ applied, retried, outbox } = each);
         roundTrips += each.attempted;
       }
     }
   }
-  log("info", { event: "queue_batch", queue: batch.queue, messages: batch.messages.length, applied, retried, deadLettered: poison.length, d1RoundTrips: roundTrips });
+  // The events are applied (and acked) whether or not the fold works: their deltas wait in the outbox.
+  roundTrips += await foldPending(env, k, outbox, nowMs);
+  log("info", { event: "queue_batch", queue: batch.queue, shard: k, messages: batch.messages.length, applied, retried, deadLettered: poison.length, d1RoundTrips: roundTrips });
 }
 
 async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -138,7 +194,10 @@ async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promi
 }
 
 export async function consumeWatchEvents(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
-  // Environments may name their queues differently (watch-events-staging…); the DLQ's ends in -dlq.
+  // Environments may name their queues differently (watch-events-staging-3…); the DLQ's ends in -dlq.
   if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch, env);
-  return consumeEvents(batch, env);
+  const k = shardOfQueue(batch.queue);
+  // A queue this Worker consumes but does not know is a configuration error: retry, loudly, rather than drop.
+  if (k === null) throw new Error(`watch events from an unknown queue ${batch.queue} (expected watch-events[-env]-{k})`);
+  return consumeEvents(batch, env, k);
 }

@@ -4,6 +4,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { parsePlaybackKeys } from "../../../lib/playback-token.ts";
 import type { WatchEvent, WatchEventMessage } from "../../../lib/watch-events.ts";
+import { shardOf } from "../../../lib/watch-shard-of.ts";
+import { allShards, shardForProfile, shardsOf } from "../../../lib/watch-shards/shards.ts";
 import { newStreamId } from "../playback/stream-ids.ts";
 import worker from "../index.ts";
 
@@ -29,11 +31,15 @@ export async function fromStreams<E extends WatchEvent>(accountId: string, event
   );
 }
 
-/** A player's event: a heartbeat at 10 s into "first-light" unless told otherwise (a made-up stream: see `fromStreams`). */
+/**
+ * A player's event: a seek to 10 s into "first-light" unless told otherwise (a made-up
+ * stream: see `fromStreams`). A seek, not a heartbeat: it goes through the Queue to the
+ * shard, where the tests look; heartbeats stop at the account's Durable Object.
+ */
 export function watchEvent(profileId: string, o: Partial<WatchEvent> = {}): WatchEvent {
   return {
     id: `evt-${Date.now().toString(36)}-${++counter}`,
-    type: "heartbeat",
+    type: "seek",
     playbackSessionId: "pbs_0123456789abcdef0123",
     profileId,
     titleId: "first-light",
@@ -50,8 +56,14 @@ export function message(accountId: string, event: WatchEvent, o: Partial<Omit<Wa
 
 let deliveries = 0;
 
-/** Delivers bodies to the consumer as one batch (as the Queue would), answering what it acked and retried. */
-export async function deliver(bodies: unknown[], queue = "watch-events", attempts = 1) {
+/** The queue of the shard the bodies' profile belongs to (the first body that names one), as the api would send them to. */
+export function queueFor(bodies: unknown[]): string {
+  const profileId = bodies.map((b) => (b as { event?: { profileId?: unknown } } | null)?.event?.profileId).find((p) => typeof p === "string");
+  return `watch-events-${typeof profileId === "string" ? shardOf(profileId, shardsOf(env)) : 0}`;
+}
+
+/** Delivers bodies to the consumer as one batch (as the Queue would: on their profile's shard queue unless told), answering what it acked and retried. */
+export async function deliver(bodies: unknown[], queue = queueFor(bodies), attempts = 1) {
   const batch = createMessageBatch(
     queue,
     bodies.map((body, i) => ({ id: `msg-${++deliveries}-${i}`, timestamp: new Date(), attempts, body })),
@@ -75,7 +87,21 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000)
   }
 }
 
+/** The tables that live in the watch shards (d1/watch-schema.ts); every other one is in DB. */
+const SHARD_TABLES = /\b(watch_events|watch_progress|watch_history|counted_plays|profile_recent_titles|counter_outbox)\b/;
+
+/**
+ * One number from D1. A query of the watch shards' tables is asked of every shard and
+ * the answers summed: a profile's rows are all in one shard, so a value of one profile's
+ * is that shard's, and a count over many profiles is the total.
+ */
 export async function scalar(sql: string, ...params: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
-  return row?.n ?? 0;
+  if (!SHARD_TABLES.test(sql)) return (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())?.n ?? 0;
+  const answers = await Promise.all(allShards(env).map((s) => s.db.prepare(sql).bind(...params).first<{ n: number }>()));
+  return answers.reduce((sum, row) => sum + (row?.n ?? 0), 0);
+}
+
+/** The watch shard that holds this profile's watch data. */
+export function shardDbOf(profileId: string): D1Database {
+  return shardForProfile(env, profileId).db;
 }

@@ -6,9 +6,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import type { WatchEvent } from "../../../lib/watch-events.ts";
+import { shardOf } from "../../../lib/watch-shard-of.ts";
+import { shardsOf } from "../../../lib/watch-shards/shards.ts";
 import { createApp } from "../app.ts";
 import { call } from "./auth-client.ts";
-import { eventually, fromStreams, scalar, watchEvent } from "./events-client.ts";
+import { eventually, fromStreams, scalar, shardDbOf, watchEvent } from "./events-client.ts";
 import { anotherDevice, memberOn, seedPlayableCatalog } from "./playback-client.ts";
 
 await seedPlayableCatalog();
@@ -92,25 +94,28 @@ describe("POST /v1/events", () => {
     // Around the real Queue: the first send fails outright; the api's own retry reaches
     // the Queue but its answer is lost, so the client sees a 503 for a batch that was queued.
     let sends = 0;
+    // The profile's shard queue, the one its events go to.
+    const shardQueue = `WATCH_EVENTS_${shardOf(m.profileId, shardsOf(env))}`;
+    const real = (env as unknown as Record<string, Queue>)[shardQueue]!;
     const flaky: Queue = {
-      send: (body, options) => env.WATCH_EVENTS.send(body, options),
+      send: (body, options) => real.send(body, options),
       sendBatch: async (messages, options) => {
         sends++;
         if (sends === 1) throw new Error("Queue send failed: network connection lost");
-        const sent = await env.WATCH_EVENTS.sendBatch(messages, options);
+        const sent = await real.sendBatch(messages, options);
         if (sends === 2) throw new Error("Queue send failed: timed out");
         return sent;
       },
-      metrics: () => env.WATCH_EVENTS.metrics(),
+      metrics: () => real.metrics(),
     };
     const app = createApp();
     const send = async (events: WatchEvent[]) => {
       const ctx = createExecutionContext();
-      const res = await app.request("https://marquee.test/v1/events", { method: "POST", headers: { ...m.headers, "content-type": "application/json" }, body: JSON.stringify({ events }) }, { ...env, WATCH_EVENTS: flaky }, ctx);
+      const res = await app.request("https://marquee.test/v1/events", { method: "POST", headers: { ...m.headers, "content-type": "application/json" }, body: JSON.stringify({ events }) }, { ...env, [shardQueue]: flaky }, ctx);
       await waitOnExecutionContext(ctx);
       return res;
     };
-    const events = await fromStreams(m.accountId, Array.from({ length: 50 }, (_, i) => watchEvent(m.profileId, { type: i % 5 === 0 ? "start" : "heartbeat", titleId: "first-light", positionSec: i, clientTime: Date.now() - 1000 + i })));
+    const events = await fromStreams(m.accountId, Array.from({ length: 50 }, (_, i) => watchEvent(m.profileId, { type: i % 5 === 0 ? "start" : "seek", titleId: "first-light", positionSec: i, clientTime: Date.now() - 1000 + i })));
     const plays = () => scalar("SELECT COALESCE(SUM(plays), 0) AS n FROM title_plays_daily WHERE country = '*' AND title_id = 'first-light'");
     const playsBefore = await plays();
     const first = await send(events);
@@ -141,7 +146,7 @@ describe("POST /v1/events", () => {
         const events = Array.from({ length: 100 }, () => {
           const i = n++;
           const titleId = titlesPlayed[i % 3]!;
-          const type = i % 7 === 0 ? "start" : "heartbeat";
+          const type = i % 7 === 0 ? "start" : "seek";
           lastPosition.set(`${m.profileId}/${titleId}`, i % 1000);
           return watchEvent(m.profileId, { type, titleId, episodeId: titleId === "second-wind" ? "second-wind-s1e1" : null, positionSec: i % 1000, durationSec: 5000, clientTime: t0 + i });
         });
@@ -176,11 +181,12 @@ describe("POST /v1/events", () => {
 describe("viewing reads", () => {
   const seed = async (profileId: string) => {
     const now = Date.now();
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, 'first-light', NULL, 60, 600, 0, ?, ?)").bind(profileId, now - 3000, now),
-      env.DB.prepare("INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, 'second-wind', 'second-wind-s1e2', 300, 1200, 0, ?, ?)").bind(profileId, now - 1000, now),
-      env.DB.prepare("INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, 'late-night', NULL, 590, 600, 1, ?, ?)").bind(profileId, now - 2000, now),
-      env.DB.prepare("INSERT INTO watch_history (profile_id, title_id, episode_key, episode_id, finished_at) VALUES (?, 'late-night', '', NULL, ?), (?, 'second-wind', 'second-wind-s1e1', 'second-wind-s1e1', ?), (?, 'first-light', '', NULL, ?)")
+    const db = shardDbOf(profileId);
+    await db.batch([
+      db.prepare("INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, 'first-light', NULL, 60, 600, 0, ?, ?)").bind(profileId, now - 3000, now),
+      db.prepare("INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, 'second-wind', 'second-wind-s1e2', 300, 1200, 0, ?, ?)").bind(profileId, now - 1000, now),
+      db.prepare("INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, 'late-night', NULL, 590, 600, 1, ?, ?)").bind(profileId, now - 2000, now),
+      db.prepare("INSERT INTO watch_history (profile_id, title_id, episode_key, episode_id, finished_at) VALUES (?, 'late-night', '', NULL, ?), (?, 'second-wind', 'second-wind-s1e1', 'second-wind-s1e1', ?), (?, 'first-light', '', NULL, ?)")
         .bind(profileId, now - 2000, profileId, now - 5000, profileId, now - 9000),
     ]);
   };

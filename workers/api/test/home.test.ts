@@ -14,6 +14,8 @@ import { call } from "./auth-client.ts";
 import { countingD1 } from "./counting-d1.ts";
 import { deliver, eventually, fromStreams, message, watchEvent } from "./events-client.ts";
 import { anotherDevice, memberOn } from "./playback-client.ts";
+import { shardOf } from "../../../lib/watch-shard-of.ts";
+import { shardsOf } from "../../../lib/watch-shards/shards.ts";
 
 const DRAMAS = Array.from({ length: 8 }, (_, i) => `drama-${i}`);
 const COMEDIES = Array.from({ length: 8 }, (_, i) => `comedy-${i}`);
@@ -229,13 +231,16 @@ describe("My List and thumbs", () => {
 });
 
 describe("cost", () => {
-  it("is two D1 round trips: the session check and one batch", async () => {
+  it("is three D1 round trips: the session check, one batch in the profile's watch shard, one batch in DB", async () => {
     const m = await memberOn("standard");
     await watches(m.accountId, m.profileId, [DRAMAS[5]!]);
     const { db, calls } = countingD1(env.DB);
-    const { res } = await home(m.headers, m.profileId, { env: { DB: db } });
+    const shardBinding = `WATCH_${shardOf(m.profileId, shardsOf(env))}`;
+    const shard = countingD1((env as unknown as Record<string, D1Database>)[shardBinding]!);
+    const { res } = await home(m.headers, m.profileId, { env: { DB: db, [shardBinding]: shard.db } as Partial<typeof env> });
     expect(res.headers.get("x-cache")).toBe("MISS");
     expect(calls).toEqual(["raw", "batch"]);
+    expect(shard.calls).toEqual(["batch"]);
   });
 });
 
@@ -248,7 +253,7 @@ describe("when a piece behind the page fails", () => {
     },
   });
 
-  const deps = (o: Partial<HomeDeps> = {}): HomeDeps => ({ db: env.DB, cache: caches.default, origin: "https://marquee.test", waitUntil: () => {}, requestId: "test", ...o });
+  const deps = (o: Partial<HomeDeps> = {}): HomeDeps => ({ db: env.DB, env, accountId: "acc_home_test", cache: caches.default, origin: "https://marquee.test", waitUntil: () => {}, requestId: "test", ...o });
 
   it("D1 down: the profile's last page, marked stale; a profile never seen here gets the popular page; with neither, an empty 200", async () => {
     const m = await memberOn("standard");

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { episodeId } from "../../../tools/seed/demo-catalog.ts";
 import { api, enter, expectNoInlineCode, expectSecurityHeaders, page, webMember, type WebMember } from "./pages-client.ts";
 import { seedPlayableCatalog } from "./playback-client.ts";
+import { shardDbOf } from "./events-client.ts";
 
 beforeAll(async () => {
   await seedPlayableCatalog();
@@ -20,7 +21,7 @@ const attr = (attrs: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`)
 
 async function progressOf(member: WebMember, titleId: string, positionSec: number, durationSec: number, episode: string | null = null) {
   const now = Date.now();
-  await env.DB.prepare(
+  await shardDbOf(member.profileId).prepare(
     "INSERT INTO watch_progress (profile_id, title_id, episode_id, position_sec, duration_sec, completed, event_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
   )
     .bind(member.profileId, titleId, episode, positionSec, durationSec, now, now)

@@ -4,12 +4,13 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
-import { watchProgress } from "../../../d1/schema.ts";
+import { watchProgress } from "../../../d1/watch-schema.ts";
 import { base64UrlDecode } from "../../../lib/base64url.ts";
 import { START_BANDWIDTH_BPS } from "../playback/playback-urls.ts";
 import { TOKEN_GRACE_SEC } from "../playback/policy.ts";
 import { call } from "./auth-client.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, started, stopPlayback } from "./playback-client.ts";
+import { shardDbOf } from "./events-client.ts";
 
 await seedPlayableCatalog();
 
@@ -23,7 +24,7 @@ const fetchMedia = (url: string) => call(new URL(url).pathname);
 
 async function progressAt(profileId: string, titleId: string, episodeId: string | null, positionSec: number, durationSec = 6) {
   const at = new Date();
-  await drizzle(env.DB)
+  await drizzle(shardDbOf(profileId))
     .insert(watchProgress)
     .values({ profileId, titleId, episodeId, positionSec, durationSec, eventAt: at, updatedAt: at })
     .onConflictDoUpdate({ target: [watchProgress.profileId, watchProgress.titleId], set: { episodeId, positionSec, durationSec, eventAt: at } });

@@ -166,7 +166,7 @@ describe("when other bindings fail", () => {
 
   it("a failing Queue: events are a retryable 503, and the same batch sent again lands once", async () => {
     const m = await memberOn("standard");
-    const events = await fromStreams(m.accountId, Array.from({ length: 5 }, (_, i) => watchEvent(m.profileId, { type: i === 0 ? "start" : "heartbeat", titleId: "first-light", positionSec: i, clientTime: Date.now() - 100 + i })));
+    const events = await fromStreams(m.accountId, Array.from({ length: 5 }, (_, i) => watchEvent(m.profileId, { type: i === 0 ? "start" : "seek", titleId: "first-light", positionSec: i, clientTime: Date.now() - 100 + i })));
     const down = await through({ CHAOS: "queue=1" }, "/v1/events", { headers: m.headers, json: { events } });
     expect(expectUnavailable(down).error.details).toMatchObject({ retryable: true });
     const up = await through(OK, "/v1/events", { headers: m.headers, json: { events } });

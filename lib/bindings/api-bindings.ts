@@ -1,0 +1,26 @@
+// The api Worker's bindings that reach another service, for the binding guard: the
+// Worker's handlers and the Durable Objects it hosts guard one env with this one plan
+// (guardEnv keeps the first guarded copy of an env, so every user must ask for the same).
+// ASSETS is the platform's own file server. The watch shards' bindings come from
+// EVENT_SHARDS (lib/watch-shards/shards.ts).
+import { allShardBindings, shardsOf, type ShardEnv } from "../watch-shards/shards.ts";
+import type { BindingPlan } from "./guard.ts";
+
+const plans = new Map<number, BindingPlan>();
+
+export function apiBindingPlan(env: ShardEnv): BindingPlan {
+  const n = shardsOf(env);
+  let plan = plans.get(n);
+  if (!plan) {
+    const shards = allShardBindings(n);
+    plan = {
+      d1: ["DB", ...shards.d1],
+      r2: ["MEDIA"],
+      do: ["ACCOUNT_STREAMS", "SIGN_IN_THROTTLE"],
+      queue: ["WATCH_EVENTS_DLQ", "QOE_EVENTS", ...shards.queue],
+      service: ["MEDIA_WORKER"],
+    };
+    plans.set(n, plan);
+  }
+  return plan;
+}
