@@ -13,19 +13,17 @@
 // (NDCG@10), against a popularity baseline: the most played titles (the Trending row's
 // data) minus what the profile watched. Then home latency: p50/p95 with 20 profiles at
 // once, cold (cache misses) and warm, against a session-checked GET /v1/me.
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { readDevVar } from "../dev-vars.ts";
 import { startPlatform } from "../platform.ts";
-import { offlineEnv, projectRoot } from "../project.ts";
 import { benchResults } from "./results.ts";
 import { seededRandom } from "../../lib/random.ts";
 import { simulatedClient } from "../../test-support/simulated-clients.ts";
 import { localStreamIds } from "./stream-ids.ts";
+import { localWatchNumber } from "../local-d1.ts";
 
 const GENRES = 10;
 const TITLES_PER_GENRE = 30;
@@ -48,17 +46,9 @@ function zipf(n: number, s = 1): number {
 const titleId = (g: number, i: number) => `eval-g${g}-t${String(i).padStart(2, "0")}`;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-const run = promisify(execFile);
 const work = await mkdtemp(path.join(tmpdir(), "marquee-eval-recs-"));
 const stateDir = path.join(work, "state");
 
-async function d1Count(sql: string): Promise<number> {
-  const { stdout } = await run(path.join(projectRoot, "node_modules/.bin/wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--json", "--command", sql], {
-    cwd: projectRoot,
-    env: offlineEnv,
-  });
-  return (JSON.parse(stdout) as { results: { n: number }[] }[])[0]!.results[0]!.n;
-}
 
 const platform = await startPlatform({ stateDir, logFile: path.join(work, "dev.log") });
 try {
@@ -121,9 +111,9 @@ try {
     );
     sent += viewers.length;
     // Wait for the round to land, so the next round's starts pair with this one's.
-    for (let i = 0; i < 120 && (await d1Count("SELECT COUNT(*) AS n FROM watch_events")) < sent; i++) await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 120 && (await localWatchNumber(stateDir, "SELECT COUNT(*) AS n FROM watch_events")) < sent; i++) await new Promise((r) => setTimeout(r, 500));
   }
-  const landed = await d1Count("SELECT COUNT(*) AS n FROM watch_events");
+  const landed = await localWatchNumber(stateDir, "SELECT COUNT(*) AS n FROM watch_events");
   console.log(`\neval:recs — ${GENRES * TITLES_PER_GENRE} titles in ${GENRES} genres, ${viewers.length} profiles, ${WATCHED - 1} starts each through POST /v1/events (${landed}/${sent} landed in ${((performance.now() - started) / 1000).toFixed(0)} s), the ${WATCHED}th held out`);
 
   // Leave-the-last-title-out.
