@@ -11,7 +11,7 @@ export type LogEvent =
   | { event: "billing_event_handled"; eventId: string; type: string; outcome: "applied" | "stale" }
   | { event: "stripe_request_failed"; status: number | null; message: string }
   | { event: "cron"; cron: string; scheduledTime: string; removed: Record<string, number> }
-  | { event: "queue_batch"; queue: string; shard?: number; messages: number; applied: number; retried: number; deadLettered: number; d1RoundTrips: number }
+  | { event: "queue_batch"; queue: string; shard?: number; messages: number; events?: number; applied: number; retried: number; deadLettered: number; d1RoundTrips: number }
   | { event: "qoe_malformed"; requestId: string; message: string };
 
 /**

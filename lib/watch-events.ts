@@ -48,3 +48,30 @@ export const watchEventMessageSchema = z.object({
 });
 
 export type WatchEventMessage = z.infer<typeof watchEventMessageSchema>;
+
+/**
+ * What the api queues now: one message per request and shard, carrying that request's
+ * events for the shard's profiles, stamped once. A Queue's batch (at most 100 messages)
+ * then carries up to 10,000 events, and a request costs the Queue one message, not one
+ * per event. The consumer still counts every event once by its own id. Version 1 (one
+ * event a message) is still read: the account's object queues finished positions that
+ * way, and older messages may wait in the dead-letter table.
+ */
+export const watchEventBatchMessageSchema = z.object({
+  v: z.literal(2),
+  accountId: z.string().min(1),
+  country: z.string().regex(/^[A-Z]{2}$/),
+  receivedAt: z.number().int().positive(),
+  events: z.array(watchEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
+});
+
+export type WatchEventBatchMessage = z.infer<typeof watchEventBatchMessageSchema>;
+
+export const queuedWatchMessageSchema = z.discriminatedUnion("v", [watchEventMessageSchema, watchEventBatchMessageSchema]);
+export type QueuedWatchMessage = z.infer<typeof queuedWatchMessageSchema>;
+
+/** The events of a queued message, each with its stamp (the form the consumer applies). */
+export function eventsOf(m: QueuedWatchMessage): WatchEventMessage[] {
+  if (m.v === 1) return [m];
+  return m.events.map((event) => ({ v: 1, accountId: m.accountId, country: m.country, receivedAt: m.receivedAt, event }));
+}

@@ -7,7 +7,7 @@
 // Safe to repeat: the consumer counts each event once (docs/watch-events.md) on the shard
 // its profile always maps to, so a row sent twice (a crash between the send and the
 // delete) changes nothing.
-import { watchEventMessageSchema, type WatchEventMessage } from "../lib/watch-events.ts";
+import { queuedWatchMessageSchema, type QueuedWatchMessage } from "../lib/watch-events.ts";
 import { shardOf } from "../lib/watch-shard-of.ts";
 import { apiConfig } from "./project.ts";
 import { configuredShards } from "./watch-shards.ts";
@@ -25,7 +25,10 @@ import {
 } from "./wrangler.ts";
 
 export type DeadLetterRow = { id: string; body: string; reason: string; attempts: number; received_at: number };
-export type Sorted = { replayable: { row: DeadLetterRow; message: WatchEventMessage }[]; poison: { row: DeadLetterRow; why: string }[] };
+export type Sorted = { replayable: { row: DeadLetterRow; message: QueuedWatchMessage }[]; poison: { row: DeadLetterRow; why: string }[] };
+
+/** The profile a queued message is for: its event's, or its first event's (the api queues one shard's events a message). */
+export const profileOf = (m: QueuedWatchMessage): string => (m.v === 1 ? m.event.profileId : m.events[0]!.profileId);
 
 /** Queues' HTTP publish takes at most 100 messages (and 256 KB) a request. */
 const SEND_BATCH = 100;
@@ -42,7 +45,7 @@ export function sortDeadLetters(rows: DeadLetterRow[]): Sorted {
       sorted.poison.push({ row, why: "not JSON" });
       continue;
     }
-    const parsed = watchEventMessageSchema.safeParse(body);
+    const parsed = queuedWatchMessageSchema.safeParse(body);
     if (parsed.success) sorted.replayable.push({ row, message: parsed.data });
     else sorted.poison.push({ row, why: parsed.error.issues.slice(0, 2).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
   }
@@ -94,7 +97,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   // Each letter goes back to the shard its profile's data is on, in the order it was read.
   const byQueue = new Map<string, Sorted["replayable"]>();
   for (const letter of replayable) {
-    const { queue } = shards[shardOf(letter.message.event.profileId, shards.length)]!;
+    const { queue } = shards[shardOf(profileOf(letter.message), shards.length)]!;
     const letters = byQueue.get(queue) ?? [];
     letters.push(letter);
     byQueue.set(queue, letters);

@@ -19,8 +19,6 @@ import { FINISHED_SHARE, isFinished } from "../../../lib/watch-shards/positions.
 export { FINISHED_SHARE };
 /** How many of a profile's latest titles a newly started one is co-watched with. */
 export const RECENT_TITLES = 5;
-/** D1 refuses a statement with more than 100 bound parameters. */
-const MAX_PARAMS = 100;
 /** Batches whose outbox rows one fold takes at most (a batch's own rows number a few hundred at most). */
 export const FOLD_BATCHES = 5;
 
@@ -42,7 +40,13 @@ const COLUMNS = [
   "rendition",
   "rebuffer_ms",
 ] as const;
-const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / COLUMNS.length);
+/**
+ * Events a statement inserts: they travel as one JSON parameter (D1 binds at most 100
+ * parameters, but a value may be up to 2 MB), a few hundred bytes each.
+ */
+const ROWS_PER_INSERT = 500;
+/** `json_extract(value, '$[i]') AS column`, for every column of the row arrays `row()` makes. */
+const fromJsonRow = COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ");
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -214,11 +218,10 @@ export function eventStatements(db: D1Database, messages: WatchEventMessage[], b
   if (folded.length > 0) statements.push(db.prepare("DELETE FROM counter_outbox WHERE batch_tag IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(folded)));
   for (let i = 0; i < messages.length; i += ROWS_PER_INSERT) {
     const chunk = messages.slice(i, i + ROWS_PER_INSERT);
-    const placeholders = chunk.map(() => `(${COLUMNS.map(() => "?").join(", ")})`).join(", ");
     statements.push(
       db
-        .prepare(`INSERT INTO watch_events (${COLUMNS.join(", ")}) VALUES ${placeholders} ON CONFLICT (profile_id, event_id) DO NOTHING`)
-        .bind(...chunk.flatMap((m) => row(m, batchTag))),
+        .prepare(`INSERT INTO watch_events (${COLUMNS.join(", ")}) SELECT ${fromJsonRow} FROM json_each(?1) WHERE true ON CONFLICT (profile_id, event_id) DO NOTHING`)
+        .bind(JSON.stringify(chunk.map((m) => row(m, batchTag)))),
     );
   }
   for (const sql of STATEMENTS) {

@@ -3,11 +3,11 @@
 // (account, country, time). Heartbeats go no further than the account's Durable Object,
 // which keeps the positions and writes them to D1 when due (durable-objects/
 // playback-positions.ts); every other event goes on its profile's watch-shard Queue
-// (`watch-events-{k}`), one sendBatch a shard. No D1 beyond the session check every member
+// (`watch-events-{k}`), in one message a shard. No D1 beyond the session check every member
 // route makes: the shards' consumers (queue/consume-watch-events.ts) write.
 import { ApiError } from "../../../lib/errors.ts";
 import { log } from "../../../lib/log.ts";
-import { progressEventTypes, type WatchEvent, type WatchEventMessage } from "../../../lib/watch-events.ts";
+import { progressEventTypes, type WatchEvent, type WatchEventBatchMessage, type WatchEventMessage } from "../../../lib/watch-events.ts";
 import type { PositionNote } from "../../../lib/watch-shards/positions.ts";
 import { groupByShard, type ShardEnv } from "../../../lib/watch-shards/shards.ts";
 import type { Auth } from "../auth/auth-context.ts";
@@ -121,11 +121,35 @@ function positionNote(m: WatchEventMessage, queued: boolean): PositionNote {
   };
 }
 
-/** Puts messages on their profiles' shard Queues; throws the retryable 503 if a send fails twice. */
+/**
+ * Each stream's latest position only (by client time; of equal times, the one sent last):
+ * one note a stream, however many events a batch has. An earlier queued position needs no
+ * note of its own — the object writes a later one anyway, and none is needed once the
+ * latest is queued.
+ */
+function latestPerStream(notes: PositionNote[]): PositionNote[] {
+  const latest = new Map<string, PositionNote>();
+  for (const n of notes) {
+    const held = latest.get(n.streamId);
+    if (!held || n.clientAt >= held.clientAt) latest.set(n.streamId, n);
+  }
+  return [...latest.values()];
+}
+
+/**
+ * Puts the events on their profiles' shard Queues, one message a shard (stamped once);
+ * throws the retryable 503 if a send fails twice.
+ */
 async function enqueue(env: EventIntakeEnv, messages: WatchEventMessage[], requestId: string): Promise<void> {
   try {
     // Sending again is safe (the consumer counts each event id once).
-    await Promise.all(groupByShard(env, messages, (m) => m.event.profileId).map(({ shard, items }) => sendToQueue(shard.queue, `watch-events-${shard.index}`, items, requestId)));
+    await Promise.all(
+      groupByShard(env, messages, (m) => m.event.profileId).map(({ shard, items }) => {
+        const [{ accountId, country, receivedAt }] = items as [WatchEventMessage];
+        const message: WatchEventBatchMessage = { v: 2, accountId, country, receivedAt, events: items.map((m) => m.event) };
+        return sendToQueue(shard.queue, `watch-events-${shard.index}`, [message], requestId);
+      }),
+    );
   } catch {
     throw new ApiError("UNAVAILABLE", "Watch events could not be queued; send the same batch again.", { headers: { "Retry-After": "1" }, details: { reason: "queue_unavailable", retryable: true } });
   }
@@ -149,10 +173,8 @@ export async function acceptEvents(env: EventIntakeEnv, auth: Auth, events: Watc
   const heartbeats = messages.filter((m) => m.event.type === "heartbeat");
   const queued = messages.filter((m) => m.event.type !== "heartbeat");
   if (queued.length > 0) await enqueue(env, queued, requestId);
-  const notes = [
-    ...heartbeats.map((m) => positionNote(m, false)),
-    ...queued.filter((m) => progressTypes.has(m.event.type)).map((m) => positionNote(m, true)),
-  ];
+  // In the order the player sent them: of two at one client time, the later one wins.
+  const notes = latestPerStream(messages.filter((m) => progressTypes.has(m.event.type)).map((m) => positionNote(m, m.event.type !== "heartbeat")));
   if (notes.length > 0) {
     try {
       await streamLeases(env, auth.accountId, requestId).notePositions(notes);

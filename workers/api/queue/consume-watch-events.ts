@@ -7,12 +7,13 @@
 import { drizzle } from "drizzle-orm/d1";
 import { deadLetters } from "../../../d1/schema.ts";
 import { log } from "../../../lib/log.ts";
-import { watchEventMessageSchema, type WatchEventMessage } from "../../../lib/watch-events.ts";
+import { eventsOf, queuedWatchMessageSchema, type WatchEventBatchMessage, type WatchEventMessage } from "../../../lib/watch-events.ts";
 import { shardOf } from "../../../lib/watch-shard-of.ts";
 import { groupByShard, shard, shardOfQueue, shardsOf, type WatchShard } from "../../../lib/watch-shards/shards.ts";
 import type { Bindings } from "../env.ts";
 import { applyEvents, type OutboxRow } from "../events/apply-events.ts";
 import { foldCounters } from "../events/fold-counters.ts";
+import { sendToQueue } from "./send.ts";
 
 export const DEAD_LETTER_QUEUE = "watch-events-dlq";
 
@@ -66,13 +67,16 @@ function describe(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-async function applyEach(env: Env, target: WatchShard, messages: { message: Message; body: WatchEventMessage }[], nowMs: number) {
+/** A consumed message and its events (one, or a request's for this shard). */
+type Taken = { message: Message; events: WatchEventMessage[] };
+
+async function applyEach(env: Env, target: WatchShard, messages: Taken[], nowMs: number) {
   let applied = 0;
   let attempted = 0;
   let retried = 0;
   let failuresInARow = 0;
   const outbox: OutboxRow[] = [];
-  for (const { message, body } of messages) {
+  for (const { message, events } of messages) {
     if (failuresInARow >= MAX_CONSECUTIVE_FAILURES) {
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
       retried++;
@@ -80,7 +84,7 @@ async function applyEach(env: Env, target: WatchShard, messages: { message: Mess
     }
     try {
       attempted++;
-      outbox.push(...(await applyToShard(env, target, [body], nowMs)));
+      outbox.push(...(await applyToShard(env, target, events, nowMs)));
       message.ack();
       applied++;
       failuresInARow = 0;
@@ -97,26 +101,34 @@ async function applyEach(env: Env, target: WatchShard, messages: { message: Mess
 async function consumeEvents(batch: MessageBatch<unknown>, env: Env & Bindings, k: number): Promise<void> {
   const target = shard(env, k);
   const nowMs = Date.now();
-  const good: { message: Message; body: WatchEventMessage }[] = [];
-  const elsewhere: { message: Message; body: WatchEventMessage }[] = [];
+  const good: Taken[] = [];
+  const elsewhere: Taken[] = [];
   const poison: { message: Message; reason: string }[] = [];
   const shards = shardsOf(env);
   for (const message of batch.messages) {
-    const parsed = watchEventMessageSchema.safeParse(message.body);
-    if (!parsed.success) poison.push({ message, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
-    else if (shardOf(parsed.data.event.profileId, shards) !== k) elsewhere.push({ message, body: parsed.data });
-    else good.push({ message, body: parsed.data });
+    const parsed = queuedWatchMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      poison.push({ message, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+      continue;
+    }
+    const events = eventsOf(parsed.data);
+    (events.every((e) => shardOf(e.event.profileId, shards) === k) ? good : elsewhere).push({ message, events });
   }
 
   // A profile's events belong to its own shard alone (dedupe and last-write-wins are per
-  // shard): one that reached another shard's queue (a replay by hand, a producer with a
-  // stale config) is passed on to its own, never applied here.
+  // shard): a message with events of another shard's profiles (a replay by hand, a
+  // producer with a stale config) is passed on, a message a shard, never applied here.
   if (elsewhere.length > 0) {
     try {
-      await Promise.all(groupByShard(env, elsewhere, (e) => e.body.event.profileId).map(({ shard: own, items }) => own.queue.sendBatch(items.map((e) => ({ body: e.body, contentType: "json" as const })))));
+      const events = elsewhere.flatMap((e) => e.events);
+      await Promise.all(
+        groupByShard(env, events, (e) => e.event.profileId).map(({ shard: own, items }) =>
+          sendToQueue(own.queue, `watch-events-${own.index}`, items.map((e): WatchEventBatchMessage => ({ v: 2, accountId: e.accountId, country: e.country, receivedAt: e.receivedAt, events: [e.event] })), ""),
+        ),
+      );
       for (const { message } of elsewhere) message.ack();
     } catch (err) {
-      log("warn", { event: "dependency_failed", requestId: "", dependency: "queue", message: `passing ${elsewhere.length} events on to their shards: ${describe(err)}` });
+      log("warn", { event: "dependency_failed", requestId: "", dependency: "queue", message: `passing ${elsewhere.length} messages on to their shards: ${describe(err)}` });
       for (const { message } of elsewhere) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }
@@ -143,7 +155,7 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env & Bindings, 
   if (good.length > 0) {
     try {
       roundTrips++;
-      outbox = await applyToShard(env, target, good.map((g) => g.body), nowMs);
+      outbox = await applyToShard(env, target, good.flatMap((g) => g.events), nowMs);
       for (const { message } of good) message.ack();
       applied = good.length;
     } catch (err) {
@@ -162,7 +174,7 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env & Bindings, 
   }
   // The events are applied (and acked) whether or not the fold works: their deltas wait in the outbox.
   roundTrips += await foldPending(env, k, outbox, nowMs);
-  log("info", { event: "queue_batch", queue: batch.queue, shard: k, messages: batch.messages.length, applied, retried, deadLettered: poison.length, d1RoundTrips: roundTrips });
+  log("info", { event: "queue_batch", queue: batch.queue, shard: k, messages: batch.messages.length, events: good.reduce((n, g) => n + g.events.length, 0), applied, retried, deadLettered: poison.length, d1RoundTrips: roundTrips });
 }
 
 async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {

@@ -58,7 +58,11 @@ let deliveries = 0;
 
 /** The queue of the shard the bodies' profile belongs to (the first body that names one), as the api would send them to. */
 export function queueFor(bodies: unknown[]): string {
-  const profileId = bodies.map((b) => (b as { event?: { profileId?: unknown } } | null)?.event?.profileId).find((p) => typeof p === "string");
+  const profileOf = (b: unknown) => {
+    const m = b as { event?: { profileId?: unknown }; events?: { profileId?: unknown }[] } | null;
+    return m?.event?.profileId ?? m?.events?.[0]?.profileId;
+  };
+  const profileId = bodies.map(profileOf).find((p) => typeof p === "string");
   return `watch-events-${typeof profileId === "string" ? shardOf(profileId, shardsOf(env)) : 0}`;
 }
 
