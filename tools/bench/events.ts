@@ -38,7 +38,7 @@ const MAX_EVENTS = 1_500_000;
 /** One request in this many is sent twice, as a client that lost the 202 would. */
 const RESEND_EVERY = 20;
 /** How often the landed count is read while the load runs, and after it stops. */
-const POLL_DURING_MS = 2_000;
+const POLL_DURING_MS = 500;
 const POLL_AFTER_MS = 500;
 /** The goal: the backlog is gone this soon after the load stops. */
 const DRAIN_GOAL_SEC = 10;
@@ -58,13 +58,29 @@ const mean = (xs: number[]) => (xs.length === 0 ? NaN : sum(xs) / xs.length);
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en") : "–");
 /** Least-squares slope of y over x. */
 function slope(points: { x: number; y: number }[]): number {
-  if (points.length < 2) return NaN;
+  return fit(points).slope;
+}
+/** Least-squares slope of y over x, and its standard error (from the residuals). */
+function fit(points: { x: number; y: number }[]): { slope: number; se: number } {
+  if (points.length < 3) return { slope: NaN, se: NaN };
   const mx = mean(points.map((p) => p.x));
   const my = mean(points.map((p) => p.y));
   const num = sum(points.map((p) => (p.x - mx) * (p.y - my)));
   const den = sum(points.map((p) => (p.x - mx) ** 2));
-  return den === 0 ? NaN : num / den;
+  if (den === 0) return { slope: NaN, se: NaN };
+  const b = num / den;
+  const residuals = sum(points.map((p) => (p.y - my - b * (p.x - mx)) ** 2));
+  return { slope: b, se: Math.sqrt(residuals / (points.length - 2) / den) };
 }
+/**
+ * The landed ÷ accepted goal. When the consumer keeps up, the two slopes are equal — the
+ * ratio is 1 exactly, never above it for long — so its estimate falls either side of 1 by
+ * its noise (the consumers land a batch every second or so: a staircase under a smooth
+ * intake). "≥ 1.0" taken strictly would fail half the runs of a consumer that keeps up;
+ * the goal allows 1 %, about two standard errors here (printed), and the drain goal is the
+ * stricter check that nothing piled up.
+ */
+const SLOPE_GOAL = 0.99;
 
 const shardBindings = (await localDatabases()).filter((b) => b !== "DB");
 const SHARDS = shardBindings.length;
@@ -272,7 +288,8 @@ try {
   // The sustained slopes, past the first 10 s (the queues and the consumers warmed up).
   const steady = samples.filter((s) => s.t >= 10 && s.t <= intakeSeconds + 1e-6);
   const acceptedSlope = slope(steady.map((s) => ({ x: s.t, y: s.accepted })));
-  const landedSlope = slope(steady.map((s) => ({ x: s.t, y: s.landed })));
+  const landedFit = fit(steady.map((s) => ({ x: s.t, y: s.landed })));
+  const landedSlope = landedFit.slope;
 
   const out: string[] = [];
   const say = (s = "") => out.push(s);
@@ -284,7 +301,7 @@ try {
   say(`   POST /v1/events:                      ${int(requests / intakeSeconds).padStart(7)} req/s   ${(requests / intakeSeconds / baselineRps).toFixed(2)}x baseline   p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms${refused ? `, ${refused} refused 429 (sent again)` : ""}`);
   say(`   events accepted (HTTP 202):           ${int(acceptedPerSec).padStart(7)} events/s over ${intakeSeconds.toFixed(1)} s (${int(sent)} distinct; ${requests} requests, ${resent} resent)`);
   say(`   events landed during the load:        ${int(landedPerSec).padStart(7)} events/s (${int(atStop.total)} landed by the time the load stopped ÷ ${intakeSeconds.toFixed(1)} s)   landed ÷ accepted ${(landedPerSec / acceptedPerSec).toFixed(3)} (below 1 by what was in flight at the stop)`);
-  say(`   sustained slopes (${steady[0]?.t.toFixed(0) ?? "?"}–${intakeSeconds.toFixed(0)} s):       accepted ${int(acceptedSlope)} events/s, landed ${int(landedSlope)} events/s   landed ÷ accepted ${(landedSlope / acceptedSlope).toFixed(3)} (goal ≥ 1.0: the backlog did not grow)`);
+  say(`   sustained slopes (${steady[0]?.t.toFixed(0) ?? "?"}–${intakeSeconds.toFixed(0)} s):       accepted ${int(acceptedSlope)} events/s, landed ${int(landedSlope)} events/s   landed ÷ accepted ${(landedSlope / acceptedSlope).toFixed(3)} ± ${(landedFit.se / acceptedSlope).toFixed(3)} (goal ≥ ${SLOPE_GOAL}: the backlog did not grow)`);
   say(`   backlog when the load stopped:        ${int(backlogAtStop).padStart(7)} events (${(backlogAtStop / Math.max(1, acceptedPerSec)).toFixed(1)} s of intake)`);
   say(
     drained
@@ -292,7 +309,7 @@ try {
       : `   backlog NOT drained:                  ${int(sent - last.total)} events still missing ${waitedSeconds.toFixed(0)} s after the load stopped`,
   );
   // Every ~10 s of the load, then every ~2 s after it.
-  const during = samples.filter((s) => s.t < intakeSeconds).filter((_, i) => i % 5 === 4);
+  const during = samples.filter((s) => s.t < intakeSeconds).filter((_, i) => i % 20 === 19);
   const after = samples.filter((s) => s.t > intakeSeconds).filter((_, i, all) => i % 4 === 3 || i === all.length - 1).slice(-15);
   const label = (s: (typeof samples)[number]) => `${s.t.toFixed(0)} s ${int(s.accepted - s.landed)}`;
   say(`   backlog (accepted − landed) over time: ${[...during.map(label), `load stopped ${int(backlogAtStop)}`, ...after.map(label)].join(", ")}`);
@@ -352,7 +369,7 @@ try {
     value: landedSlope,
     unit: "events/s",
     baseline: { name: "events accepted, same window", value: acceptedSlope },
-    goal: "ratio >= 1.0",
+    goal: `ratio >= ${SLOPE_GOAL}`,
     better: "higher",
   });
   results.record({ name: "backlog when the load stopped", value: backlogAtStop, unit: "events", better: "lower" });

@@ -211,7 +211,7 @@ try {
   console.log(line("GET /v1/home, built (cache miss)", coldLatencies));
   console.log(line("GET /v1/home, cached", warm));
   console.log(line("GET /v1/me (baseline)", me));
-  console.log("   D1 round trips per built home page: 2 (session check + one batch; asserted by workers/api/test/home.test.ts)");
+  console.log("   D1 round trips per built home page: 3 (session check, one batch in the profile's watch shard with the account's object asked at the same time, one batch in DB; asserted by workers/api/test/home.test.ts)");
   for (const [label, l] of [["GET /v1/home, built (cache miss)", coldLatencies], ["GET /v1/home, cached", warm]] as const)
     for (const p of [50, 95])
       results.record({ name: `${label} p${p}, 20 profiles at once`, value: percentile(l, p), unit: "ms", baseline: { name: `GET /v1/me p${p}`, value: percentile(me, p) }, better: "lower" });
