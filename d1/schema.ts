@@ -222,8 +222,9 @@ export const versions = sqliteTable("versions", {
 // ── Before the watch shards ───────────────────────────────────────────────────────────────
 // watch_progress, watch_events, watch_history, counted_plays and profile_recent_titles
 // live in the watch shards now (d1/watch-schema.ts). Their tables here are no longer
-// written or read; they stay so an upgrade deletes nobody's history — nothing copies them
-// into the shards yet (docs/scaling.md, "Upgrading a deployment to watch shards").
+// written or read; they stay so an upgrade deletes nobody's history, and `npm run
+// watch:copy` copies them into the shards (docs/scaling.md, "Upgrading a deployment to
+// watch shards"); they go in a later release.
 
 /**
  * Where each profile is in each title: the resume point of a movie, or of the episode of a
