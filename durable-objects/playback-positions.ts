@@ -82,7 +82,7 @@ export class PlaybackPositions {
     let kept = 0;
     for (const n of notes) {
       const row = this.#row(n.streamId);
-      const finished = n.durationSec > 0 && n.positionSec >= 0 && isFinished(n) ? 1 : 0;
+      const finished = n.complete === true || isFinished(n) ? 1 : 0;
       if (!row) {
         if (this.#count() >= MAX_POSITIONS) continue;
         const written = n.queued ? n.clientAt : 0;

@@ -21,6 +21,8 @@ export type PositionNote = {
   country: string;
   /** The same position is on its way to the shard through the Queue (a start, pause, seek, stop or complete): nothing to write for it. */
   queued: boolean;
+  /** A `complete` event: finished wherever the player stopped (credits), not only past FINISHED_SHARE. */
+  complete?: boolean;
 };
 
 /** A profile's latest position in a title that its shard may not have yet. */

@@ -118,6 +118,7 @@ function positionNote(m: WatchEventMessage, queued: boolean): PositionNote {
     clientAt: e.clientTime,
     country: m.country,
     queued,
+    complete: e.type === "complete",
   };
 }
 

@@ -175,6 +175,21 @@ describe("heartbeats", () => {
     expect(progress).toEqual({ episode_id: "second-wind-s1e2", position_sec: 0, completed: 0 });
   }, 30_000);
 
+  it("a title completed at its credits leaves Continue Watching, though the object holds its last position", async () => {
+    const m = await memberOn("standard");
+    const t = Date.now();
+    const events = await fromStreams(m.accountId, [
+      watchEvent(m.profileId, { type: "heartbeat", positionSec: 3000, durationSec: 6000, clientTime: t }),
+      watchEvent(m.profileId, { type: "complete", positionSec: 4200, durationSec: 6000, clientTime: t + 1000 }),
+    ]);
+    expect((await post(m.headers, events)).status).toBe(202);
+    await eventually(async () => {
+      if ((await scalar("SELECT COUNT(*) AS n FROM watch_history WHERE profile_id = ?", m.profileId)) !== 1) throw new Error("not finished yet");
+    }, 30_000);
+    const cw = (await (await call(`/v1/profiles/${m.profileId}/continue-watching`, { headers: m.headers })).json()) as { items: unknown[] };
+    expect(cw.items).toEqual([]);
+  }, 30_000);
+
   it("removing a title from the viewing forgets its live position too", async () => {
     const m = await memberOn("standard");
     const [beat] = await fromStreams(m.accountId, [watchEvent(m.profileId, { type: "heartbeat", positionSec: 300 })]);
