@@ -194,9 +194,9 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     return this.#store.live(profileId);
   }
 
-  /** Nothing of this profile's title (every title, with null) is written or merged from here any more. */
-  forgetPositions(profileId: string, titleId: string | null): void {
-    this.#store.forget(profileId, titleId);
+  /** Nothing of this profile's title (every title, with null) is written or merged from here any more. Returns the rows deleted (0: none). */
+  forgetPositions(profileId: string, titleId: string | null): number {
+    return this.#store.forget(profileId, titleId);
   }
 
   /**

@@ -135,10 +135,13 @@ export class PlaybackPositions {
     return [...byTitle.values()];
   }
 
-  /** The profile removed a title from its viewing (or every title, with null): nothing of it is written or merged any more. */
-  forget(profileId: string, titleId: string | null): void {
-    if (titleId === null) this.#sql.exec("DELETE FROM positions WHERE profile_id = ?", profileId);
-    else this.#sql.exec("DELETE FROM positions WHERE profile_id = ? AND title_id = ?", profileId, titleId);
+  /** The profile removed a title from its viewing (or every title, with null): nothing of it is written or merged any more. Returns the rows it deleted (0: there was nothing to forget). */
+  forget(profileId: string, titleId: string | null): number {
+    const cursor =
+      titleId === null
+        ? this.#sql.exec("DELETE FROM positions WHERE profile_id = ?", profileId)
+        : this.#sql.exec("DELETE FROM positions WHERE profile_id = ? AND title_id = ?", profileId, titleId);
+    return cursor.rowsWritten;
   }
 
   /**

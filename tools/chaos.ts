@@ -8,16 +8,14 @@
 //
 //   npm run chaos [-- --viewers 16 --plays 3 --spec "d1=0.1,r2=0.1,do=0.1,queue=0.1,cache=0.1"]
 //   npm run chaos -- --url https://marquee-api-staging.example.workers.dev   (staging, CHAOS set there)
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs, promisify } from "node:util";
+import { parseArgs } from "node:util";
 import { parseChaos } from "../lib/bindings/chaos.ts";
-import { localWatchNumber } from "./local-d1.ts";
+import { localD1Number, localWatchNumber } from "./local-d1.ts";
 import { startPlatform } from "./platform.ts";
-import { offlineEnv, projectRoot } from "./project.ts";
 import { simulatedClient } from "../test-support/simulated-clients.ts";
 
 const { values: args } = parseArgs({
@@ -41,23 +39,9 @@ const TRIES = 3;
 const EVENT_SENDS = 10;
 const GOALS = { playStarts: 0.99, segments: 0.999 };
 
-const run = promisify(execFile);
 const work = await mkdtemp(path.join(tmpdir(), "marquee-chaos-"));
 const stateDir = path.join(work, "state");
 const logFile = path.join(work, "dev.log");
-
-/** A count on the local D1 that `wrangler dev` is using. */
-async function d1Count(sql: string): Promise<number> {
-  const { stdout } = await run(path.join(projectRoot, "node_modules/.bin/wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--json", "--command", sql], {
-    cwd: projectRoot,
-    env: offlineEnv,
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch((err: Error & { stdout?: string; stderr?: string }) => {
-    throw new Error(`wrangler d1 execute failed: ${(err.stderr || err.stdout || err.message).slice(-600)}`);
-  });
-  const row = (JSON.parse(stdout) as { results: Record<string, number>[] }[])[0]!.results[0]!;
-  return Number(Object.values(row)[0] ?? 0);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -230,7 +214,7 @@ try {
       viewers.push({ email, password, headers, profileId: me.profiles[0]!.id, client: simulatedClient(i) });
     }),
   );
-  const playsBefore = platform ? await d1Count("SELECT COALESCE(SUM(plays), 0) AS n FROM title_plays_daily WHERE country = '*'") : 0;
+  const playsBefore = platform ? await localD1Number(stateDir, "DB", "SELECT COALESCE(SUM(plays), 0) AS n FROM title_plays_daily WHERE country = '*'") : 0;
 
   console.log(`${VIEWERS} viewers × ${PLAYS} plays, CHAOS="${SPEC}", ${TRIES} tries per request`);
   const started = performance.now();
@@ -255,7 +239,7 @@ try {
       if (landed >= ids.length || Date.now() > deadline) break;
       await sleep(3000);
     }
-    plays = (await d1Count("SELECT COALESCE(SUM(plays), 0) AS n FROM title_plays_daily WHERE country = '*'")) - playsBefore;
+    plays = (await localD1Number(stateDir, "DB", "SELECT COALESCE(SUM(plays), 0) AS n FROM title_plays_daily WHERE country = '*'")) - playsBefore;
   }
 
   console.log(`\nsteady state under faults (${seconds.toFixed(1)} s of viewing):`);

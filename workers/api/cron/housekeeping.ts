@@ -10,7 +10,7 @@ import { billingEvents, cmcdRequests, counterFolds, qoeReports, sessions } from 
 import { countedPlays, watchEvents } from "../../../d1/watch-schema.ts";
 import { allShards, type ShardEnv } from "../../../lib/watch-shards/shards.ts";
 import { SESSION_TIMEOUTS } from "../auth/sessions.ts";
-import { pendingOutbox, type OutboxRow } from "../events/apply-events.ts";
+import { deleteFolded, pendingOutbox, type OutboxRow } from "../events/apply-events.ts";
 import { foldCounters } from "../events/fold-counters.ts";
 
 /** Stripe retries a webhook for up to 3 days; ids are kept well past that. */
@@ -60,7 +60,7 @@ async function sweepOutbox(db: D1Database, shardDb: D1Database, k: number, nowMs
     const { results } = await shardDb.prepare(pendingOutbox).all<OutboxRow>();
     if (results.length === 0) break;
     const tags = await foldCounters(db, k, results, nowMs);
-    await shardDb.prepare("DELETE FROM counter_outbox WHERE batch_tag IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(tags)).run();
+    await deleteFolded(shardDb, tags).run();
     folded += results.length;
   }
   return folded;

@@ -208,6 +208,11 @@ export type OutboxRow = { batch_tag: string; kind: "plays" | "co_watch" | "viewe
 export const pendingOutbox = `SELECT batch_tag, kind, a, b, c, delta FROM counter_outbox
   WHERE batch_tag IN (SELECT batch_tag FROM counter_outbox GROUP BY batch_tag ORDER BY MIN(rowid) LIMIT ${FOLD_BATCHES})`;
 
+/** Deletes the outbox rows of batches folded into DB (the shard's next batch does it, or the cron's sweep). */
+export function deleteFolded(db: D1Database, batchTags: string[]): D1PreparedStatement {
+  return db.prepare("DELETE FROM counter_outbox WHERE batch_tag IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(batchTags));
+}
+
 /**
  * The statements for one batch: the outbox rows of batches folded since the last one go,
  * then the chunked inserts of the events, the set-based updates, and (last) a read of
@@ -215,7 +220,7 @@ export const pendingOutbox = `SELECT batch_tag, kind, a, b, c, delta FROM counte
  */
 export function eventStatements(db: D1Database, messages: WatchEventMessage[], batchTag: string, nowMs: number, nexts: NextEpisodes, folded: string[] = []): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  if (folded.length > 0) statements.push(db.prepare("DELETE FROM counter_outbox WHERE batch_tag IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(folded)));
+  if (folded.length > 0) statements.push(deleteFolded(db, folded));
   for (let i = 0; i < messages.length; i += ROWS_PER_INSERT) {
     const chunk = messages.slice(i, i + ROWS_PER_INSERT);
     statements.push(

@@ -125,6 +125,19 @@ export function mergeLive(rows: ProgressRow[], live: (LivePosition & { finished:
 }
 
 /**
+ * Rows a shard gave, as one JSON parameter (?3: arrays whose item 0 is the title id and
+ * item `episodeAt` the episode id), joined to their titles and episodes in DB, only those
+ * the profile (?1) may still see at ?2, in their order: the shape both viewing reads share.
+ */
+const shardRowsWithCards = (episodeAt: number) => `FROM json_each(?3) j
+       JOIN profiles p ON p.id = ?1
+       JOIN titles t ON t.id = json_extract(j.value, '$[0]')
+       LEFT JOIN episodes ep ON ep.id = json_extract(j.value, '$[${episodeAt}]')
+       LEFT JOIN seasons s ON s.id = ep.season_id
+       WHERE ${visible}
+       ORDER BY j.key`;
+
+/**
  * The cards of these progress rows that the profile may still see, in their order: one
  * DB statement, the rows passed as one JSON parameter.
  */
@@ -134,13 +147,7 @@ export function progressCardsStatement(db: CatalogDb, profileId: string, nowMs: 
       `SELECT j.key AS ord, t.id AS title_id, t.id, t.name, t.kind, t.poster_path, t.maturity_rating, t.release_year,
               ep.id AS episode_id, ep.name AS episode_name, s.number AS season_number, ep.number AS episode_number,
               json_extract(j.value, '$[2]') AS position_sec, json_extract(j.value, '$[3]') AS duration_sec, json_extract(j.value, '$[4]') AS event_at
-       FROM json_each(?3) j
-       JOIN profiles p ON p.id = ?1
-       JOIN titles t ON t.id = json_extract(j.value, '$[0]')
-       LEFT JOIN episodes ep ON ep.id = json_extract(j.value, '$[1]')
-       LEFT JOIN seasons s ON s.id = ep.season_id
-       WHERE ${visible}
-       ORDER BY j.key`,
+       ${shardRowsWithCards(1)}`,
     )
     .bind(profileId, nowMs, JSON.stringify(rows.map((r) => [r.title_id, r.episode_id, r.position_sec, r.duration_sec, r.event_at])));
 }
@@ -228,13 +235,7 @@ export async function viewingHistory(read: ViewingRead, query: z.infer<typeof pa
       .prepare(
         `SELECT t.id AS title_id, t.name, t.kind, t.poster_path, json_extract(j.value, '$[1]') AS episode_key, ep.id AS episode_id,
                 ep.name AS episode_name, s.number AS season_number, ep.number AS episode_number, json_extract(j.value, '$[3]') AS finished_at
-         FROM json_each(?3) j
-         JOIN profiles p ON p.id = ?1
-         JOIN titles t ON t.id = json_extract(j.value, '$[0]')
-         LEFT JOIN episodes ep ON ep.id = json_extract(j.value, '$[2]')
-         LEFT JOIN seasons s ON s.id = ep.season_id
-         WHERE ${visible}
-         ORDER BY j.key`,
+         ${shardRowsWithCards(2)}`,
       )
       .bind(read.profileId, read.nowMs, JSON.stringify(results.map((r) => [r.title_id, r.episode_key, r.episode_id, r.finished_at])))
       .all<HistoryRow>();
@@ -262,9 +263,13 @@ export async function removeFromHistory(env: ViewingEnv, accountId: string, prof
     db.prepare("DELETE FROM watch_history WHERE profile_id = ? AND title_id = ?").bind(profileId, titleId),
     db.prepare("DELETE FROM watch_progress WHERE profile_id = ? AND title_id = ?").bind(profileId, titleId),
   ]);
-  const live = (await livePositions(env, accountId, profileId, requestId)).some((p) => p.titleId === titleId);
-  if (live) await streamLeases(env, accountId, requestId).forgetPositions(profileId, titleId);
-  return history!.meta.changes + progress!.meta.changes > 0 || live;
+  let live = 0;
+  try {
+    live = await streamLeases(env, accountId, requestId).forgetPositions(profileId, titleId);
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId, dependency: "do:ACCOUNT_STREAMS", message: `live positions of ${titleId} not forgotten: ${(err as Error)?.message ?? err}` });
+  }
+  return history!.meta.changes + progress!.meta.changes + live > 0;
 }
 
 /**

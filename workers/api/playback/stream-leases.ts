@@ -26,6 +26,6 @@ export function streamLeases(env: Env, accountId: string, requestId: string) {
     /** Idempotent: a position counts once per stream and client time. */
     notePositions: (notes: PositionNote[]) => call<number>("AccountStreams.notePositions", (s) => s.notePositions(notes, Date.now())),
     livePositions: (profileId: string) => call<(LivePosition & { finished: boolean })[]>("AccountStreams.livePositions", (s) => s.livePositions(profileId)),
-    forgetPositions: (profileId: string, titleId: string | null) => call<void>("AccountStreams.forgetPositions", (s) => s.forgetPositions(profileId, titleId)),
+    forgetPositions: (profileId: string, titleId: string | null) => call<number>("AccountStreams.forgetPositions", (s) => s.forgetPositions(profileId, titleId)),
   };
 }
