@@ -9,7 +9,8 @@ import type { AssetExtras } from "../lib/media-index.ts";
  */
 export const assets = sqliteTable("assets", {
   id: text("id").primaryKey(),
-  status: text("status", { enum: ["pending", "published"] }).notNull(),
+  /** A live event's asset is `live` from its first complete segment until it ends (then `published`, its recording). */
+  status: text("status", { enum: ["pending", "live", "published"] }).notNull(),
   durationSec: real("duration_sec").notNull(),
   /** Resolution class (short side) of the best rendition: what the best plan can get. */
   maxHeight: integer("max_height").notNull(),
@@ -515,4 +516,28 @@ export const cmcdRequests = sqliteTable(
     bs: integer("bs"),
   },
   (t) => [index("cmcd_requests_sid").on(t.sid, t.at), index("cmcd_requests_stream").on(t.streamId, t.at), index("cmcd_requests_at").on(t.at)],
+);
+
+/**
+ * A live event (workers/api/live/): its title and asset, and the state viewers' reads need
+ * ("Live now"). The event's timeline, ingest token and errors live in its Durable Object
+ * (durable-objects/live-event.ts), which moves `state` on: waiting → live → ended.
+ */
+export const liveEvents = sqliteTable(
+  "live_events",
+  {
+    id: text("id").primaryKey(),
+    titleId: text("title_id")
+      .notNull()
+      .references(() => titles.id, { onDelete: "cascade" }),
+    assetId: text("asset_id")
+      .notNull()
+      .references(() => assets.id),
+    name: text("name").notNull(),
+    state: text("state", { enum: ["waiting", "live", "ended"] }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("live_events_state").on(t.state, t.startedAt)],
 );

@@ -15,6 +15,8 @@ export const errorStatus = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  /** The thing existed and is over (a live event that has ended). */
+  GONE: 410,
   TOO_MANY_STREAMS: 409,
   /** A heartbeat for a stream that was stopped, ended from another device, or let expire: the player must stop. */
   STREAM_ENDED: 409,

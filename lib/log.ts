@@ -12,7 +12,8 @@ export type LogEvent =
   | { event: "stripe_request_failed"; status: number | null; message: string }
   | { event: "cron"; cron: string; scheduledTime: string; removed: Record<string, number> }
   | { event: "queue_batch"; queue: string; shard?: number; messages: number; events?: number; applied: number; retried: number; deadLettered: number; d1RoundTrips: number }
-  | { event: "qoe_malformed"; requestId: string; message: string };
+  | { event: "qoe_malformed"; requestId: string; message: string }
+  | { event: "live_event"; liveId: string; state: "live" | "ended"; reason?: string; segments: number };
 
 /**
  * Playback paths carry their token (`/p/{token}` and anything after it): a credential,

@@ -14,8 +14,16 @@ export const segmentListSchema = z.object({
   startNumber: z.number().int().nonnegative(),
   /** Each segment's exact duration in timescale units (DASH SegmentTimeline, HLS EXTINF). */
   durations: z.array(z.number().int().positive()).min(1),
-  /** Each segment's size in bytes, in the same order (peak bandwidth, byte budgets). */
-  bytes: z.array(z.number().int().positive()).min(1),
+  /** Each segment's size in bytes, in the same order (peak bandwidth, byte budgets); 0 only for a gap. */
+  bytes: z.array(z.number().int().nonnegative()).min(1),
+  /**
+   * Where the media's timeline restarts (a live broadcaster that reconnected): each run's
+   * first segment number and that segment's media time in timescale units. Absent: one
+   * run from startNumber at time 0. Players are told (HLS EXT-X-DISCONTINUITY, a DASH Period each).
+   */
+  runs: z.array(z.object({ startNumber: z.number().int().nonnegative(), startTime: z.number().int().nonnegative() })).max(10_000).optional(),
+  /** Segment numbers with no media in this track (a live upload that never came): HLS EXT-X-GAP. */
+  gaps: z.array(z.number().int().nonnegative()).max(100_000).optional(),
 });
 
 const trackBase = {

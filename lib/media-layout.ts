@@ -10,6 +10,8 @@ export const mediaKeys = {
   file: (assetId: string, path: string) => `${ASSETS}/${assetId}/${path}`,
   init: (assetId: string, trackId: string) => `${ASSETS}/${assetId}/${trackId}/init.m4s`,
   segment: (assetId: string, trackId: string, n: number) => `${ASSETS}/${assetId}/${trackId}/${n}.m4s`,
+  /** While an asset is a live event: its timeline's window, written by the event's object (lib/live/live-state.ts). */
+  live: (assetId: string) => `${ASSETS}/${assetId}/live.json`,
 };
 
 const contentTypes: Record<string, string> = {

@@ -8,7 +8,10 @@ export type StartedPlayback = {
   episodeId: string | null;
   assetId: string;
   title: string;
+  /** 0 while `live`. */
   durationSec: number;
+  /** A live event on now: play from its live edge (hls.js live sync), with its DVR window behind. */
+  live: boolean;
   media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null; hlsPlaylists: { url: string; text: string }[]; hlsStartVariant: number | null };
   resume: { positionSec: number };
   heartbeat: { url: string; intervalSec: number };

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { assets, credits, episodes, genres, people, seasons, titleGenres, titles } from "../../d1/schema.ts";
 import { assetExtras, resolutionClass, type RenditionIndex } from "../../lib/media-index.ts";
 import { ratingLevel } from "../../lib/maturity.ts";
-import { bumpCatalogVersion } from "../../workers/api/catalog/catalog-version.ts";
+import { bumpCatalogVersion } from "../../d1/catalog-version.ts";
 
 const creditSchema = z.object({
   personId: z.string().min(1),

@@ -12,6 +12,7 @@ import { profileRoutes } from "./profiles/routes.ts";
 import type { AppEnv } from "./env.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { homeRoutes } from "./home/routes.ts";
+import { liveRoutes } from "./live/routes.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { watchRoutes } from "./pages/watch-routes.tsx";
 import { playbackRoutes } from "./playback/routes.ts";
@@ -29,6 +30,7 @@ export function createApp() {
   app.route("/", healthRoutes);
   app.route("/", adminRoutes);
   app.route("/", adminCatalogRoutes);
+  app.route("/", liveRoutes);
   app.route("/", authRoutes);
   app.route("/", profileRoutes);
   app.route("/", billingRoutes);
@@ -42,6 +44,11 @@ export function createApp() {
   app.route("/", watchRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "ingestToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "A live event's ingest token, from POST /v1/admin/live; ffmpeg sends it with -headers.",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {
     type: "http",
     scheme: "bearer",

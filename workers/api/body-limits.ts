@@ -21,7 +21,7 @@ export const DEFAULT_BODY_LIMIT = 16 * KB;
 const LIMIT = Symbol.for("marquee.bodyLimit");
 
 /** A limit as routes declare it: the bytes, and whether the route streams the body itself. */
-export type BodyLimit = { maxBytes: number; streamed: boolean };
+export type BodyLimit = { maxBytes: number; streamed: boolean; chunked?: boolean };
 
 type Tagged = { [LIMIT]?: BodyLimit };
 
@@ -66,8 +66,23 @@ export function limitStreamedBody(maxBytes: number): MiddlewareHandler {
   return Object.assign(middleware, { [LIMIT]: { maxBytes, streamed: true } satisfies BodyLimit });
 }
 
+/**
+ * For bodies the route reads itself with `readBounded` and that may come chunked: a declared
+ * Content-Length over the limit is refused here; nothing is read before the route has
+ * checked who is sending (Hono's bodyLimit would read a chunked body whole first).
+ */
+export function limitChunkedBody(maxBytes: number): MiddlewareHandler {
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined && (!/^\d{1,15}$/.test(length) || Number(length) > maxBytes)) throw tooLarge(maxBytes);
+    return next();
+  };
+  return Object.assign(middleware, { [LIMIT]: { maxBytes, streamed: true, chunked: true } satisfies BodyLimit });
+}
+
 /** The middleware for a limit a route config declared. */
 export function limitFor(limit: BodyLimit): MiddlewareHandler {
+  if (limit.chunked) return limitChunkedBody(limit.maxBytes);
   return limit.streamed ? limitStreamedBody(limit.maxBytes) : limitBody(limit.maxBytes);
 }
 
@@ -97,6 +112,43 @@ export function jsonBody<T extends z.ZodType>(schema: T, maxBytes: number, optio
  */
 export function streamedBody<C extends Record<string, { schema: z.ZodType }>>(content: C, maxBytes: number, bound: string) {
   return { required: true, description: `${bound}; with a Content-Length of at most ${describe(maxBytes)}`, content, [LIMIT]: { maxBytes, streamed: true } satisfies BodyLimit };
+}
+
+/**
+ * A body the route reads itself, whole, with `readBounded` after checking the sender, sent
+ * with or without a Content-Length (ffmpeg PUTs chunked): a declared length over
+ * `maxBytes` is refused at once, a chunked body is cut off at the route's own bound.
+ */
+export function chunkedBody<C extends Record<string, { schema: z.ZodType }>>(content: C, maxBytes: number, bound: string) {
+  return { required: true, description: `${bound}; at most ${describe(maxBytes)}, chunked or with a Content-Length`, content, [LIMIT]: { maxBytes, streamed: true, chunked: true } satisfies BodyLimit };
+}
+
+/**
+ * The whole of a body, refused (413, the rest not read) as soon as it passes `maxBytes`:
+ * for a route whose kinds of body have finer limits than the one it declares.
+ */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@ import { health, installBase } from "../../lib/http.ts";
 import { log } from "../../lib/log.ts";
 import { contentTypeFor, mediaKeys } from "../../lib/media-layout.ts";
 import { parsePlaybackKeys, verifyPlaybackToken, type PlaybackClaims, type PlaybackKeys } from "../../lib/playback-token.ts";
-import { IndexStore, type LoadedIndex } from "./delivery/index-store.ts";
+import { IndexStore, liveTtlMs, type LoadedIndex } from "./delivery/index-store.ts";
 import { serveObject } from "./delivery/serve-object.ts";
 import { SingleFlight } from "./delivery/single-flight.ts";
 import { dashManifest } from "./manifests/dash.ts";
@@ -120,8 +120,11 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     });
   }
 
-  const text = (c: PlaybackContext, body: string, contentType: string) =>
-    c.body(body, 200, { "Content-Type": contentType, "Cache-Control": MANIFEST_CACHE });
+  /** A live manifest is good for as long as the state it was made from (about half a segment). */
+  const text = (c: PlaybackContext, body: string, contentType: string) => {
+    const live = c.get("asset").live;
+    return c.body(body, 200, { "Content-Type": contentType, "Cache-Control": live ? `private, max-age=${Math.ceil(liveTtlMs(live) / 1000)}` : MANIFEST_CACHE });
+  };
 
   const tooTall = (c: PlaybackContext) =>
     errorResponse(c, "FORBIDDEN", "This rendition is above what your plan allows.", { details: { reason: "rendition_not_allowed" } });
@@ -135,7 +138,9 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   app.get("/p/:token/:assetId/manifest.mpd", (c) => {
     const { index } = c.get("asset");
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
-    return text(c, dashManifest(index, c.get("claims").maxHeight), contentTypeFor("manifest.mpd"));
+    const { live } = c.get("asset");
+    const dynamic = live ? { ...live, writtenAtMs: live.writtenAtMs, nowMs: Date.now() } : undefined;
+    return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic), contentTypeFor("manifest.mpd"));
   });
 
   app.get("/p/:token/:assetId/subs/:playlist{[^/]+\\.m3u8}", (c) => {
@@ -146,7 +151,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   app.get("/p/:token/:assetId/:track/playlist.m3u8", (c) => {
     const { index } = c.get("asset");
     const track = c.req.param("track");
-    const playlist = mediaPlaylist(index, track);
+    const playlist = mediaPlaylist(index, track, c.get("asset").live ?? undefined);
     if (playlist === null) return errorResponse(c, "NOT_FOUND", "No such rendition.");
     if (!isTrackAllowed(index, track, c.get("claims").maxHeight)) return tooTall(c);
     return text(c, playlist, contentTypeFor("x.m3u8"));

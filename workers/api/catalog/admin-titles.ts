@@ -6,7 +6,7 @@ import { z } from "zod";
 import { credits, episodes, genres, people, seasons, titleGenres, titles } from "../../../d1/schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { ratingLevel } from "../../../lib/maturity.ts";
-import { bumpCatalogVersion } from "./catalog-version.ts";
+import { bumpCatalogVersion } from "../../../d1/catalog-version.ts";
 import { reindexTitleStatements } from "./search-index.ts";
 
 /** Lowercase slugs: they end up in URLs, and the ingest's generated ids already look like this. */

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { credits, episodes, genres, people, seasons, titleGenres, titles } from "../../../d1/schema.ts";
 import { ratingLevel } from "../../../lib/maturity.ts";
 import { validationDetails } from "../../../lib/errors.ts";
-import { bumpCatalogVersion } from "./catalog-version.ts";
+import { bumpCatalogVersion } from "../../../d1/catalog-version.ts";
 import { catalogIdSchema, dateOrNull, personId, prepare, searchIndexStatements, titleFieldsSchema, uniqueCredits, type Stmt } from "./admin-titles.ts";
 
 /** D1 refuses statements with more bound parameters than this. */

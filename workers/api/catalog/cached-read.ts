@@ -12,7 +12,7 @@ import { dependencyErrorOf, edgeCache } from "../../../lib/bindings/guard.ts";
 import { log } from "../../../lib/log.ts";
 import { memberDb } from "../d1-sessions/member-db.ts";
 import type { AppEnv } from "../env.ts";
-import { catalogVersion } from "./catalog-version.ts";
+import { catalogVersion } from "../../../d1/catalog-version.ts";
 import type { Viewer } from "./viewer.ts";
 
 const EDGE_TTL_SEC = 300;

@@ -131,8 +131,9 @@ export async function runHomeQueries(read: ViewingRead, country: string) {
     s(`SELECT ${card}, d.plays FROM title_plays_daily d ${profileJoin} JOIN titles t ON t.id = d.title_id
        WHERE d.day = ?3 AND d.country = ?4 AND ${visible}
        ORDER BY d.plays DESC, t.id LIMIT 10`, today, country),
-    // 3: nothing (kept so the indexes below stay put); Trending is read per day at the end.
-    s(`SELECT 1 AS unused WHERE ?1 = ?1 AND ?2 = ?2`),
+    // 3: Live now: the live events on now, newest first (Trending is read per day at the end).
+    s(`SELECT ${card} FROM live_events le ${profileJoin} JOIN titles t ON t.id = le.title_id
+       WHERE le.state = 'live' AND ${visible} ORDER BY le.started_at DESC, t.id LIMIT ${ROW_LENGTH}`),
     // 4: the seeds, with their names.
     s(`WITH ${seedsCte} SELECT s.title_id AS id, t.name, s.at, s.kind FROM seeds s JOIN titles t ON t.id = s.title_id WHERE ?2 = ?2 ORDER BY s.at DESC, s.title_id`, recentJson),
     // 5: what is excluded from the personal rows besides what was finished lately (the shard's): thumbs down.
@@ -177,6 +178,7 @@ export async function runHomeQueries(read: ViewingRead, country: string) {
     profile: rows<{ id: string; name: string; is_kids: number; maturity_level: number }>(0)[0] ?? null,
     continueWatching: rows<ContinueRow>(1),
     top10: rows<CardRow & { plays: number }>(2),
+    liveNow: rows<CardRow>(3),
     trending: trendingFrom(days.map((_, i) => rows<CardRow & { plays: number }>(9 + SEEDS + GENRE_ROWS + i))),
     seeds: rows<{ id: string; name: string; at: number; kind: "recent" | "up" }>(4),
     excluded: [...new Set([...facts.watched, ...rows<{ id: string }>(5).map((r) => r.id)])],

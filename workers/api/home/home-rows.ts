@@ -20,6 +20,7 @@ export type Card = {
 };
 
 export type Reason =
+  | { type: "live_now" }
   | { type: "continue_watching" }
   | { type: "top_10"; country: string }
   | { type: "trending" }
@@ -63,6 +64,9 @@ export function composeHome(q: HomeQueryResult, country: string, recommender: Re
   for (const r of [...q.popular, ...q.trending, ...q.newReleases, ...q.myList, ...q.neighbours, ...q.genreRows.flat()]) cardsById.set(r.id, toCard(r));
   const popularExcept = (exclude: Set<string>) => q.popular.filter((r) => !exclude.has(r.id)).slice(0, ROW_LENGTH).map(toCard);
   const fromScored = (scored: Scored[]) => scored.map((s) => cardsById.get(s.id)).filter((c): c is Card => c !== undefined);
+
+  // Live events on now come first, however few: they will not be there later.
+  if (q.liveNow.length > 0) rows.push({ id: "live-now", heading: "Live now", reason: { type: "live_now" }, items: q.liveNow.map(toCard) });
 
   const inProgress = new Set(q.continueWatching.map((r) => r.id));
   if (q.continueWatching.length > 0) {

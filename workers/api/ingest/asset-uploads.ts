@@ -31,9 +31,11 @@ function hex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The asset's row. A live event's asset (on now) is written by its event alone, never through uploads. */
 async function assetRow(db: D1Database, assetId: string) {
   const [row] = await drizzle(db).select().from(assets).where(eq(assets.id, assetId));
-  return row;
+  if (row?.status === "live") throw new ApiError("CONFLICT", `Asset ${assetId} is a live event on now; its recording is published when the event ends.`);
+  return row as (typeof row & { status: "pending" | "published" }) | undefined;
 }
 
 async function readIndex(bucket: R2Bucket, key: string): Promise<RenditionIndex | null> {

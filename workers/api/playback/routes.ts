@@ -103,7 +103,9 @@ const startedSchema = z
     episodeId: z.string().nullable(),
     assetId: z.string(),
     title: z.string(),
+    /** 0 while `live`: the title is a live event on now, played from its live edge (its DVR window behind). */
     durationSec: z.number(),
+    live: z.boolean(),
     media: startGrantSchema,
     resume: z.object({ positionSec: z.number() }),
     heartbeat: z.object({ url: z.string(), intervalSec: z.number() }),
@@ -228,7 +230,8 @@ playbackRoutes.openapi(
     }
     const lease = result.lease;
     const media = await grantFor(c, lease);
-    const inline = await inlinePlaylists(c.env, media.hlsUrl, c.get("requestId"));
+    // A live playlist changes every segment: the player fetches it itself.
+    const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media.hlsUrl, c.get("requestId"));
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);
     const ep = (e: typeof plan.episode) => (e ? { id: e.id, seasonNumber: e.seasonNumber, number: e.number, name: e.name } : null);
     return c.json(
@@ -239,6 +242,7 @@ playbackRoutes.openapi(
         assetId: plan.asset.id,
         title: plan.displayName,
         durationSec: plan.asset.durationSec,
+        live: plan.asset.live,
         media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster: inline.master, hlsPlaylists: inline.playlists, hlsStartVariant: inline.startVariant },
         resume: { positionSec: plan.resumeSec },
         heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },

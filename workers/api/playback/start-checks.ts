@@ -19,7 +19,7 @@ export const FINISHED_SHARE = 0.95;
 
 export type PlayRequest = { titleId: string; episodeId?: string | undefined; profileId?: string | undefined };
 
-type AssetInfo = { id: string; status: "pending" | "published"; durationSec: number; extras: AssetExtras } | null;
+type AssetInfo = { id: string; status: "pending" | "live" | "published"; durationSec: number; extras: AssetExtras } | null;
 
 export type EpisodeChoice = { id: string; seasonNumber: number; number: number; name: string; asset: AssetInfo };
 
@@ -28,7 +28,8 @@ export type PlayPlan = {
   plan: Plan;
   title: { id: string; kind: "movie" | "series"; name: string };
   episode: EpisodeChoice | null;
-  asset: { id: string; durationSec: number; extras: AssetExtras };
+  /** `live`: a live event on now (no length yet, played from its live edge). */
+  asset: { id: string; durationSec: number; extras: AssetExtras; live: boolean };
   resumeSec: number;
   nextEpisode: EpisodeChoice | null;
   /** The name other devices of the account see: "First Light", "Second Wind: S1 E2 Relapse". */
@@ -116,7 +117,7 @@ export function chooseProfileId(auth: Auth, requested: string | undefined): stri
   return profileId;
 }
 
-const playable = (e: EpisodeChoice) => e.asset?.status === "published";
+const playable = (e: EpisodeChoice) => e.asset?.status === "published" || e.asset?.status === "live";
 
 const finished = (positionSec: number, durationSec: number) => durationSec > 0 && positionSec >= durationSec * FINISHED_SHARE;
 
@@ -159,17 +160,18 @@ export function decidePlay(auth: Auth, request: PlayRequest, ctx: PlayContext, n
     assetRow = title.asset;
     if (progress && progress.episodeId === null && !finished(progress.positionSec, progress.durationSec)) resumeSec = progress.positionSec;
   }
-  if (!assetRow || assetRow.status !== "published") {
+  if (!assetRow || assetRow.status === "pending") {
     throw refuse("NOT_FOUND", "This title cannot be played yet: its video is not published.", "no_published_asset");
   }
+  const live = assetRow.status === "live";
   const displayName = episode ? `${title.name}: S${episode.seasonNumber} E${episode.number} ${episode.name}` : title.name;
   return {
     profile: { id: profile.id, name: profile.name },
     plan,
     title: { id: title.id, kind: title.kind, name: title.name },
     episode,
-    asset: { id: assetRow.id, durationSec: assetRow.durationSec, extras: assetRow.extras },
-    resumeSec: Math.min(resumeSec, assetRow.durationSec),
+    asset: { id: assetRow.id, durationSec: assetRow.durationSec, extras: assetRow.extras, live },
+    resumeSec: live ? 0 : Math.min(resumeSec, assetRow.durationSec),
     nextEpisode: episode ? nextPlayable(ctx.episodes, episode) : null,
     displayName,
   };

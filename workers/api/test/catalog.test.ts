@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { episodes, genres, seasons, titleGenres, titles } from "../../../d1/schema.ts";
 import { errorBodySchema } from "../../../lib/errors.ts";
 import { ratingLevel } from "../../../lib/maturity.ts";
-import { bumpCatalogVersion } from "../catalog/catalog-version.ts";
+import { bumpCatalogVersion } from "../../../d1/catalog-version.ts";
 import { call, signUp } from "./auth-client.ts";
 
 const orm = drizzle(env.DB);

@@ -10,7 +10,7 @@ import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { seedCatalog } from "../../../tools/seed/demo-catalog.ts";
 import { createSession } from "../auth/sessions.ts";
 import { activateDevPlan } from "../billing/subscriptions.ts";
-import { bumpCatalogVersion } from "../catalog/catalog-version.ts";
+import { bumpCatalogVersion } from "../../../d1/catalog-version.ts";
 import { call, signUp } from "./auth-client.ts";
 import { smallCatalog } from "./fixtures.ts";
 import type { StartedPlayback } from "../../../lib/playback-session.ts";

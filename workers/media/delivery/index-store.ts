@@ -1,22 +1,35 @@
 // Loads assets' rendition indexes: from isolate memory, else the Cache API, else R2 —
 // so a warm request does no I/O at all. Indexes change only when an asset is published
-// again, so a short TTL bounds how long a takedown or re-publish takes to show.
+// again, so a short TTL bounds how long a takedown or re-publish takes to show. A live
+// event's asset has live.json instead (lib/live/live-state.ts), kept for half a segment:
+// within a location every viewer's playlist comes from one read of it per half segment
+// (the Cache API across isolates, one flight within each), however many viewers there are.
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import { renditionIndexSchema, type RenditionIndex } from "../../../lib/media-index.ts";
+import { LIVE_ID, liveStateSchema, type LiveState } from "../../../lib/live/live-state.ts";
+import { log } from "../../../lib/log.ts";
 import { SingleFlight } from "./single-flight.ts";
 
-export type FileInfo = { bytes: number; sha256: string };
+/** `etag` when the file has no content hash to hand (a live segment: its number and size name it, published once). */
+export type FileInfo = { bytes: number; sha256: string; etag?: string };
 
 export type LoadedIndex = {
   index: RenditionIndex;
   /** Every file of the asset by its path relative to the asset folder. */
   files: Map<string, FileInfo>;
+  /** A live event on now: its timeline's window, which `index` describes the tracks of. */
+  live: LiveState | null;
 };
 
 const TTL_MS = 60_000;
 const MAX_ENTRIES = 500;
 
 type Entry = { value: LoadedIndex; expires: number };
+
+/** How long a live state is kept: half a segment, so a playlist is at most that much behind. */
+export function liveTtlMs(state: LiveState): number {
+  return Math.max(500, (state.targetDurationSec * 1000) / 2);
+}
 
 export class IndexStore {
   readonly #memory = new Map<string, Entry>();
@@ -37,39 +50,90 @@ export class IndexStore {
   }
 
   #remember(assetId: string, value: LoadedIndex): void {
+    const ttl = value.live ? liveTtlMs(value.live) : TTL_MS;
     if (this.#memory.size >= MAX_ENTRIES) {
       // Maps iterate in insertion order: drop the oldest.
       const oldest = this.#memory.keys().next().value;
       if (oldest !== undefined) this.#memory.delete(oldest);
     }
     this.#memory.delete(assetId);
-    this.#memory.set(assetId, { value, expires: Date.now() + TTL_MS });
+    this.#memory.set(assetId, { value, expires: Date.now() + ttl });
   }
 }
 
 async function load(bucket: R2Bucket, cache: Cache, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
-  const cacheKey = `${cacheOrigin}/__media-cache/${mediaKeys.index(assetId)}`;
-  const cached = await cache.match(cacheKey);
-  if (cached) return loaded(await cached.text());
-  // Like a segment's, a failed index read is tried once more before the viewer gets a 503.
-  const read = () => bucket.get(mediaKeys.index(assetId));
-  const object = await read().catch(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
-    return read();
-  });
-  if (!object) return null;
-  const text = await object.text();
+  const indexKey = `${cacheOrigin}/__media-cache/${mediaKeys.index(assetId)}`;
+  const liveKey = `${cacheOrigin}/__media-cache/${mediaKeys.live(assetId)}`;
+  const mayBeLive = LIVE_ID.test(assetId);
+  const [cachedLive, cachedIndex] = await Promise.all([mayBeLive ? cache.match(liveKey) : undefined, cache.match(indexKey)]);
+  if (cachedLive) {
+    await cachedIndex?.body?.cancel();
+    return loadedLive(await cachedLive.text());
+  }
+  if (cachedIndex) return loaded(await cachedIndex.text());
+  // A live event's state first: while it is on, its asset has no index.json, and when it
+  // ends the object writes index.json before it deletes live.json.
+  const liveText = mayBeLive ? await readText(bucket, mediaKeys.live(assetId)) : null;
+  if (liveText !== null) {
+    const value = loadedLive(liveText);
+    const maxAge = Math.ceil(liveTtlMs(value.live!) / 1000);
+    waitUntil(cache.put(liveKey, new Response(liveText, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${maxAge}` } })));
+    return value;
+  }
+  const text = await readText(bucket, mediaKeys.index(assetId));
+  if (text === null) return null;
   const value = loaded(text);
   waitUntil(
     cache.put(
-      cacheKey,
+      indexKey,
       new Response(text, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${TTL_MS / 1000}` } }),
     ),
   );
   return value;
 }
 
+/** Like a segment's, a failed read is tried once more before the viewer gets a 503. */
+async function readText(bucket: R2Bucket, key: string): Promise<string | null> {
+  // At debug level every R2 read is visible from outside (the benchmarks count them).
+  log("debug", { event: "r2_read", key, range: false });
+  const read = () => bucket.get(key);
+  const object = await read().catch(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    return read();
+  });
+  return object ? object.text() : null;
+}
+
 function loaded(text: string): LoadedIndex {
   const index = renditionIndexSchema.parse(JSON.parse(text));
-  return { index, files: new Map(index.files.map((f) => [f.path, { bytes: f.bytes, sha256: f.sha256 }])) };
+  return { index, files: new Map(index.files.map((f) => [f.path, { bytes: f.bytes, sha256: f.sha256 }])), live: null };
+}
+
+/** A live state as an index of its window (what the manifest builders take), and the files it lists. */
+function loadedLive(text: string): LoadedIndex {
+  const live = liveStateSchema.parse(JSON.parse(text));
+  const files = new Map<string, FileInfo>();
+  for (const track of [...live.video, ...live.audio]) {
+    files.set(`${track.id}/init.m4s`, { bytes: track.init.bytes, sha256: track.init.sha256 });
+    const { startNumber, bytes } = track.segments;
+    bytes.forEach((size, i) => {
+      const n = startNumber + i;
+      // A gap has no file: a request for it is a 404, as for any file the index does not list.
+      if (size > 0) files.set(`${track.id}/${n}.m4s`, { bytes: size, sha256: "", etag: `"live-${n}-${size}"` });
+    });
+  }
+  const seconds = (track: LiveState["video"][number]) => track.segments.durations.reduce((a, b) => a + b, 0) / track.segments.timescale;
+  const index: RenditionIndex = {
+    version: 1,
+    assetId: live.assetId,
+    durationSec: seconds(live.video[0]!),
+    segmentDurationSec: live.targetDurationSec,
+    video: live.video,
+    audio: live.audio,
+    subtitles: [],
+    thumbnails: null,
+    poster: null,
+    files: [],
+  };
+  return { index, files, live };
 }

@@ -38,7 +38,7 @@ export type ServeObject = {
 class MediaUnavailable extends Error {}
 
 export function etagFor(info: FileInfo): string {
-  return `"${info.sha256.slice(0, 32)}"`;
+  return info.etag ?? `"${info.sha256.slice(0, 32)}"`;
 }
 
 function matchesEtag(ifNoneMatch: string | null, etag: string): boolean {

@@ -16,39 +16,104 @@ const CHANNEL_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
 
 type Attributes = Record<string, string | number | undefined>;
 
+/** What makes an MPD dynamic: a live event's window (lib/live/live-state.ts), and the clock it is served at. */
+export type LiveMpd = {
+  startedAtMs: number;
+  writtenAtMs: number;
+  nowMs: number;
+  targetDurationSec: number;
+  dvrWindowSec: number;
+  discontinuitySequence: number;
+  runStartsMs: { startNumber: number; pdtMs: number; originPdtMs?: number | undefined }[];
+};
+
+/**
+ * One run of a track's segments: a Period's worth (the media's clock restarts between runs).
+ * `pto` is the media time at the Period's start: the run's first segment's, or for a live
+ * window that begins inside a run, where that run began.
+ */
+type Slice = { timescale: number; startNumber: number; startTime: number; pto: number; durations: number[] };
+
 /**
  * The MPD for the renditions the height cap allows, plus every audio and subtitle track.
  * With nothing allowed the Period is empty (no audio-only fallback), mirroring the HLS
  * playlist; callers should answer 403 from `allowedVideo` first. Every URL is relative and
- * there is no MPD-level BaseURL, so the token in the request path carries over.
+ * there is no MPD-level BaseURL, so the token in the request path carries over. Each run
+ * of the media (a live broadcaster that reconnected) is a Period of its own; with `live`,
+ * the MPD is dynamic: its Periods start at their program date-time after availabilityStartTime.
  */
-export function dashManifest(index: RenditionIndex, maxHeight: number): string {
+export function dashManifest(index: RenditionIndex, maxHeight: number, live?: LiveMpd): string {
   const videos = allowedVideo(index, maxHeight);
   const audio = videos.length > 0 ? index.audio : [];
   const subtitles = videos.length > 0 ? index.subtitles : [];
-  // AdaptationSet ids: video 0, then audio, then subtitles, in index order.
-  const period = [
-    ...(videos.length > 0 ? videoSet(videos, 0) : []),
-    ...audio.flatMap((track, i) => audioSet(track, 1 + i)),
-    ...subtitles.flatMap((subtitle, i) => subtitleSet(subtitle, 1 + audio.length + i, index)),
-  ];
   const tracks = [...videos, ...audio];
+  const reference = index.video[0]!.segments;
+  const runs = slices(reference);
+  const periods: string[] = [];
+  let offsetSec = 0;
+  runs.forEach((run, k) => {
+    const dated = live?.runStartsMs.find((r) => r.startNumber === run.startNumber);
+    const originMs = dated ? (dated.originPdtMs ?? dated.pdtMs) : undefined;
+    const sliceOf = (segments: SegmentList): Slice => {
+      const slice = slices(segments).find((s) => s.startNumber === run.startNumber) ?? slices(segments)[k] ?? slices(segments)[0]!;
+      if (!dated || originMs === undefined) return slice;
+      // The window began inside the run: the Period (and its offset) stay where the run began.
+      return { ...slice, pto: Math.max(0, slice.startTime - Math.round(((dated.pdtMs - originMs) * slice.timescale) / 1000)) };
+    };
+    // AdaptationSet ids: video 0, then audio, then subtitles, in index order.
+    const content = [
+      ...(videos.length > 0 ? videoSet(videos, 0, sliceOf) : []),
+      ...audio.flatMap((track, i) => audioSet(track, 1 + i, sliceOf)),
+      ...(runs.length === 1 ? subtitles.flatMap((subtitle, i) => subtitleSet(subtitle, 1 + audio.length + i, index)) : []),
+    ];
+    const startSec = live && originMs !== undefined ? (originMs - live.startedAtMs) / 1000 : offsetSec;
+    // A Period's id must not change from one update of a dynamic MPD to the next: the run's ordinal.
+    const id = runs.length === 1 && !live ? "0" : `p${(live?.discontinuitySequence ?? 0) + k}`;
+    periods.push(...element("Period", { id, start: runs.length === 1 && !live ? "PT0S" : isoDuration(startSec) }, content));
+    offsetSec += run.durations.reduce((a, b) => a + b, 0) / run.timescale;
+  });
+  const mpd = live
+    ? {
+        xmlns: MPD_NAMESPACE,
+        profiles: LIVE_PROFILE,
+        type: "dynamic",
+        availabilityStartTime: new Date(live.startedAtMs).toISOString(),
+        publishTime: new Date(live.writtenAtMs).toISOString(),
+        minimumUpdatePeriod: isoDuration(live.targetDurationSec),
+        timeShiftBufferDepth: isoDuration(live.dvrWindowSec),
+        // Two segments behind the edge: the latency the platform aims at (docs/live.md).
+        suggestedPresentationDelay: isoDuration(2 * live.targetDurationSec),
+        minBufferTime: isoDuration(minBufferSec(tracks, index)),
+      }
+    : {
+        xmlns: MPD_NAMESPACE,
+        profiles: LIVE_PROFILE,
+        type: "static",
+        mediaPresentationDuration: isoDuration(index.durationSec),
+        minBufferTime: isoDuration(minBufferSec(tracks, index)),
+      };
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    open("MPD", {
-      xmlns: MPD_NAMESPACE,
-      profiles: LIVE_PROFILE,
-      type: "static",
-      mediaPresentationDuration: isoDuration(index.durationSec),
-      minBufferTime: isoDuration(minBufferSec(tracks, index)),
-    }),
-    ...indent([open("Period", { id: "0", start: "PT0S" }), ...indent(period), "</Period>"]),
+    open("MPD", mpd),
+    ...indent(periods),
+    // A dynamic MPD's clock: players sync to this instead of trusting the device's.
+    ...(live ? indent([empty("UTCTiming", { schemeIdUri: "urn:mpeg:dash:utc:direct:2014", value: new Date(live.nowMs).toISOString() })]) : []),
     "</MPD>",
   ];
   return `${lines.join("\n")}\n`;
 }
 
-function videoSet(videos: VideoRendition[], id: number): string[] {
+/** A track's segments split into its runs (one run from time 0 when the list has none). */
+function slices(segments: SegmentList): Slice[] {
+  const runs = segments.runs && segments.runs.length > 0 ? segments.runs : [{ startNumber: segments.startNumber, startTime: 0 }];
+  return runs.map((run, i) => {
+    const from = run.startNumber - segments.startNumber;
+    const to = i + 1 < runs.length ? runs[i + 1]!.startNumber - segments.startNumber : segments.durations.length;
+    return { timescale: segments.timescale, startNumber: run.startNumber, startTime: run.startTime, pto: run.startTime, durations: segments.durations.slice(from, to) };
+  });
+}
+
+function videoSet(videos: VideoRendition[], id: number, sliceOf: (segments: SegmentList) => Slice): string[] {
   const representations = videos.flatMap((video) =>
     element(
       "Representation",
@@ -60,7 +125,7 @@ function videoSet(videos: VideoRendition[], id: number): string[] {
         frameRate: frameRate(video.frameRate),
         codecs: video.codecs,
       },
-      segmentTemplate(video.segments),
+      segmentTemplate(sliceOf(video.segments)),
     ),
   );
   return element(
@@ -78,11 +143,11 @@ function videoSet(videos: VideoRendition[], id: number): string[] {
   );
 }
 
-function audioSet(track: AudioTrack, id: number): string[] {
+function audioSet(track: AudioTrack, id: number, sliceOf: (segments: SegmentList) => Slice): string[] {
   const representation = element(
     "Representation",
     { id: track.id, bandwidth: track.bandwidth, codecs: track.codecs, audioSamplingRate: track.sampleRate },
-    [empty("AudioChannelConfiguration", { schemeIdUri: CHANNEL_SCHEME, value: track.channels }), ...segmentTemplate(track.segments)],
+    [empty("AudioChannelConfiguration", { schemeIdUri: CHANNEL_SCHEME, value: track.channels }), ...segmentTemplate(sliceOf(track.segments))],
   );
   return element(
     "AdaptationSet",
@@ -110,18 +175,20 @@ function subtitleSet(subtitle: SubtitleTrack, id: number, index: RenditionIndex)
   ]);
 }
 
-function segmentTemplate(segments: SegmentList): string[] {
-  const timeline = runs(segments.durations).map((run, i) =>
+function segmentTemplate(slice: Slice): string[] {
+  const timeline = runs(slice.durations).map((run, i) =>
     // Only the first entry needs t: every later one starts where the previous ended.
-    empty("S", { t: i === 0 ? 0 : undefined, d: run.duration, r: run.repeat > 0 ? run.repeat : undefined }),
+    empty("S", { t: i === 0 ? slice.startTime : undefined, d: run.duration, r: run.repeat > 0 ? run.repeat : undefined }),
   );
   return element(
     "SegmentTemplate",
     {
-      timescale: segments.timescale,
+      timescale: slice.timescale,
+      // The media's own clock at the Period's start: its first sample plays at the Period's start.
+      presentationTimeOffset: slice.pto > 0 ? slice.pto : undefined,
       initialization: "$RepresentationID$/init.m4s",
       media: "$RepresentationID$/$Number$.m4s",
-      startNumber: segments.startNumber,
+      startNumber: slice.startNumber,
     },
     element("SegmentTimeline", {}, timeline),
   );

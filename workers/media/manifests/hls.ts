@@ -29,25 +29,48 @@ export function multivariantPlaylist(index: RenditionIndex, maxHeight: number): 
   return joinLines(lines);
 }
 
-/** The VOD media playlist of one video or audio track, or null when the index has no such track. */
-export function mediaPlaylist(index: RenditionIndex, trackId: string): string | null {
+/**
+ * What makes a media playlist live (lib/live/live-state.ts): its window slides, so the
+ * discontinuities before it are counted, each run is dated, and there is no end yet.
+ */
+export type LivePlaylist = {
+  targetDurationSec: number;
+  discontinuitySequence: number;
+  /** Each run's first segment number and its program date-time (ms). */
+  runStartsMs: { startNumber: number; pdtMs: number }[];
+};
+
+/**
+ * The media playlist of one video or audio track, or null when the index has no such
+ * track: VOD (the whole asset, ENDLIST), or with `live` the window of a live event. Both
+ * mark where the media restarts (EXT-X-DISCONTINUITY) and the segments a track lacks (EXT-X-GAP).
+ */
+export function mediaPlaylist(index: RenditionIndex, trackId: string, live?: LivePlaylist): string | null {
   const track = findTrack(index, trackId);
   if (!track) return null;
   const { segments } = track;
   const lines = [
     "#EXTM3U",
     "#EXT-X-VERSION:7",
-    `#EXT-X-TARGETDURATION:${targetDuration(segments)}`,
-    "#EXT-X-MEDIA-SEQUENCE:0",
-    "#EXT-X-PLAYLIST-TYPE:VOD",
+    `#EXT-X-TARGETDURATION:${live ? live.targetDurationSec : targetDuration(segments)}`,
+    `#EXT-X-MEDIA-SEQUENCE:${live ? segments.startNumber : 0}`,
+    ...(live ? [`#EXT-X-DISCONTINUITY-SEQUENCE:${live.discontinuitySequence}`] : ["#EXT-X-PLAYLIST-TYPE:VOD"]),
     "#EXT-X-INDEPENDENT-SEGMENTS",
     // Relative to `{trackId}/playlist.m3u8`, so these resolve inside the track's folder.
     '#EXT-X-MAP:URI="init.m4s"',
   ];
+  const restarts = new Set((segments.runs ?? []).map((run) => run.startNumber).filter((n) => n !== segments.startNumber));
+  const gaps = new Set(segments.gaps ?? []);
+  const dated = new Map((live?.runStartsMs ?? []).map((run) => [run.startNumber, run.pdtMs]));
   segments.durations.forEach((duration, i) => {
-    lines.push(`#EXTINF:${seconds(duration / segments.timescale)},`, `${segments.startNumber + i}.m4s`);
+    const n = segments.startNumber + i;
+    if (restarts.has(n) || (live && i > 0 && dated.has(n))) lines.push("#EXT-X-DISCONTINUITY");
+    const pdt = dated.get(n);
+    if (pdt !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(pdt).toISOString()}`);
+    if (gaps.has(n)) lines.push("#EXT-X-GAP");
+    lines.push(`#EXTINF:${seconds(duration / segments.timescale)},`, `${n}.m4s`);
   });
-  lines.push("#EXT-X-ENDLIST");
+  if (!live) lines.push("#EXT-X-ENDLIST");
   return joinLines(lines);
 }
 

@@ -12,6 +12,12 @@ declare module "m3u8-parser" {
     duration: number;
     uri: string;
     map?: { uri: string };
+    /** Unix ms, from EXT-X-PROGRAM-DATE-TIME (carried forward by the parser onto later segments). */
+    programDateTime?: number;
+    discontinuity?: boolean;
+    gap?: boolean;
+    /** The discontinuity sequence number the segment is in. */
+    timeline?: number;
   }
 
   export interface VariantAttributes {
@@ -41,6 +47,8 @@ declare module "m3u8-parser" {
     segments: Segment[];
     targetDuration?: number;
     mediaSequence?: number;
+    discontinuitySequence?: number;
+    dateTimeString?: string;
     playlistType?: string;
     endList?: boolean;
   }

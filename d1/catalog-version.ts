@@ -3,7 +3,7 @@
 // on the next request with no purge.
 import { eq, sql } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
-import { versions } from "../../../d1/schema.ts";
+import { versions } from "./schema.ts";
 
 const CATALOG = "catalog";
 
