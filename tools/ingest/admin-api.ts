@@ -60,7 +60,7 @@ export class AdminApi {
       payload = JSON.stringify(body.json);
     } else if (body) {
       headers["Content-Type"] = "application/octet-stream";
-      payload = body.bytes;
+      payload = body.bytes as Uint8Array<ArrayBuffer>;
     }
     let res: Response;
     try {

@@ -19,10 +19,11 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  */
 const SAME_REQUEST_MS = 1000;
 
-export function runFfmpeg(args: readonly string[]): Promise<FfmpegOutcome> {
+/** `quiet`: ffmpeg's output is dropped (tests and benchmarks), not shown. */
+export function runFfmpeg(args: readonly string[], options: { quiet?: boolean } = {}): Promise<FfmpegOutcome> {
   return new Promise((resolve) => {
     // Its own process group, so a terminal's Ctrl-C reaches it only through us, once.
-    const child = spawn("ffmpeg", args, { stdio: "inherit", detached: true });
+    const child = spawn("ffmpeg", args, { stdio: options.quiet ? "ignore" : "inherit", detached: true });
     let stoppedBy: NodeJS.Signals | null = null;
     let lastForward = 0;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -386,6 +386,8 @@ function run(): void {
         trickplayCues: current?.trickplay.cueCount ?? 0,
         engine: current?.engine.kind ?? null,
         prefetched: current?.engine.prefetched() ?? 0,
+        live: current?.session.live ?? false,
+        liveLatencySec: current?.engine.liveLatencySec() ?? null,
         autoplay: autoplayOutcome,
         qoeReports: current ? current.qoe.made.map((r) => ({ ...r })) : [],
       }),

@@ -120,7 +120,7 @@ export function streamedBody<C extends Record<string, { schema: z.ZodType }>>(co
  * `maxBytes` is refused at once, a chunked body is cut off at the route's own bound.
  */
 export function chunkedBody<C extends Record<string, { schema: z.ZodType }>>(content: C, maxBytes: number, bound: string) {
-  return { required: true, description: `${bound}; at most ${describe(maxBytes)}, chunked or with a Content-Length`, content, [LIMIT]: { maxBytes, streamed: true, chunked: true } satisfies BodyLimit };
+  return { required: true, description: `${bound}; chunked or with a Content-Length, at most ${describe(maxBytes)}`, content, [LIMIT]: { maxBytes, streamed: true, chunked: true } satisfies BodyLimit };
 }
 
 /**

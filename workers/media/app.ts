@@ -8,7 +8,7 @@ import { health, installBase } from "../../lib/http.ts";
 import { log } from "../../lib/log.ts";
 import { contentTypeFor, mediaKeys } from "../../lib/media-layout.ts";
 import { parsePlaybackKeys, verifyPlaybackToken, type PlaybackClaims, type PlaybackKeys } from "../../lib/playback-token.ts";
-import { IndexStore, liveTtlMs, type LoadedIndex } from "./delivery/index-store.ts";
+import { IndexStore, liveTtlMs, type IndexSource, type LoadedIndex } from "./delivery/index-store.ts";
 import { serveObject } from "./delivery/serve-object.ts";
 import { SingleFlight } from "./delivery/single-flight.ts";
 import { dashManifest } from "./manifests/dash.ts";
@@ -22,7 +22,7 @@ import { VerifiedTokens } from "./playback/verified-tokens.ts";
 
 export type MediaAppEnv = {
   Bindings: MediaEnv;
-  Variables: { claims: PlaybackClaims; asset: LoadedIndex };
+  Variables: { claims: PlaybackClaims; asset: LoadedIndex; indexSource: IndexSource };
 };
 
 type PlaybackContext = Context<MediaAppEnv>;
@@ -85,7 +85,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     }
     let asset: LoadedIndex | null;
     try {
-      asset = await indexes.get(c.env.MEDIA, edgeCache(c.env), new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p));
+      asset = await indexes.get(c.env.MEDIA, edgeCache(c.env), new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p), (source) => c.set("indexSource", source));
     } catch (err) {
       log("error", { event: "dependency_failed", requestId: c.get("requestId"), dependency: "r2", message: `index of ${verdict.claims.assetId}: ${err}` });
       return errorResponse(c, "UNAVAILABLE", "The title's media index could not be read; try again.", { headers: { "Retry-After": "2" } });
@@ -123,7 +123,10 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   /** A live manifest is good for as long as the state it was made from (about half a segment). */
   const text = (c: PlaybackContext, body: string, contentType: string) => {
     const live = c.get("asset").live;
-    return c.body(body, 200, { "Content-Type": contentType, "Cache-Control": live ? `private, max-age=${Math.ceil(liveTtlMs(live) / 1000)}` : MANIFEST_CACHE });
+    if (!live) return c.body(body, 200, { "Content-Type": contentType, "Cache-Control": MANIFEST_CACHE });
+    // X-Live-State: where this manifest's state came from (memory, flight, cache, r2), the
+    // way X-Cache says it of a segment: bench:live counts the R2 reads per segment with it.
+    return c.body(body, 200, { "Content-Type": contentType, "Cache-Control": `private, max-age=${Math.ceil(liveTtlMs(live) / 1000)}`, "X-Live-State": c.get("indexSource") ?? "memory" });
   };
 
   const tooTall = (c: PlaybackContext) =>

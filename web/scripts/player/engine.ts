@@ -34,6 +34,8 @@ export interface Engine {
   readonly kind: "hls.js" | "native";
   /** How many requests the Play answer's prefetch saved the engine (for the browser tests). */
   prefetched(): number;
+  /** On a live event: wall clock minus the program date-time of the frame on screen, in seconds (null otherwise). */
+  liveLatencySec(): number | null;
   setQuality(height: number | "auto"): void;
   setSubtitles(lang: string | null): void;
   /** A heartbeat handed out a new token (hls.js reads it per request; native HLS reloads before expiry). */
@@ -198,6 +200,9 @@ function urlOptions(): { startOver: boolean; bufferSec: number | null } {
   return { startOver: params.get("from") === "start", bufferSec: Number.isFinite(buffer) && buffer >= 1 && buffer <= 120 ? buffer : null };
 }
 
+/** How many segments behind a live event's edge hls.js plays (tools/live/latency-probe.ts measures with the same). */
+export const LIVE_SYNC_SEGMENTS = 2;
+
 function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: TokenHolder, handlers: EngineHandlers): Engine {
   const masterUrl = session.media.hlsUrl;
   const options = urlOptions();
@@ -205,6 +210,9 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
   // Only where hls.js will start: the variant the inline playlists are for.
   const prefetch = session.media.hlsStartVariant !== null ? new SegmentPrefetch(session.media.hlsPlaylists, startSec, (url) => tokens.rewrite(url), { sid: session.id, cid: session.titleId }) : null;
   const hls = new Hls({
+    // Live: two segments behind the edge (4 s with 2 s segments), catching up at up to 1.1x
+    // after a stall, so latency stays near the platform's goal (docs/live.md).
+    ...(session.live ? { liveSyncDurationCount: LIVE_SYNC_SEGMENTS, maxLiveSyncPlaybackRate: 1.1 } : {}),
     ...(prefetch && prefetch.size > 0 ? { fLoader: prefetchingLoader(prefetch) } : {}),
     // Where the Play answer's inline playlists start (what hls.js's default estimate would pick anyway).
     ...(session.media.hlsStartVariant !== null ? { startLevel: session.media.hlsStartVariant } : {}),
@@ -266,6 +274,7 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
   return {
     kind: "hls.js",
     prefetched: () => prefetch?.used.length ?? 0,
+    liveLatencySec: () => (session.live && hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null),
     setQuality(height) {
       if (height === "auto") {
         hls.currentLevel = -1;
@@ -327,6 +336,7 @@ function nativeEngine(video: HTMLVideoElement, session: StartedPlayback, tokens:
   return {
     kind: "native",
     prefetched: () => 0,
+    liveLatencySec: () => null,
     setQuality() {
       // The browser chooses; the select only offers "auto".
     },

@@ -148,6 +148,13 @@ function admin(route: string, name: string, req: Req): Row {
   return { route, name, transport: "bearer", req, cells: { ...cells, adminToken: { skip: "the admin: admin-catalog, admin-catalog-import and admin-ingest tests" } } };
 }
 
+/** A live ingest route: only the event's ingest token, which no caller here has, not even the admin (live.test.ts sends it). */
+function ingest(route: string, name: string, req: Req): Row {
+  const refused: Refused = { refused: 401, code: "UNAUTHORIZED", challenge: 'Bearer realm="marquee-live-ingest"' };
+  const cells = Object.fromEntries(CALLERS.map((c) => [c, refused])) as Record<CallerName, Cell>;
+  return { route, name, transport: "bearer", req, cells };
+}
+
 /** An operators' page: HTTP Basic with the admin token, which no member caller has; the browser is asked for it. */
 function adminPage(route: string, name: string, req: Req): Row {
   const asked: Answer = { status: 401, why: "a Basic challenge (WWW-Authenticate) makes the browser ask for the admin token" };
@@ -381,6 +388,11 @@ const rows: Row[] = [
   admin("GET /v1/admin/qoe", "QoE rollups", get("/v1/admin/qoe?groupBy=country")),
   admin("GET /v1/admin/qoe/sessions/:sid", "one CMCD session's timeline", get(`/v1/admin/qoe/sessions/${stream.id}`)),
   adminPage("GET /admin/qoe", "the QoE dashboard", get("/admin/qoe")),
+  admin("POST /v1/admin/live", "create a live event", { method: "POST", path: "/v1/admin/live", json: { name: "Intruder live" } }),
+  admin("GET /v1/admin/live/:liveId", "a live event's status", get("/v1/admin/live/live-000000000000000000000000")),
+  admin("DELETE /v1/admin/live/:liveId", "end a live event", { method: "DELETE", path: "/v1/admin/live/live-000000000000000000000000" }),
+  ingest("PUT /v1/live/:liveId/ingest/:rendition/:file", "a broadcaster's upload", { method: "PUT", path: "/v1/live/live-000000000000000000000000/ingest/720p/0.m4s", body: "bytes", contentType: "application/octet-stream" }),
+  ingest("PUT /v1/live/:liveId/ingest/:file", "ffmpeg's master playlist", { method: "PUT", path: "/v1/live/live-000000000000000000000000/ingest/master.m3u8", body: "#EXTM3U", contentType: "application/octet-stream" }),
   admin("PUT /v1/admin/assets/:assetId", "start an upload", { method: "PUT", path: "/v1/admin/assets/asset-one", json: { assetId: "asset-one" } }),
   admin("GET /v1/admin/assets/:assetId", "an upload's status", get("/v1/admin/assets/asset-one")),
   admin("PUT /v1/admin/assets/:assetId/files/:path", "upload a file", { method: "PUT", path: "/v1/admin/assets/asset-one/files/240p%2F1.m4s", body: "bytes", contentType: "application/octet-stream" }),

@@ -26,6 +26,8 @@ const MAX_ENTRIES = 500;
 
 type Entry = { value: LoadedIndex; expires: number };
 
+export type IndexSource = "memory" | "flight" | "cache" | "r2";
+
 /** How long a live state is kept: half a segment, so a playlist is at most that much behind. */
 export function liveTtlMs(state: LiveState): number {
   return Math.max(500, (state.targetDurationSec * 1000) / 2);
@@ -36,12 +38,27 @@ export class IndexStore {
   readonly #flight = new SingleFlight<LoadedIndex | null>();
 
   /** `cacheOrigin` prefixes the canonical Cache API key (an origin this Worker serves). */
-  async get(bucket: R2Bucket, cache: Cache, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
+  /**
+   * `onSource` learns where this request's copy came from: isolate memory, another request's
+   * read in flight, the Cache API, or R2 (live manifests say so in X-Live-State; bench:live counts them).
+   */
+  async get(
+    bucket: R2Bucket,
+    cache: Cache,
+    cacheOrigin: string,
+    assetId: string,
+    waitUntil: (p: Promise<unknown>) => void,
+    onSource: (source: IndexSource) => void = () => undefined,
+  ): Promise<LoadedIndex | null> {
     const now = Date.now();
     const hit = this.#memory.get(assetId);
-    if (hit && hit.expires > now) return hit.value;
+    if (hit && hit.expires > now) {
+      onSource("memory");
+      return hit.value;
+    }
+    if (this.#flight.pending(assetId)) onSource("flight");
     return this.#flight.run(assetId, async () => {
-      const value = await load(bucket, cache, cacheOrigin, assetId, waitUntil);
+      const value = await load(bucket, cache, cacheOrigin, assetId, waitUntil, onSource);
       // A missing asset is not remembered: it may be published a moment later, and only a
       // valid token (minted for real assets) gets this far, so misses cannot be abused.
       if (value) this.#remember(assetId, value);
@@ -61,16 +78,25 @@ export class IndexStore {
   }
 }
 
-async function load(bucket: R2Bucket, cache: Cache, cacheOrigin: string, assetId: string, waitUntil: (p: Promise<unknown>) => void): Promise<LoadedIndex | null> {
+async function load(
+  bucket: R2Bucket,
+  cache: Cache,
+  cacheOrigin: string,
+  assetId: string,
+  waitUntil: (p: Promise<unknown>) => void,
+  onSource: (source: IndexSource) => void,
+): Promise<LoadedIndex | null> {
   const indexKey = `${cacheOrigin}/__media-cache/${mediaKeys.index(assetId)}`;
   const liveKey = `${cacheOrigin}/__media-cache/${mediaKeys.live(assetId)}`;
   const mayBeLive = LIVE_ID.test(assetId);
   const [cachedLive, cachedIndex] = await Promise.all([mayBeLive ? cache.match(liveKey) : undefined, cache.match(indexKey)]);
+  if (cachedLive || cachedIndex) onSource("cache");
   if (cachedLive) {
     await cachedIndex?.body?.cancel();
     return loadedLive(await cachedLive.text());
   }
   if (cachedIndex) return loaded(await cachedIndex.text());
+  onSource("r2");
   // A live event's state first: while it is on, its asset has no index.json, and when it
   // ends the object writes index.json before it deletes live.json.
   const liveText = mayBeLive ? await readText(bucket, mediaKeys.live(assetId)) : null;
