@@ -1,5 +1,5 @@
 // Live latency as a viewer sees it, in a real browser: hls.js (configured as the web
-// player configures it for live: web/scripts/player/engine.ts LIVE_SYNC_SEGMENTS) plays a
+// player configures it for live: web/scripts/player/engine.ts LIVE_HLS_CONFIG) plays a
 // live playlist, and every 250 ms the probe takes wall clock minus the program date-time of
 // the frame on screen (hls.js `playingDate`). Used by the browser test and bench:live.
 import { createRequire } from "node:module";
@@ -29,7 +29,7 @@ export async function probeLiveLatency(page: Page, pageUrl: string, masterUrl: s
       const video = page.document.createElement("video");
       video.muted = true;
       page.document.body.append(video);
-      const hls = new Hls({ liveSyncDurationCount: 2, maxLiveSyncPlaybackRate: 1.1 });
+      const hls = new Hls({ liveSyncDuration: 3, liveMaxLatencyDuration: 10, maxLiveSyncPlaybackRate: 1.1 });
       let fatal: string | null = null;
       hls.on(Hls.Events.ERROR, (_e: unknown, data: { fatal: boolean; details: string }) => {
         if (data.fatal) fatal = data.details;

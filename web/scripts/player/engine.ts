@@ -200,8 +200,11 @@ function urlOptions(): { startOver: boolean; bufferSec: number | null } {
   return { startOver: params.get("from") === "start", bufferSec: Number.isFinite(buffer) && buffer >= 1 && buffer <= 120 ? buffer : null };
 }
 
-/** How many segments behind a live event's edge hls.js plays (tools/live/latency-probe.ts measures with the same). */
-export const LIVE_SYNC_SEGMENTS = 2;
+/**
+ * How far behind a live event's edge hls.js plays, for 2 s segments: 3 s (1.5 segments), and
+ * jumps back to that past 10 s. tools/live/latency-probe.ts measures with the same numbers.
+ */
+export const LIVE_HLS_CONFIG = { liveSyncDuration: 3, liveMaxLatencyDuration: 10, maxLiveSyncPlaybackRate: 1.1 } as const;
 
 function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: TokenHolder, handlers: EngineHandlers): Engine {
   const masterUrl = session.media.hlsUrl;
@@ -210,9 +213,9 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
   // Only where hls.js will start: the variant the inline playlists are for.
   const prefetch = session.media.hlsStartVariant !== null ? new SegmentPrefetch(session.media.hlsPlaylists, startSec, (url) => tokens.rewrite(url), { sid: session.id, cid: session.titleId }) : null;
   const hls = new Hls({
-    // Live: two segments behind the edge (4 s with 2 s segments), catching up at up to 1.1x
+    // Live: 1.5 segments behind the edge (3 s with 2 s segments), catching up at up to 1.1x
     // after a stall, so latency stays near the platform's goal (docs/live.md).
-    ...(session.live ? { liveSyncDurationCount: LIVE_SYNC_SEGMENTS, maxLiveSyncPlaybackRate: 1.1 } : {}),
+    ...(session.live ? LIVE_HLS_CONFIG : {}),
     ...(prefetch && prefetch.size > 0 ? { fLoader: prefetchingLoader(prefetch) } : {}),
     // Where the Play answer's inline playlists start (what hls.js's default estimate would pick anyway).
     ...(session.media.hlsStartVariant !== null ? { startLevel: session.media.hlsStartVariant } : {}),
