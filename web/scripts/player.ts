@@ -149,7 +149,8 @@ function run(): void {
     const events = new WatchEvents(
       api,
       { playbackSessionId: session.id, profileId: profileId ?? "", titleId: session.titleId, episodeId: session.episodeId, durationSec: session.durationSec },
-      () => ({ positionSec: video.currentTime, durationSec: controls.duration(), rendition: current?.rendition ? `${current.rendition}p` : null }),
+      // Live: the length so far is the live edge, so watching live near the edge counts as watched (docs/live.md).
+      () => ({ positionSec: video.currentTime, durationSec: session.live ? liveEdge(video) : controls.duration(), rendition: current?.rendition ? `${current.rendition}p` : null }),
     );
     const qoe = new QoeReporter(
       api,
@@ -424,3 +425,9 @@ function run(): void {
 }
 
 run();
+
+/** The newest media time a live stream can play (the end of its seekable window). */
+function liveEdge(video: HTMLVideoElement): number {
+  const ranges = video.seekable;
+  return Math.max(video.currentTime, ranges.length > 0 ? ranges.end(ranges.length - 1) : 0);
+}
