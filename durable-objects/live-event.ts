@@ -89,15 +89,22 @@ export class LiveEvent extends DurableObject<ApiEnv> {
   constructor(ctx: DurableObjectState, env: ApiEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
+      // Nothing is written until `setup`: an upload naming an event that does not exist
+      // (any id of the right shape reaches an object) leaves no storage behind.
       const sql = ctx.storage.sql;
-      sql.exec("CREATE TABLE IF NOT EXISTS config (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)");
-      sql.exec(`CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, started_ms INTEGER, ended_ms INTEGER,
-        end_reason TEXT, last_segment_ms INTEGER, reconnects INTEGER NOT NULL DEFAULT 0, d1_live INTEGER NOT NULL DEFAULT 0,
-        finalized INTEGER NOT NULL DEFAULT 0, recording TEXT, state_dirty INTEGER NOT NULL DEFAULT 0)`);
-      sql.exec("CREATE TABLE IF NOT EXISTS errors (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, message TEXT NOT NULL)");
-      const row = sql.exec<{ json: string }>("SELECT json FROM config").toArray()[0];
+      const made = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'config'").toArray().length > 0;
+      const row = made ? sql.exec<{ json: string }>("SELECT json FROM config").toArray()[0] : undefined;
       if (row) this.#load(JSON.parse(row.json) as LiveConfig);
     });
+  }
+
+  #createTables(): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS config (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)");
+    sql.exec(`CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, started_ms INTEGER, ended_ms INTEGER,
+      end_reason TEXT, last_segment_ms INTEGER, reconnects INTEGER NOT NULL DEFAULT 0, d1_live INTEGER NOT NULL DEFAULT 0,
+      finalized INTEGER NOT NULL DEFAULT 0, recording TEXT, state_dirty INTEGER NOT NULL DEFAULT 0)`);
+    sql.exec("CREATE TABLE IF NOT EXISTS errors (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, message TEXT NOT NULL)");
   }
 
   #load(config: LiveConfig): void {
@@ -116,6 +123,7 @@ export class LiveEvent extends DurableObject<ApiEnv> {
   /** Creates the event (once: the same id again answers what exists). */
   async setup(config: LiveConfig): Promise<LiveStatus> {
     if (!this.#config) {
+      this.#createTables();
       this.ctx.storage.sql.exec("INSERT INTO config (id, json) VALUES (1, ?)", JSON.stringify(config));
       this.ctx.storage.sql.exec("INSERT INTO meta (id, state) VALUES (1, 'waiting')");
       this.#load(config);
@@ -162,7 +170,8 @@ export class LiveEvent extends DurableObject<ApiEnv> {
   }
 
   /** The number a segment upload is stored under, given before its body is read. */
-  async reserveSegment(tokenHash: string, rendition: string, n: number): Promise<Granted<{ assetId: string; seq: number; sampleDuration: number }>> {
+  /** `duplicate`: that segment is published already (a retried PUT): the upload is answered and dropped. */
+  async reserveSegment(tokenHash: string, rendition: string, n: number): Promise<Granted<{ assetId: string; seq: number; sampleDuration: number; duplicate?: true }>> {
     const auth = await this.#authorize(tokenHash);
     if (!auth.ok) return auth;
     if (!this.#rung(auth.config, rendition)) return this.#refuse("BAD_REQUEST", `Rendition ${rendition} is not in this event's ladder.`);
@@ -170,6 +179,7 @@ export class LiveEvent extends DurableObject<ApiEnv> {
     if (!track) return this.#refuse("CONFLICT", `Send ${rendition}'s init segment before its media segments.`);
     const reserved = auth.timeline.reserve(rendition, n);
     if ("error" in reserved) return this.#refuse("BAD_REQUEST", reserved.error);
+    if (reserved.duplicate) return { ok: true, assetId: auth.config.assetId, seq: reserved.seq, sampleDuration: track.info.sampleDuration, duplicate: true };
     if (reserved.reconnected) {
       this.ctx.storage.sql.exec("UPDATE meta SET reconnects = reconnects + 1");
       this.#note(`the broadcaster started again from segment 0: a discontinuity after segment ${reserved.seq - n - 1}`);
@@ -236,13 +246,12 @@ export class LiveEvent extends DurableObject<ApiEnv> {
     const timeline = this.#timeline!;
     const view = timeline.view(timeline.windowStart(config.dvrWindowSec));
     if (!view) return;
-    const first = timeline.view(timeline.firstSeq());
     const state: LiveState = {
       version: 1,
       liveId: config.liveId,
       assetId: config.assetId,
       writtenAtMs: Date.now(),
-      startedAtMs: first?.runStartsMs[0]?.pdtMs ?? view.runStartsMs[0]!.pdtMs,
+      startedAtMs: timeline.startedAtMs() ?? view.runStartsMs[0]!.pdtMs,
       targetDurationSec: view.targetDurationSec,
       dvrWindowSec: config.dvrWindowSec,
       discontinuitySequence: view.discontinuitySequence,

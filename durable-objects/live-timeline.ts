@@ -32,6 +32,9 @@ type TimelineRow = { seq: number; gen: number; run_start: number; pdt_ms: number
 
 export type Published = { seq: number; gaps: string[]; reconnected: boolean };
 
+/** A published number arriving again is a reconnect only this early in ffmpeg's numbering (it restarts at 0). */
+const RECONNECT_MAX_N = 2;
+
 export const TIMELINE_TABLES = [
   // The current run of the broadcaster (gen), the number its segment 0 maps to (base), the
   // last published number (edge) and the highest reserved one.
@@ -78,9 +81,13 @@ export class LiveTimeline {
    * already published means the broadcaster started again from 0: a new run begins after
    * the last published segment, and the unpublished rest of the old run is dropped.
    */
-  reserve(track: string, n: number): { seq: number; reconnected: boolean } | { error: string } {
+  reserve(track: string, n: number): { seq: number; reconnected: boolean; duplicate?: true } | { error: string } {
     let cursor = this.cursor();
     let reconnected = false;
+    if (cursor.base + n <= cursor.edge && n > RECONNECT_MAX_N) {
+      // Far into the run: not a broadcaster starting over but an upload sent again.
+      return { seq: cursor.base + n, reconnected: false, duplicate: true };
+    }
     if (cursor.base + n <= cursor.edge) {
       reconnected = true;
       this.#sql.exec("DELETE FROM segs WHERE seq > ?", cursor.edge);
@@ -202,6 +209,11 @@ export class LiveTimeline {
 
   published(): number {
     return this.cursor().edge + 1 - this.firstSeq();
+  }
+
+  /** When the event's first segment began (its program date-time), or null before any. */
+  startedAtMs(): number | null {
+    return this.#sql.exec<{ pdt: number | null }>("SELECT pdt_ms AS pdt FROM timeline ORDER BY seq LIMIT 1").toArray()[0]?.pdt ?? null;
   }
 
   firstSeq(): number {

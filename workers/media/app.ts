@@ -142,7 +142,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     const { index } = c.get("asset");
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
     const { live } = c.get("asset");
-    const dynamic = live ? { ...live, writtenAtMs: live.writtenAtMs, nowMs: Date.now() } : undefined;
+    const dynamic = live ? { ...live, nowMs: Date.now() } : undefined;
     return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic), contentTypeFor("manifest.mpd"));
   });
 

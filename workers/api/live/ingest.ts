@@ -90,8 +90,13 @@ export async function ingestFile(c: Context<AppEnv>, liveId: string, rendition: 
   }
 
   if (file.n > LIVE_LIMITS.maxSegmentNumber) return bad(`segment number ${file.n} is out of range`);
-  const reserved = await call<Granted<{ assetId: string; seq: number; sampleDuration: number }>>("reserve", () => event().reserveSegment(tokenHash, rendition, file.n));
+  const reserved = await call<Granted<{ assetId: string; seq: number; sampleDuration: number; duplicate?: true }>>("reserve", () => event().reserveSegment(tokenHash, rendition, file.n));
   if (!reserved.ok) refused(reserved);
+  if (reserved.duplicate) {
+    // Published already: what viewers have must not change under them.
+    await c.req.raw.body?.cancel();
+    return c.body(null, 201);
+  }
   const bytes = await readBounded(c.req.raw.body, LIVE_LIMITS.segmentBytes);
   let parsed;
   try {

@@ -413,6 +413,31 @@ describe("a broadcaster that reconnects, or loses an upload", () => {
     await changed.body?.cancel();
   });
 
+  it("answers an upload sent again after it was published without changing it or starting a new run", async () => {
+    const live = await createLive();
+    const b = new Broadcaster(live);
+    await b.inits();
+    for (let i = 0; i < 5; i++) await b.segment();
+    const before = await (await env.MEDIA.get(mediaKeys.segment(live.assetId, "360p", 4)))!.arrayBuffer();
+    const again = await put(live, "360p/4.m4s", mediaSegment({ sequence: 99, decodeTime: 0, samples: 30, sampleDuration: 1024, payloadBytes: 10 }));
+    expect(again.status).toBe(201);
+    await again.body?.cancel();
+    const after = await (await env.MEDIA.get(mediaKeys.segment(live.assetId, "360p", 4)))!.arrayBuffer();
+    expect(new Uint8Array(after)).toEqual(new Uint8Array(before));
+    expect((await status(live.liveId)).reconnects).toBe(0);
+    await b.segment();
+    expect((await playlist(live.assetId, "360p/playlist.m3u8")).manifest.segments.map((seg) => seg.uri).at(-1)).toBe("5.m4s");
+  });
+
+  it("leaves no storage behind in an object an upload names that no event has", async () => {
+    const liveId = "live-0123456789abcdef01234567";
+    const res = await exports.default.fetch(`https://marquee.test/v1/live/${liveId}/ingest/720p/0.m4s`, { method: "PUT", body: "x", headers: { Authorization: `Bearer lvt_${"a".repeat(43)}` } });
+    expect(res.status).toBe(404);
+    await res.body?.cancel();
+    const tables = await runInDurableObject(eventObject(liveId), (_: LiveEvent, state: DurableObjectState) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray());
+    expect(tables).toEqual([]);
+  });
+
   it("publishes a segment one rendition never delivered as a gap once two later ones are complete", async () => {
     const live = await createLive();
     const b = new Broadcaster(live);
