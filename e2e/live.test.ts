@@ -9,10 +9,11 @@ import { percentile, probeLiveLatency } from "../tools/live/latency-probe.ts";
 import { requireFfmpeg } from "../tools/ingest/ffmpeg.ts";
 import { readDevVar } from "../tools/dev-vars.ts";
 import { launchBrowser } from "./browser.ts";
+import { watchLiveThroughTheWebApp } from "./live-member.ts";
 import { devPlaybackToken, expectPlayedToTheEnd, play } from "./players.ts";
 
 const baseUrl = inject("baseUrl");
-const BROADCAST_SEC = 24;
+const BROADCAST_SEC = 36;
 
 let browser: Browser;
 
@@ -43,6 +44,16 @@ describe("a live event in Chromium", () => {
       // A program date-time from the wrong clock would put this far off either way.
       expect(Math.min(...report.samples)).toBeGreaterThan(0);
       expect(p95).toBeLessThan(30);
+
+      // A member through the web app: the Live now row on home, Play, the web player live.
+      const web = await watchLiveThroughTheWebApp(browser, baseUrl, live.event.titleId, 8);
+      const webP50 = percentile(web.samples, 50);
+      console.log(`the web player on the live title (${web.engine}): latency p50 ${webP50.toFixed(2)} s over ${web.samples.length} samples, its clock "${web.clock}"`);
+      expect(web.liveNowRow).toBe(true);
+      expect(web.live).toBe(true);
+      expect(web.clock).toBe("LIVE");
+      expect(web.samples.length).toBeGreaterThan(10);
+      expect(Math.min(...web.samples)).toBeGreaterThan(0);
     } finally {
       ended = await live.end();
     }

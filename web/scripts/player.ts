@@ -144,13 +144,14 @@ function run(): void {
       setTimeout(() => current?.session === session && !current.started && (video.poster = posterUrl), POSTER_AFTER_MS);
     }
     controls.durationSec = session.durationSec;
+    controls.live = session.live;
 
     const tokens = new TokenHolder(session.media.hlsUrl, session.media.tokenExpiresAt);
     const events = new WatchEvents(
       api,
       { playbackSessionId: session.id, profileId: profileId ?? "", titleId: session.titleId, episodeId: session.episodeId, durationSec: session.durationSec },
       // Live: the length so far is the live edge, so watching live near the edge counts as watched (docs/live.md).
-      () => ({ positionSec: video.currentTime, durationSec: session.live ? liveEdge(video) : controls.duration(), rendition: current?.rendition ? `${current.rendition}p` : null }),
+      () => ({ positionSec: video.currentTime, durationSec: controls.duration(), rendition: current?.rendition ? `${current.rendition}p` : null }),
     );
     const qoe = new QoeReporter(
       api,
@@ -425,9 +426,3 @@ function run(): void {
 }
 
 run();
-
-/** The newest media time a live stream can play (the end of its seekable window). */
-function liveEdge(video: HTMLVideoElement): number {
-  const ranges = video.seekable;
-  return Math.max(video.currentTime, ranges.length > 0 ? ranges.end(ranges.length - 1) : 0);
-}

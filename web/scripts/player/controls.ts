@@ -93,8 +93,17 @@ export class Controls {
   }
 
   duration(): number {
+    if (this.live) return this.liveEdge();
     const d = this.els.video.duration;
     return Number.isFinite(d) && d > 0 ? d : this.durationSec;
+  }
+
+  /** On a live event the bar spans the DVR window up to the live edge, and the clock says how far behind it. */
+  live = false;
+
+  private liveEdge(): number {
+    const ranges = this.els.video.seekable;
+    return Math.max(this.els.video.currentTime, ranges.length > 0 ? ranges.end(ranges.length - 1) : 0);
   }
 
   togglePlay(): void {
@@ -181,6 +190,7 @@ export class Controls {
     if (!this.dragging) seek.value = String(Math.round(at * 10) / 10);
     seek.style.setProperty("--progress", `${duration > 0 ? Math.min(100, (at / duration) * 100) : 0}%`);
     seek.setAttribute("aria-valuetext", `${formatClock(at)} of ${formatClock(duration)}`);
-    time.textContent = `${formatClock(at)} / ${formatClock(duration)}`;
+    // Live: within two segments and a half of the edge is "LIVE" (hls.js plays 3 s behind it).
+    time.textContent = this.live ? (duration - at < 5 ? "LIVE" : `−${formatClock(duration - at)} behind live`) : `${formatClock(at)} / ${formatClock(duration)}`;
   }
 }

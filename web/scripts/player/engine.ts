@@ -14,6 +14,7 @@ import Hls, {
   type PlaylistLoaderContext,
 } from "hls.js";
 import { SegmentPrefetch, startPosition } from "./prefetch.ts";
+import { keepLiveLatency } from "./live-latency.ts";
 import type { StartedPlayback } from "../../../lib/playback-session.ts";
 import { TokenHolder, withToken } from "./tokens.ts";
 
@@ -202,7 +203,8 @@ function urlOptions(): { startOver: boolean; bufferSec: number | null } {
 
 /**
  * How far behind a live event's edge hls.js plays, for 2 s segments: 3 s (1.5 segments), and
- * jumps back to that past 10 s. tools/live/latency-probe.ts measures with the same numbers.
+ * jumps back to that past 10 s; live-latency.ts then holds it near 4 s of wall clock.
+ * tools/live/latency-probe.ts measures plain hls.js with the same numbers.
  */
 export const LIVE_HLS_CONFIG = { liveSyncDuration: 3, liveMaxLatencyDuration: 10, maxLiveSyncPlaybackRate: 1.1 } as const;
 
@@ -252,6 +254,7 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
     const lang = data.subtitleTrack?.lang ?? data.closedCaptions?.lang ?? "";
     text.add(data.type, data.subtitleTrack?.name ?? data.track, lang || data.track, data.cues as VTTCue[]);
   });
+  const stopLatency = session.live ? keepLiveLatency(video, () => hls.playingDate) : () => undefined;
   hls.on(Events.LEVEL_SWITCHED, (_e, data) => {
     const level = hls.levels[data.level];
     if (level?.height) handlers.onRendition(level.height, level.bitrate);
@@ -307,6 +310,7 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
       }
     },
     stop() {
+      stopLatency();
       hls.stopLoad();
     },
   };

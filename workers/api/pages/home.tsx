@@ -53,7 +53,8 @@ function Billboard(props: { row: HomeRow }) {
 
 export function HomePage(props: { session: PageSession; home: HomeRows; checkout?: "success" | null }) {
   const { rows, degraded } = props.home;
-  const featured = rows.find((r) => r.id === "top-10") ?? rows.find((r) => r.id !== "continue-watching") ?? rows[0];
+  // A live event on now is what the billboard shows first: it will not be there later.
+  const featured = rows.find((r) => r.id === "live-now") ?? rows.find((r) => r.id === "top-10") ?? rows.find((r) => r.id !== "continue-watching") ?? rows[0];
   return (
     <Layout title="Marquee" session={props.session} section="home" bodyClass="page-home">
       {props.checkout === "success" ? (
