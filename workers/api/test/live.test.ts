@@ -103,7 +103,8 @@ async function media(assetId: string, path: string): Promise<Response> {
 
 async function playlist(assetId: string, path: string): Promise<{ text: string; manifest: Manifest }> {
   const res = await media(assetId, path);
-  const text = await res.text();
+  // Decoded by hand: the runtime warns about .text() on a body typed as a playlist.
+  const text = new TextDecoder().decode(await res.arrayBuffer());
   expect(res.status, text).toBe(200);
   const parser = new Parser();
   parser.push(text);
@@ -115,7 +116,7 @@ type Mpd = { MPD: Record<string, unknown> & { Period: Record<string, unknown> | 
 
 async function mpd(assetId: string): Promise<Mpd["MPD"]> {
   const res = await media(assetId, "manifest.mpd");
-  const text = await res.text();
+  const text = new TextDecoder().decode(await res.arrayBuffer());
   expect(res.status, text).toBe(200);
   return (new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(text) as Mpd).MPD;
 }
@@ -498,6 +499,29 @@ describe("the end", () => {
     await late.body?.cancel();
     const home = (await (await call(`/v1/home?profile=${m.profileId}`, { headers: m.headers })).json()) as { rows: { id: string; items: { id: string }[] }[] };
     expect(home.rows.find((r) => r.id === "live-now")?.items.some((i) => i.id === live.titleId) ?? false).toBe(false);
+  });
+
+  it("keeps a reconnect in the recording: a discontinuity in its HLS, a Period of its own in its DASH", async () => {
+    const live = await createLive();
+    const b = new Broadcaster(live);
+    await b.inits();
+    for (let i = 0; i < 3; i++) await b.segment();
+    b.restart();
+    for (let i = 0; i < 2; i++) await b.segment();
+    const ended = (await (await api(`/v1/admin/live/${live.liveId}`, { method: "DELETE" })).json()) as LiveStatus;
+    expect(ended).toMatchObject({ recording: "ready", segments: 5, reconnects: 1 });
+    await viewersCatchUp();
+    const { manifest } = await playlist(live.assetId, "360p/playlist.m3u8");
+    expect(manifest.endList).toBe(true);
+    expect(manifest.segments.map((seg) => Boolean(seg.discontinuity))).toEqual([false, false, false, true, false]);
+    const m = await mpd(live.assetId);
+    expect(m.type).toBe("static");
+    const ps = periods(m);
+    expect(ps.map((p) => [p.id, p.start])).toEqual([
+      ["p0", "PT0.000S"],
+      ["p1", "PT6.000S"],
+    ]);
+    expect(timelineOf(ps[1]!)).toEqual([{ t: "0", d: "30720", r: "1" }]);
   });
 
   it("ends itself when the broadcaster goes quiet, leaving a playable stream until then", async () => {
