@@ -240,8 +240,33 @@ export class LiveEvent extends DurableObject<ApiEnv> {
     await this.#arm(now + this.#config!.idleTimeoutSec * 1000);
   }
 
-  /** The window viewers see, into R2 (the media Worker's only source). A failure is retried by the alarm. */
-  async #writeState(): Promise<void> {
+  #writing: Promise<void> | null = null;
+  #writeAgain = false;
+
+  /**
+   * The window viewers see, into R2 (the media Worker's only source). One write at a time,
+   * each of the newest window: two puts racing could leave the older one last, and a live
+   * playlist must never lose a segment it listed. A failure is retried by the alarm.
+   */
+  #writeState(): Promise<void> {
+    if (this.#writing) {
+      this.#writeAgain = true;
+      return this.#writing;
+    }
+    this.#writing = (async () => {
+      try {
+        do {
+          this.#writeAgain = false;
+          await this.#writeStateOnce();
+        } while (this.#writeAgain);
+      } finally {
+        this.#writing = null;
+      }
+    })();
+    return this.#writing;
+  }
+
+  async #writeStateOnce(): Promise<void> {
     const config = this.#config!;
     const timeline = this.#timeline!;
     const view = timeline.view(timeline.windowStart(config.dvrWindowSec));
