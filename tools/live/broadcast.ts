@@ -3,7 +3,7 @@
 // it has segments, and ended once ffmpeg's last uploads have landed.
 import { AdminApi } from "../ingest/admin-api.ts";
 import { liveFfmpegArgs } from "./ffmpeg-command.ts";
-import { createLive, endLive, liveStatus, type LiveEvent, type LiveStatus } from "./live-api.ts";
+import { createLive, endLive, liveStatus, uploadsLanded, type LiveEvent, type LiveStatus } from "./live-api.ts";
 import { runFfmpeg, type FfmpegOutcome } from "./run-ffmpeg.ts";
 
 export type Broadcast = {
@@ -33,14 +33,7 @@ export async function broadcastTestPattern(apiBase: string, adminToken: string, 
   };
   const end = async () => {
     await finished;
-    // ffmpeg exits without waiting for the answers to its last PUTs.
-    let last = -1;
-    for (let still = 0, i = 0; still < 4 && i < 24; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      const now = (await status()).segments;
-      still = now === last ? still + 1 : 0;
-      last = now;
-    }
+    await uploadsLanded(api, event.liveId);
     return endLive(api, event.liveId);
   };
   return { event, finished, status, segments, end };

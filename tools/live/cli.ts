@@ -12,7 +12,7 @@ import { probeSource } from "../ingest/probe.ts";
 import { projectRoot } from "../project.ts";
 import { parseLiveArgs, usage, UsageError, type LiveArgs } from "./cli-args.ts";
 import { formatCommand, liveFfmpegArgs, type LiveInput } from "./ffmpeg-command.ts";
-import { createLive, endLive, liveStatus, statusUrl, type LiveStatus } from "./live-api.ts";
+import { createLive, endLive, liveStatus, statusUrl, uploadsLanded, type LiveStatus } from "./live-api.ts";
 import { runFfmpeg } from "./run-ffmpeg.ts";
 
 const isLocal = (api: string) => /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/.test(api);
@@ -56,18 +56,6 @@ async function end(api: AdminApi, liveId: string): Promise<boolean> {
   }
 }
 
-/** Until the event's segment count has not moved for a second (at most 6 s). */
-async function settled(api: AdminApi, liveId: string): Promise<void> {
-  let last = -1;
-  let still = 0;
-  for (let i = 0; i < 24 && still < 4; i++) {
-    await new Promise((r) => setTimeout(r, 250));
-    const segments = await liveStatus(api, liveId).then((s) => s.segments, () => last);
-    still = segments === last ? still + 1 : 0;
-    last = segments;
-  }
-}
-
 async function live(args: LiveArgs): Promise<number> {
   try {
     requireFfmpeg();
@@ -107,7 +95,7 @@ async function live(args: LiveArgs): Promise<number> {
   process.once("SIGINT", abandon).once("SIGTERM", abandon);
 
   // ffmpeg exits without waiting for the answers to its last PUTs: give them time to land.
-  await settled(api, event.liveId);
+  await uploadsLanded(api, event.liveId);
   const ended = args.keepOpen || (await end(api, event.liveId));
   try {
     const status = await liveStatus(api, event.liveId);

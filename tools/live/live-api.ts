@@ -42,3 +42,18 @@ export function liveStatus(api: AdminApi, liveId: string): Promise<LiveStatus> {
 export function statusUrl(api: AdminApi, liveId: string): string {
   return `${api.base}/v1/admin/live/${encodeURIComponent(liveId)}`;
 }
+
+/**
+ * Until the event's segment count has not moved for a second (at most 6 s): ffmpeg exits
+ * without waiting for the answers to its last PUTs, so they may still be landing.
+ */
+export async function uploadsLanded(api: AdminApi, liveId: string): Promise<void> {
+  let last = -1;
+  let still = 0;
+  for (let i = 0; i < 24 && still < 4; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const segments = await liveStatus(api, liveId).then((s) => s.segments, () => last);
+    still = segments === last ? still + 1 : 0;
+    last = segments;
+  }
+}
