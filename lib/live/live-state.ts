@@ -4,34 +4,14 @@
 // segment at a time) to make the live HLS playlists and the dynamic DASH MPD. It is the
 // only thing the media Worker knows of a live event: no D1, no call into the object.
 import { z } from "zod";
-import { assetIdSchema, segmentListSchema } from "../media-index.ts";
+import { assetIdSchema, audioTrackSchema, videoRenditionSchema } from "../media-index.ts";
 
-const trackInfo = {
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
-  codecs: z.string().min(1).max(64),
-  bandwidth: z.number().int().positive(),
-  averageBandwidth: z.number().int().positive(),
-  /** The window's segments: numbers from startNumber, durations, sizes, runs and gaps. */
-  segments: segmentListSchema,
-  /** The track's init segment (`{id}/init.m4s`). */
-  init: z.object({ bytes: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-};
+/** The track's init segment (`{id}/init.m4s`): a live window lists no files, so its size and hash come here. */
+const init = z.object({ bytes: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
-export const liveVideoTrackSchema = z.object({
-  ...trackInfo,
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  frameRate: z.number().positive(),
-});
-
-export const liveAudioTrackSchema = z.object({
-  ...trackInfo,
-  lang: z.string().min(2),
-  name: z.string().min(1),
-  channels: z.number().int().positive(),
-  sampleRate: z.number().int().positive(),
-  default: z.boolean(),
-});
+/** An on-demand index's tracks, with `segments` holding the window (numbers, durations, sizes, runs, gaps). */
+export const liveVideoTrackSchema = videoRenditionSchema.extend({ init });
+export const liveAudioTrackSchema = audioTrackSchema.extend({ init });
 
 /**
  * A live event's id, which is also its asset's: `live-` and 24 hex digits. Only such an

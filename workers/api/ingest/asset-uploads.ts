@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { assets, episodes, seasons, titles } from "../../../d1/schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
+import { hex } from "../../../lib/hex.ts";
 import { contentTypeFor, mediaKeys } from "../../../lib/media-layout.ts";
 import { assetExtras, renditionIndexSchema, resolutionClass, type RenditionIndex } from "../../../lib/media-index.ts";
 
@@ -26,10 +27,6 @@ export const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 const draftKey = (assetId: string) => `uploads/${assetId}/index.json`;
 
 const encoder = new TextEncoder();
-
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** The asset's row. A live event's asset (on now) is written by its event alone, never through uploads. */
 async function assetRow(db: D1Database, assetId: string) {

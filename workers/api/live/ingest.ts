@@ -13,7 +13,8 @@ import { callDurableObject } from "../bindings/durable-object-retry.ts";
 import type { AppEnv } from "../env.ts";
 import { Fmp4Error, parseInit, parseSegment } from "./fmp4.ts";
 import { parseIngestPlaylist, PlaylistError, SEGMENT_NAME } from "./ingest-playlist.ts";
-import { liveEventStub, sha256Hex } from "./live-events.ts";
+import { sha256Hex } from "../../../lib/hex.ts";
+import { liveEventStub } from "./live-events.ts";
 
 const INIT_NAME = /^init(?:_(?:0|[1-9]\d?))?\.mp4$/;
 const TOKEN = /^Bearer (lvt_[A-Za-z0-9_-]{43})$/;
@@ -38,8 +39,6 @@ export async function ingestTokenHash(c: Context<AppEnv>): Promise<string> {
   if (!token) throw new ApiError("UNAUTHORIZED", "An ingest token is required: Authorization: Bearer <token from POST /v1/admin/live>.", { headers: { "WWW-Authenticate": 'Bearer realm="marquee-live-ingest"' } });
   return sha256Hex(token);
 }
-
-const hex = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 export async function ingestFile(c: Context<AppEnv>, liveId: string, rendition: string, file: IngestFile): Promise<Response> {
   const tokenHash = await ingestTokenHash(c);
@@ -79,7 +78,7 @@ export async function ingestFile(c: Context<AppEnv>, liveId: string, rendition: 
       if (err instanceof Fmp4Error) return bad(`init segment: ${err.message}`);
       throw err;
     }
-    const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+    const sha256 = await sha256Hex(bytes);
     const check = await call<Granted<{ assetId: string; write: boolean }>>("init", () => event().checkInit(tokenHash, rendition, info, sha256));
     if (!check.ok) refused(check);
     if (check.write) {
@@ -105,7 +104,7 @@ export async function ingestFile(c: Context<AppEnv>, liveId: string, rendition: 
     if (err instanceof Fmp4Error) return bad(`segment ${file.n}: ${err.message}`);
     throw err;
   }
-  const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+  const sha256 = await sha256Hex(bytes);
   await c.env.MEDIA.put(mediaKeys.segment(reserved.assetId, rendition, reserved.seq), bytes, { httpMetadata: { contentType: "video/iso.segment" }, customMetadata: { sha256 } });
   await call("stored", () => event().segmentStored(rendition, reserved.seq, { bytes: bytes.byteLength, sha256, decodeTime: parsed.decodeTime, samples: parsed.samples, duration: parsed.duration }));
   return c.body(null, 201);

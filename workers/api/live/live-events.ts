@@ -6,6 +6,7 @@ import type { LiveConfig, LiveStatus } from "../../../durable-objects/live-event
 import { assets, liveEvents, titles } from "../../../d1/schema.ts";
 import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { ApiError } from "../../../lib/errors.ts";
+import { hex, sha256Hex } from "../../../lib/hex.ts";
 import { DEFAULT_LADDER, LIVE_LIMITS, type Rung } from "../../../lib/live/ladder.ts";
 import { callDurableObject } from "../bindings/durable-object-retry.ts";
 import { catalogBatch, createTitle, prepare } from "../catalog/admin-titles.ts";
@@ -18,12 +19,6 @@ type Env = { DB: D1Database; LIVE_EVENTS: DurableObjectNamespace<import("../../.
 
 export function liveEventStub(env: Env, liveId: string) {
   return env.LIVE_EVENTS.get(env.LIVE_EVENTS.idFromName(liveId));
-}
-
-const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-
-export async function sha256Hex(text: string): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
 /** The ingest URL's folder: ffmpeg PUTs `{rendition}/index.m3u8`, `{rendition}/init_N.mp4` and `{rendition}/{n}.m4s` under it. */
