@@ -110,6 +110,28 @@ export const episodes = sqliteTable(
   (t) => [uniqueIndex("episodes_season_number").on(t.seasonId, t.number)],
 );
 
+/**
+ * An asset's intro, recap and credits (lib/skip-segments.ts): at most one of each kind,
+ * found at ingest (`detected`, with a confidence) or set by an operator (`manual`). Kept
+ * per asset, not per episode: the times belong to that video, and a new video of the
+ * episode starts with none. Mirrored for the media Worker in R2 (`skip-segments.json`).
+ */
+export const skipSegments = sqliteTable(
+  "skip_segments",
+  {
+    assetId: text("asset_id")
+      .notNull()
+      .references(() => assets.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["recap", "intro", "credits"] }).notNull(),
+    startMs: integer("start_ms").notNull(),
+    endMs: integer("end_ms").notNull(),
+    source: text("source", { enum: ["detected", "manual"] }).notNull(),
+    confidence: real("confidence").notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.assetId, t.kind] })],
+);
+
 /** A member: one email, one password, one subscription, up to five profiles. */
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
@@ -157,6 +179,8 @@ export const profiles = sqliteTable(
     maturityLevel: integer("maturity_level").notNull(),
     /** Hash of the optional 4-digit PIN (lib/passwords.ts); null when the profile has none. */
     pinHash: text("pin_hash"),
+    /** "Skip intros automatically": the player skips intros and recaps without a press (never credits). */
+    autoSkipIntros: integer("auto_skip_intros", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("profiles_account").on(t.accountId)],

@@ -56,6 +56,8 @@ export const watchEvents = sqliteTable(
     country: text("country").notNull(),
     rendition: text("rendition"),
     rebufferMs: integer("rebuffer_ms"),
+    /** The intro, recap or credits a `segment_skipped` / `segment_watched` event is about. */
+    segment: text("segment"),
   },
   (t) => [
     primaryKey({ columns: [t.profileId, t.eventId] }),

@@ -12,6 +12,10 @@ export const mediaKeys = {
   segment: (assetId: string, trackId: string, n: number) => `${ASSETS}/${assetId}/${trackId}/${n}.m4s`,
   /** While an asset is a live event: its timeline's window, written by the event's object (lib/live/live-state.ts). */
   live: (assetId: string) => `${ASSETS}/${assetId}/live.json`,
+  /** The intro, recap and credits viewers are shown (lib/skip-segments.ts), written by the api; absent when none. */
+  skipSegments: (assetId: string) => `${ASSETS}/${assetId}/skip-segments.json`,
+  /** What the ingest tool measured for finding them again (lib/skip-segments.ts `episodeAnalysisSchema`); never served. */
+  analysis: (assetId: string) => `${ASSETS}/${assetId}/analysis.json`,
 };
 
 const contentTypes: Record<string, string> = {

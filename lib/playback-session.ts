@@ -2,6 +2,8 @@
 // browser tests and the api's own tests share this one description of the contract
 // (the route's zod schema in workers/api/playback/routes.ts documents it in OpenAPI).
 
+import type { VisibleSkipSegment } from "./skip-segments.ts";
+
 export type StartedPlayback = {
   id: string;
   titleId: string;
@@ -20,4 +22,8 @@ export type StartedPlayback = {
   posterUrl: string | null;
   subtitles: { lang: string; name: string; default: boolean; url: string }[];
   nextEpisode: { id: string; seasonNumber: number; number: number; name: string } | null;
+  /** Intro, recap and credits to offer a skip for, in time order (lib/skip-segments.ts). */
+  skipSegments: VisibleSkipSegment[];
+  /** The profile's "skip intros automatically" (intros and recaps; never credits). */
+  autoSkip: boolean;
 };

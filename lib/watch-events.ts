@@ -2,8 +2,12 @@
 // its profile's watch-shard Queue (`watch-events-{k}`) for each one that is not a heartbeat
 // (heartbeats stay in the account's Durable Object). Shared by the api, the web player and tests.
 import { z } from "zod";
+import { skipSegmentKinds } from "./skip-segments.ts";
 
-export const watchEventTypes = ["start", "heartbeat", "pause", "seek", "stop", "complete", "error", "quality_change"] as const;
+/** Types about an intro, recap or credits (lib/skip-segments.ts): the viewer skipped it, or watched it through. */
+const segmentEventTypes: readonly WatchEventType[] = ["segment_skipped", "segment_watched"];
+
+export const watchEventTypes = ["start", "heartbeat", "pause", "seek", "stop", "complete", "error", "quality_change", "segment_skipped", "segment_watched"] as const;
 export type WatchEventType = (typeof watchEventTypes)[number];
 
 /** Types that carry a position worth resuming from. */
@@ -30,8 +34,14 @@ export const watchEventSchema = z
     rendition: z.string().max(32).optional(),
     /** Time spent rebuffering since the previous event. */
     rebufferMs: z.number().int().min(0).max(3_600_000).optional(),
+    /** Which segment a `segment_skipped` or `segment_watched` event is about; given for those types only. */
+    segment: z.enum(skipSegmentKinds).optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => segmentEventTypes.includes(e.type) === (e.segment !== undefined), {
+    message: "segment is given with segment_skipped and segment_watched events, and only with them",
+    path: ["segment"],
+  });
 
 export type WatchEvent = z.infer<typeof watchEventSchema>;
 

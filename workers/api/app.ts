@@ -2,6 +2,7 @@
 // document generated from the routes' zod schemas.
 import { installBase } from "../../lib/http.ts";
 import { adminCatalogRoutes } from "./admin/catalog-routes.ts";
+import { skipSegmentRoutes } from "./catalog/skip-segment-routes.ts";
 import { defaultBodyLimit } from "./body-limits.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
@@ -30,6 +31,7 @@ export function createApp() {
   app.route("/", healthRoutes);
   app.route("/", adminRoutes);
   app.route("/", adminCatalogRoutes);
+  app.route("/", skipSegmentRoutes);
   app.route("/", liveRoutes);
   app.route("/", authRoutes);
   app.route("/", profileRoutes);

@@ -39,6 +39,7 @@ const COLUMNS = [
   "country",
   "rendition",
   "rebuffer_ms",
+  "segment",
 ] as const;
 /**
  * Events a statement inserts: they travel as one JSON parameter (D1 binds at most 100
@@ -69,6 +70,7 @@ function row(m: WatchEventMessage, batchTag: string): (string | number | null)[]
     m.country,
     e.rendition ?? null,
     e.rebufferMs ?? null,
+    e.segment ?? null,
   ];
 }
 

@@ -14,7 +14,7 @@ import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "../au
 import { createSession, endSession } from "../auth/sessions.ts";
 import { csrfTokenFor } from "../auth/session-tokens.ts";
 import { memberDb } from "../d1-sessions/member-db.ts";
-import { createProfile, newProfileSchema } from "../profiles/profiles.ts";
+import { createProfile, newProfileSchema, setAutoSkipIntros } from "../profiles/profiles.ts";
 import type { PageEnv, PageMember } from "./page-types.ts";
 
 export type FormOutcome = { ok: true; next?: string | null } | { ok: false; status: 400 | 401 | 403 | 409 | 429 | 503; message: string; email?: string };
@@ -99,6 +99,19 @@ export async function addProfileByForm(c: Context<PageEnv>, member: PageMember):
   if (!parsed.success) return { ok: false, status: 400, message: parsed.error.issues.map((i) => `${i.path.join(".") || "profile"}: ${i.message}`).join(" ") };
   try {
     await createProfile(memberDb(c), member.accountId, parsed.data, new Date());
+    return { ok: true };
+  } catch (err) {
+    return refused(err);
+  }
+}
+
+/** The profile entered on this device: its playback settings ("skip intros automatically"). */
+export async function playbackSettingsByForm(c: Context<PageEnv>, member: PageMember): Promise<FormOutcome> {
+  const fields = await memberForm(c);
+  if (!fields) return { ok: false, status: 403, message: "This form must be sent from Marquee's own page." };
+  if (!member.profile) return { ok: false, status: 400, message: "Choose who is watching first." };
+  try {
+    await setAutoSkipIntros(memberDb(c), member.accountId, member.profile.id, fields.autoSkipIntros === "true");
     return { ok: true };
   } catch (err) {
     return refused(err);

@@ -5,11 +5,12 @@ import { LockIcon } from "./icons.tsx";
 import { Avatar, Layout, pageTitle } from "./layout.tsx";
 import type { PageMember, PageSession } from "./page-types.ts";
 
-export type ProfileView = { id: string; name: string; avatar: string; isKids: boolean; hasPin: boolean };
+export type ProfileView = { id: string; name: string; avatar: string; isKids: boolean; hasPin: boolean; autoSkipIntros: boolean };
 
 export function ProfilesPage(props: { session: PageSession; member: PageMember; profiles: ProfileView[]; error?: string | null }) {
   const { member, profiles } = props;
   const canAdd = !(member.profile?.isKids ?? false) && profiles.length < MAX_PROFILES;
+  const current = profiles.find((p) => p.id === member.profile?.id);
   return (
     <Layout title={pageTitle("Who's watching?")} session={props.session} section="profiles" bodyClass="page-profiles">
       <section class="profiles-picker" aria-labelledby="profiles-heading">
@@ -59,6 +60,22 @@ export function ProfilesPage(props: { session: PageSession; member: PageMember; 
           </p>
         </form>
       </dialog>
+
+      {current ? (
+        <section class="playback-settings" aria-labelledby="playback-settings-heading">
+          <h2 id="playback-settings-heading">Playback settings for {current.name}</h2>
+          <form id="playback-settings" class="stack-form inline-form" method="post" action="/profiles/playback">
+            <input type="hidden" name="csrf" value={member.csrfToken} />
+            <div class="field field-check">
+              <input id="auto-skip-intros" name="autoSkipIntros" type="checkbox" value="true" checked={current.autoSkipIntros} />
+              <label for="auto-skip-intros">Skip intros and recaps automatically</label>
+            </div>
+            <button type="submit" class="button">
+              Save
+            </button>
+          </form>
+        </section>
+      ) : null}
 
       {canAdd ? (
         <section class="new-profile" aria-labelledby="new-profile-heading">

@@ -17,7 +17,7 @@ import { homePage, type HomeDeps, type HomePage as HomeRows } from "../home/home
 import { streamLeases } from "../playback/stream-leases.ts";
 import { listProfiles } from "../profiles/profiles.ts";
 import { AccountPage, type DeviceView, type StreamView, type SubscriptionView } from "./account.tsx";
-import { addProfileByForm, safeNext, signInByForm, signOutByForm } from "./form-posts.ts";
+import { addProfileByForm, playbackSettingsByForm, safeNext, signInByForm, signOutByForm } from "./form-posts.ts";
 import { HomePage } from "./home.tsx";
 import { LandingPage, type LandingPoster } from "./landing.tsx";
 import { ErrorPage, NotFoundPage, UnavailablePage } from "./notice.tsx";
@@ -137,6 +137,12 @@ pageRoutes.get("/profiles", ...page, memberPage(), (c) => profilesPage(c, null))
 pageRoutes.post("/profiles", formBody, ...page, memberPage(), async (c) => {
   const outcome = await addProfileByForm(c, memberOf(c));
   if (outcome.ok) return c.redirect("/profiles", 303);
+  return profilesPage(c, outcome.message, outcome.status);
+});
+
+pageRoutes.post("/profiles/playback", formBody, ...page, memberPage({ profile: true }), async (c) => {
+  const outcome = await playbackSettingsByForm(c, memberOf(c));
+  if (outcome.ok) return c.redirect("/profiles?saved=playback", 303);
   return profilesPage(c, outcome.message, outcome.status);
 });
 

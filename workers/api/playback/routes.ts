@@ -15,6 +15,7 @@ import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts"
 import { newStreamId } from "./stream-ids.ts";
 import { streamLeases } from "./stream-leases.ts";
 import { jsonBody, KB } from "../body-limits.ts";
+import { skipSegmentKinds } from "../../../lib/skip-segments.ts";
 
 const tags = ["playback"];
 const security = [{ session: [] }];
@@ -114,6 +115,10 @@ const startedSchema = z
     posterUrl: z.string().nullable(),
     subtitles: z.array(z.object({ lang: z.string(), name: z.string(), default: z.boolean(), url: z.string() })),
     nextEpisode: episodeRefSchema.nullable(),
+    /** The intro, recap and credits to offer a skip for (docs/skip-segments.md), in time order. */
+    skipSegments: z.array(z.object({ kind: z.enum(skipSegmentKinds), startSec: z.number(), endSec: z.number() })),
+    /** The profile's "skip intros automatically": skip intros and recaps without a press (never credits). */
+    autoSkip: z.boolean(),
   })
   .openapi("PlaybackSession");
 
@@ -249,6 +254,8 @@ playbackRoutes.openapi(
         lease: leaseSchema(lease, body.prepared ? PREPARED_LEASE_TTL_SEC : LEASE_TTL_SEC),
         ...extras,
         nextEpisode: ep(plan.nextEpisode),
+        skipSegments: plan.skipSegments,
+        autoSkip: plan.autoSkip,
       },
       result.granted === "new" ? 201 : 200,
     );

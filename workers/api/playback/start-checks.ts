@@ -3,13 +3,14 @@
 // functions then decide, refusing with a reason a client can act on.
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { assets, episodes, profiles, seasons, subscriptions, titles } from "../../../d1/schema.ts";
+import { assets, episodes, profiles, seasons, skipSegments, subscriptions, titles } from "../../../d1/schema.ts";
 import { watchProgress } from "../../../d1/watch-schema.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { drizzleOf, type D1Queryable } from "../d1-sessions/queryable.ts";
 import type { AssetExtras } from "../../../lib/media-index.ts";
 import { planById, type Plan } from "../../../lib/plans.ts";
 import type { Auth } from "../auth/auth-context.ts";
+import { visibleSegments, type VisibleSkipSegment } from "../../../lib/skip-segments.ts";
 
 /** Subscriptions that may stream: past_due keeps watching while the provider retries the payment. */
 export const PLAYING_STATUSES: ReadonlySet<string> = new Set(["active", "trialing", "past_due"]);
@@ -32,6 +33,10 @@ export type PlayPlan = {
   asset: { id: string; durationSec: number; extras: AssetExtras; live: boolean };
   resumeSec: number;
   nextEpisode: EpisodeChoice | null;
+  /** The asset's intro, recap and credits a viewer is shown, in time order. */
+  skipSegments: VisibleSkipSegment[];
+  /** The profile skips intros and recaps without a press. */
+  autoSkip: boolean;
   /** The name other devices of the account see: "First Light", "Second Wind: S1 E2 Relapse". */
   displayName: string;
 };
@@ -59,9 +64,10 @@ export async function loadPlayContext(db: D1Queryable, shardDb: D1Database, acco
     .select({ episodeId: watchProgress.episodeId, positionSec: watchProgress.positionSec, durationSec: watchProgress.durationSec })
     .from(watchProgress)
     .where(and(eq(watchProgress.profileId, profileId), eq(watchProgress.titleId, titleId)));
-  const [[profileRows, subscriptionRows, titleRows, episodeRows, assetRows], progressRows] = await Promise.all([orm.batch([
+  const assetsOfTitle = or(inArray(assets.id, orm.select({ assetId: titles.assetId }).from(titles).where(eq(titles.id, titleId))), inArray(assets.id, episodesOfTitle));
+  const [[profileRows, subscriptionRows, titleRows, episodeRows, assetRows, segmentRows], progressRows] = await Promise.all([orm.batch([
     orm
-      .select({ id: profiles.id, name: profiles.name, maturityLevel: profiles.maturityLevel, pinHash: profiles.pinHash })
+      .select({ id: profiles.id, name: profiles.name, maturityLevel: profiles.maturityLevel, pinHash: profiles.pinHash, autoSkipIntros: profiles.autoSkipIntros })
       .from(profiles)
       .where(and(eq(profiles.id, profileId), eq(profiles.accountId, accountId))),
     orm.select({ planId: subscriptions.planId, status: subscriptions.status, updatedAt: subscriptions.updatedAt }).from(subscriptions).where(eq(subscriptions.accountId, accountId)),
@@ -86,18 +92,30 @@ export async function loadPlayContext(db: D1Queryable, shardDb: D1Database, acco
     orm
       .select({ id: assets.id, status: assets.status, durationSec: assets.durationSec, extras: assets.extras })
       .from(assets)
-      .where(or(inArray(assets.id, orm.select({ assetId: titles.assetId }).from(titles).where(eq(titles.id, titleId))), inArray(assets.id, episodesOfTitle))),
+      .where(assetsOfTitle),
+    // Every asset's segments: which episode plays is decided after this read.
+    orm
+      .select({ assetId: skipSegments.assetId, kind: skipSegments.kind, startMs: skipSegments.startMs, endMs: skipSegments.endMs, source: skipSegments.source, confidence: skipSegments.confidence })
+      .from(skipSegments)
+      .where(or(inArray(skipSegments.assetId, orm.select({ assetId: titles.assetId }).from(titles).where(eq(titles.id, titleId))), inArray(skipSegments.assetId, episodesOfTitle))),
   ]), progress]);
+  const segmentsByAsset = new Map<string, VisibleSkipSegment[]>();
+  for (const r of segmentRows) {
+    const list = segmentsByAsset.get(r.assetId) ?? [];
+    list.push(...visibleSegments([{ kind: r.kind, startSec: r.startMs / 1000, endSec: r.endMs / 1000, source: r.source, confidence: r.confidence }]));
+    segmentsByAsset.set(r.assetId, list.sort((a, b) => a.startSec - b.startSec));
+  }
   const assetById = new Map<string, NonNullable<AssetInfo>>(assetRows.map((a) => [a.id, a]));
   const assetOf = (id: string | null): AssetInfo => (id === null ? null : (assetById.get(id) ?? null));
   const profile = profileRows[0];
   const title = titleRows[0];
   return {
-    profile: profile ? { id: profile.id, name: profile.name, maturityLevel: profile.maturityLevel, hasPin: profile.pinHash !== null } : null,
+    profile: profile ? { id: profile.id, name: profile.name, maturityLevel: profile.maturityLevel, hasPin: profile.pinHash !== null, autoSkipIntros: profile.autoSkipIntros } : null,
     subscription: subscriptionRows[0] ?? null,
     title: title ? { ...title, asset: assetOf(title.assetId) } : null,
     episodes: episodeRows.map((e): EpisodeChoice => ({ id: e.id, seasonNumber: e.seasonNumber, number: e.number, name: e.name, asset: assetOf(e.assetId) })),
     progress: progressRows[0] ?? null,
+    segmentsByAsset,
   };
 }
 
@@ -119,11 +137,17 @@ export function chooseProfileId(auth: Auth, requested: string | undefined): stri
 
 const playable = (e: EpisodeChoice) => e.asset?.status === "published" || e.asset?.status === "live";
 
-const finished = (positionSec: number, durationSec: number) => durationSec > 0 && positionSec >= durationSec * FINISHED_SHARE;
+/** Watched: past FINISHED_SHARE of its length, or into its credits when it has them. */
+const finishedIn = (segments: readonly VisibleSkipSegment[] | undefined, positionSec: number, durationSec: number) => {
+  const credits = segments?.find((s) => s.kind === "credits");
+  return (durationSec > 0 && positionSec >= durationSec * FINISHED_SHARE) || (credits !== undefined && positionSec >= credits.startSec);
+};
 
 /** Decides from what `loadPlayContext` read; throws the refusal, or answers what to play from where. */
 export function decidePlay(auth: Auth, request: PlayRequest, ctx: PlayContext, now: Date): PlayPlan {
   const { profile, subscription, title, progress } = ctx;
+  const segmentsOf = (asset: AssetInfo) => (asset ? ctx.segmentsByAsset.get(asset.id) : undefined);
+  const finished = (asset: AssetInfo, positionSec: number, durationSec: number) => finishedIn(segmentsOf(asset), positionSec, durationSec);
   if (!profile) throw refuse("NOT_FOUND", "No such profile on this account.", "wrong_profile");
   if (profile.hasPin && auth.profileId !== profile.id) {
     throw refuse("FORBIDDEN", "This profile is locked: enter it with its PIN on this device first.", "profile_locked");
@@ -149,16 +173,16 @@ export function decidePlay(auth: Auth, request: PlayRequest, ctx: PlayContext, n
       // "Play" on a series: where the profile left off, the next episode once that one is
       // finished, else the first episode that can play.
       const last = progress?.episodeId ? ctx.episodes.find((e) => e.id === progress.episodeId) : undefined;
-      if (last && progress && finished(progress.positionSec, progress.durationSec)) episode = nextPlayable(ctx.episodes, last) ?? last;
+      if (last && progress && finished(last.asset, progress.positionSec, progress.durationSec)) episode = nextPlayable(ctx.episodes, last) ?? last;
       else episode = last ?? ctx.episodes.find(playable) ?? ctx.episodes[0] ?? null;
       if (!episode) throw refuse("NOT_FOUND", "This series has no episodes yet.", "no_published_asset");
     }
     assetRow = episode.asset;
-    if (progress && progress.episodeId === episode.id && !finished(progress.positionSec, progress.durationSec)) resumeSec = progress.positionSec;
+    if (progress && progress.episodeId === episode.id && !finished(episode.asset, progress.positionSec, progress.durationSec)) resumeSec = progress.positionSec;
   } else {
     if (request.episodeId !== undefined) throw refuse("NOT_FOUND", "A movie has no episodes.", "unknown_episode");
     assetRow = title.asset;
-    if (progress && progress.episodeId === null && !finished(progress.positionSec, progress.durationSec)) resumeSec = progress.positionSec;
+    if (progress && progress.episodeId === null && !finished(title.asset, progress.positionSec, progress.durationSec)) resumeSec = progress.positionSec;
   }
   if (!assetRow || assetRow.status === "pending") {
     throw refuse("NOT_FOUND", "This title cannot be played yet: its video is not published.", "no_published_asset");
@@ -173,6 +197,9 @@ export function decidePlay(auth: Auth, request: PlayRequest, ctx: PlayContext, n
     asset: { id: assetRow.id, durationSec: assetRow.durationSec, extras: assetRow.extras, live },
     resumeSec: live ? 0 : Math.min(resumeSec, assetRow.durationSec),
     nextEpisode: episode ? nextPlayable(ctx.episodes, episode) : null,
+    // A live event's times would move with its window: none until it is a recording.
+    skipSegments: live ? [] : (segmentsOf(assetRow) ?? []),
+    autoSkip: profile.autoSkipIntros,
     displayName,
   };
 }

@@ -25,6 +25,8 @@ export const newProfileSchema = z.object({
   isKids: z.boolean().default(false),
   maturityLevel: z.number().int().min(0).max(3).optional(),
   pin: pin.optional(),
+  /** "Skip intros automatically" (intros and recaps; never credits). */
+  autoSkipIntros: z.boolean().default(false),
 });
 
 export const profileChangesSchema = z
@@ -40,6 +42,7 @@ export const profileChangesSchema = z
     currentPin: z.string().max(8),
     /** The account's password: proof instead of the PIN (a forgotten PIN), and the way in for a device that did not enter the profile. */
     password: z.string().min(1).max(1024),
+    autoSkipIntros: z.boolean(),
   })
   .partial();
 
@@ -55,6 +58,7 @@ export function publicProfile(p: ProfileRow) {
     isKids: p.isKids,
     maturityLevel: p.maturityLevel,
     hasPin: p.pinHash !== null,
+    autoSkipIntros: p.autoSkipIntros,
   };
 }
 
@@ -100,15 +104,16 @@ export async function createProfile(db: D1Queryable, accountId: string, input: z
     isKids: input.isKids,
     maturityLevel: levelFor(input.isKids, input.maturityLevel),
     pinHash: input.pin ? await hashSecret(input.pin) : null,
+    autoSkipIntros: input.autoSkipIntros,
     createdAt: now,
   };
   const inserted = await db
     .prepare(
-      `INSERT INTO profiles (id, account_id, name, avatar, language, is_kids, maturity_level, pin_hash, created_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+      `INSERT INTO profiles (id, account_id, name, avatar, language, is_kids, maturity_level, pin_hash, auto_skip_intros, created_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?9
        WHERE (SELECT COUNT(*) FROM profiles WHERE account_id = ?2) < ?10`,
     )
-    .bind(row.id, accountId, row.name, row.avatar, row.language, row.isKids ? 1 : 0, row.maturityLevel, row.pinHash, now.getTime(), MAX_PROFILES)
+    .bind(row.id, accountId, row.name, row.avatar, row.language, row.isKids ? 1 : 0, row.maturityLevel, row.pinHash, now.getTime(), MAX_PROFILES, row.autoSkipIntros ? 1 : 0)
     .run();
   if (inserted.meta.changes === 0) throw new ApiError("CONFLICT", `An account has at most ${MAX_PROFILES} profiles.`);
   return publicProfile(row);
@@ -152,6 +157,7 @@ export async function updateProfile(env: PinEnv, accountId: string, id: string, 
   const next: Partial<ProfileRow> = {
     ...(changes.name !== undefined ? { name: changes.name } : {}),
     ...(changes.avatar !== undefined ? { avatar: changes.avatar } : {}),
+    ...(changes.autoSkipIntros !== undefined ? { autoSkipIntros: changes.autoSkipIntros } : {}),
     ...(changes.language !== undefined ? { language: changes.language } : {}),
     isKids,
     // Turning a profile into a kids profile lowers its level unless a level is given.
@@ -167,6 +173,15 @@ export async function updateProfile(env: PinEnv, accountId: string, id: string, 
     await update;
   }
   return publicProfile({ ...current, ...next });
+}
+
+/**
+ * A playback preference of the profile this device is in, which a kids profile may set
+ * too (it changes nothing anyone else sees): the web app's profile settings form.
+ */
+export async function setAutoSkipIntros(db: D1Queryable, accountId: string, id: string, on: boolean): Promise<void> {
+  const result = await db.prepare(`UPDATE profiles SET auto_skip_intros = ?3 WHERE id = ?1 AND account_id = ?2`).bind(id, accountId, on ? 1 : 0).run();
+  if (result.meta.changes === 0) throw new ApiError("NOT_FOUND", "No such profile.");
 }
 
 export async function deleteProfile(db: D1Queryable, accountId: string, id: string): Promise<void> {

@@ -19,7 +19,7 @@ const security = [{ session: [] }];
 const errors = errorDocs({ 400: "Invalid request", 401: "Not signed in", 403: "Not allowed from a kids profile, or a wrong PIN", 404: "No such profile on this account" });
 
 const profileSchema = z
-  .object({ id: z.string(), name: z.string(), avatar: z.string(), language: z.string(), isKids: z.boolean(), maturityLevel: z.number(), hasPin: z.boolean() })
+  .object({ id: z.string(), name: z.string(), avatar: z.string(), language: z.string(), isKids: z.boolean(), maturityLevel: z.number(), hasPin: z.boolean(), autoSkipIntros: z.boolean() })
   .openapi("Profile");
 const idParam = z.object({ id: z.string().min(1).max(40) });
 

@@ -25,7 +25,7 @@ const other = await memberOn(null);
 const otherSessionId = await sessionIdFor(other.token);
 const mSessionId = await sessionIdFor(m.token);
 // A second profile of the member's with a PIN, to enter with wrong ones.
-const locked = await createProfile(env.DB, m.accountId, { name: "Locked", avatar: "avatar-2", language: "en", isKids: false, pin: "1234" }, new Date());
+const locked = await createProfile(env.DB, m.accountId, { name: "Locked", avatar: "avatar-2", language: "en", isKids: false, pin: "1234", autoSkipIntros: false }, new Date());
 
 const credentialsSchema = routeSchema("post", "/v1/auth/signup");
 const newProfile = routeSchema("post", "/v1/profiles");
