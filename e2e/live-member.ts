@@ -19,7 +19,9 @@ export async function watchLiveThroughTheWebApp(browser: Browser, baseUrl: strin
     await page.waitForURL(new RegExp(`/watch/${titleId}`));
     const state = () => page.evaluate(() => (globalThis as unknown as { __marqueePlayer: { state(): PlayerState } }).__marqueePlayer.state());
     const until = Date.now() + 20_000;
-    while ((await state()).liveLatencySec === null && Date.now() < until) await page.waitForTimeout(200);
+    // Sampling starts once the player is playing with a latency: a slow start (a loaded machine) must not eat the window.
+    const ready = (s: PlayerState) => s.liveLatencySec !== null && s.status === "playing";
+    while (!ready(await state()) && Date.now() < until) await page.waitForTimeout(200);
     const samples: number[] = [];
     let last: PlayerState = await state();
     const end = Date.now() + seconds * 1000;
