@@ -139,11 +139,10 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   });
 
   app.get("/p/:token/:assetId/manifest.mpd", (c) => {
-    const { index } = c.get("asset");
+    const { index, live, skip } = c.get("asset");
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
-    const { live } = c.get("asset");
     const dynamic = live ? { ...live, nowMs: Date.now() } : undefined;
-    return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic), contentTypeFor("manifest.mpd"));
+    return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic, skip), contentTypeFor("manifest.mpd"));
   });
 
   app.get("/p/:token/:assetId/subs/:playlist{[^/]+\\.m3u8}", (c) => {
@@ -152,9 +151,9 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   });
 
   app.get("/p/:token/:assetId/:track/playlist.m3u8", (c) => {
-    const { index } = c.get("asset");
+    const { index, live, skip } = c.get("asset");
     const track = c.req.param("track");
-    const playlist = mediaPlaylist(index, track, c.get("asset").live ?? undefined);
+    const playlist = mediaPlaylist(index, track, live ?? undefined, skip);
     if (playlist === null) return errorResponse(c, "NOT_FOUND", "No such rendition.");
     if (!isTrackAllowed(index, track, c.get("claims").maxHeight)) return tooTall(c);
     return text(c, playlist, contentTypeFor("x.m3u8"));

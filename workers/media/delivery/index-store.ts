@@ -4,10 +4,17 @@
 // event's asset has live.json instead (lib/live/live-state.ts), kept for half a segment:
 // within a location every viewer's playlist comes from one read of it per half segment
 // (the Cache API across isolates, one flight within each), however many viewers there are.
+//
+// An on-demand asset's skip segments (skip-segments.json, lib/skip-segments.ts) are loaded
+// with its index, read beside it in parallel and kept as long; most assets have none, and
+// that absence is cached too, so it costs one R2 read per TTL like the index. An operator's
+// edit shows within the TTL of this isolate's copy plus the Cache API's max-age (each 60 s:
+// at most two minutes), and a player sees it when it next loads the manifests.
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import { renditionIndexSchema, type RenditionIndex } from "../../../lib/media-index.ts";
 import { LIVE_ID, liveStateSchema, type LiveState } from "../../../lib/live/live-state.ts";
 import { log } from "../../../lib/log.ts";
+import { publishedSkipSegmentsSchema, type PublishedSkipSegments } from "../../../lib/skip-segments.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 /** `etag` when the file has no content hash to hand (a live segment: its number and size name it, published once). */
@@ -19,9 +26,12 @@ export type LoadedIndex = {
   files: Map<string, FileInfo>;
   /** A live event on now: its timeline's window, which `index` describes the tracks of. */
   live: LiveState | null;
+  /** The spans a viewer may skip, in the manifests; none for most assets, and for a live window. */
+  skip: PublishedSkipSegments["segments"];
 };
 
-const TTL_MS = 60_000;
+/** How long an isolate keeps an on-demand index (and the Cache API its copy, as max-age). */
+export const TTL_MS = 60_000;
 const MAX_ENTRIES = 500;
 
 type Entry = { value: LoadedIndex; expires: number };
@@ -86,36 +96,78 @@ async function load(
   waitUntil: (p: Promise<unknown>) => void,
   onSource: (source: IndexSource) => void,
 ): Promise<LoadedIndex | null> {
-  const indexKey = `${cacheOrigin}/__media-cache/${mediaKeys.index(assetId)}`;
-  const liveKey = `${cacheOrigin}/__media-cache/${mediaKeys.live(assetId)}`;
+  const cacheKey = (key: string) => `${cacheOrigin}/__media-cache/${key}`;
+  const indexKey = cacheKey(mediaKeys.index(assetId));
+  const liveKey = cacheKey(mediaKeys.live(assetId));
+  const skipKey = cacheKey(mediaKeys.skipSegments(assetId));
   const mayBeLive = LIVE_ID.test(assetId);
-  const [cachedLive, cachedIndex] = await Promise.all([mayBeLive ? cache.match(liveKey) : undefined, cache.match(indexKey)]);
+  const [cachedLive, cachedIndex, cachedSkip] = await Promise.all([mayBeLive ? cache.match(liveKey) : undefined, cache.match(indexKey), cache.match(skipKey)]);
   if (cachedLive || cachedIndex) onSource("cache");
   if (cachedLive) {
-    await cachedIndex?.body?.cancel();
+    await Promise.all([cachedIndex?.body?.cancel(), cachedSkip?.body?.cancel()]);
     return loadedLive(await cachedLive.text());
   }
-  if (cachedIndex) return loaded(await cachedIndex.text());
-  onSource("r2");
+  if (!cachedIndex) onSource("r2");
   // A live event's state first: while it is on, its asset has no index.json, and when it
   // ends the object writes index.json before it deletes live.json.
-  const liveText = mayBeLive ? await readText(bucket, mediaKeys.live(assetId)) : null;
+  const liveText = mayBeLive && !cachedIndex ? await readText(bucket, mediaKeys.live(assetId)) : null;
   if (liveText !== null) {
+    await cachedSkip?.body?.cancel();
     const value = loadedLive(liveText);
     const maxAge = Math.ceil(liveTtlMs(value.live!) / 1000);
-    waitUntil(cache.put(liveKey, new Response(liveText, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${maxAge}` } })));
+    waitUntil(cache.put(liveKey, jsonResponse(liveText, maxAge)));
     return value;
   }
-  const text = await readText(bucket, mediaKeys.index(assetId));
+  // Each from the cache if it is there, else from R2: both at once.
+  const [text, skip] = await Promise.all([
+    cachedIndex ? cachedIndex.text() : readText(bucket, mediaKeys.index(assetId)),
+    cachedSkip ? cachedSkip.text().then((json) => parseSkip(json, assetId)) : readSkip(bucket, assetId),
+  ]);
   if (text === null) return null;
-  const value = loaded(text);
-  waitUntil(
-    cache.put(
-      indexKey,
-      new Response(text, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${TTL_MS / 1000}` } }),
-    ),
-  );
+  const value = loaded(text, skip.segments);
+  if (!cachedIndex) waitUntil(cache.put(indexKey, jsonResponse(text, TTL_MS / 1000)));
+  // What R2 had, in the schema's own form (an absent or malformed object: none), unless the
+  // read failed: the next load tries R2 again.
+  if (!cachedSkip && skip.cacheable) {
+    const published: PublishedSkipSegments = { version: 1, segments: skip.segments };
+    waitUntil(cache.put(skipKey, jsonResponse(JSON.stringify(published), TTL_MS / 1000)));
+  }
   return value;
+}
+
+function jsonResponse(text: string, maxAgeSec: number): Response {
+  return new Response(text, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${maxAgeSec}` } });
+}
+
+type LoadedSkip = { segments: PublishedSkipSegments["segments"]; cacheable: boolean };
+
+/**
+ * An asset's skip segments from R2: none when there is no such object. They only add to
+ * the manifests, so no fault of theirs may cost the viewer playback: a malformed object
+ * counts as none (and is cached as none, like an absent one), a failed read as none for now.
+ */
+async function readSkip(bucket: R2Bucket, assetId: string): Promise<LoadedSkip> {
+  try {
+    const text = await readText(bucket, mediaKeys.skipSegments(assetId));
+    return text === null ? { segments: [], cacheable: true } : parseSkip(text, assetId);
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId: "", dependency: "r2", message: `skip segments of ${assetId}, served without them: ${err}` });
+    return { segments: [], cacheable: false };
+  }
+}
+
+function parseSkip(text: string, assetId: string): LoadedSkip {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = publishedSkipSegmentsSchema.safeParse(json);
+  if (parsed.success) return { segments: parsed.data.segments, cacheable: true };
+  const problem = json === undefined ? "not JSON" : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+  log("warn", { event: "dependency_failed", requestId: "", dependency: "r2", message: `${mediaKeys.skipSegments(assetId)} is not valid, served as none: ${problem}`.slice(0, 500) });
+  return { segments: [], cacheable: true };
 }
 
 /** Like a segment's, a failed read is tried once more before the viewer gets a 503. */
@@ -130,9 +182,9 @@ async function readText(bucket: R2Bucket, key: string): Promise<string | null> {
   return object ? object.text() : null;
 }
 
-function loaded(text: string): LoadedIndex {
+function loaded(text: string, skip: PublishedSkipSegments["segments"]): LoadedIndex {
   const index = renditionIndexSchema.parse(JSON.parse(text));
-  return { index, files: new Map(index.files.map((f) => [f.path, { bytes: f.bytes, sha256: f.sha256 }])), live: null };
+  return { index, files: new Map(index.files.map((f) => [f.path, { bytes: f.bytes, sha256: f.sha256 }])), live: null, skip };
 }
 
 /** A live state as an index of its window (what the manifest builders take), and the files it lists. */
@@ -161,5 +213,5 @@ function loadedLive(text: string): LoadedIndex {
     poster: null,
     files: [],
   };
-  return { index, files, live };
+  return { index, files, live, skip: [] };
 }

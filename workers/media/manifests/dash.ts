@@ -1,4 +1,5 @@
-// The DASH MPD (static, CMAF with SegmentTemplate + SegmentTimeline) generated from an asset's rendition index.
+// The DASH MPD (static, CMAF with SegmentTemplate + SegmentTimeline) generated from an asset's
+// rendition index, with its skip segments (lib/skip-segments.ts) as a Period EventStream.
 import type {
   AudioTrack,
   RenditionIndex,
@@ -6,13 +7,17 @@ import type {
   SubtitleTrack,
   VideoRendition,
 } from "../../../lib/media-index.ts";
+import { SKIP_EVENT_SCHEME, type VisibleSkipSegment } from "../../../lib/skip-segments.ts";
 import { allowedVideo } from "./ladder.ts";
+import { skipKindNumber, skipSpans, type SkipSpan } from "./skip.ts";
 import { encodePath } from "./uri.ts";
 
 const MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011";
 const LIVE_PROFILE = "urn:mpeg:dash:profile:isoff-live:2011";
 const ROLE_SCHEME = "urn:mpeg:dash:role:2011";
 const CHANNEL_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
+/** Skip segments' EventStream timescale: they are kept in whole milliseconds. */
+const SKIP_TIMESCALE = 1000;
 
 type Attributes = Record<string, string | number | undefined>;
 
@@ -41,11 +46,15 @@ type Slice = { timescale: number; startNumber: number; startTime: number; pto: n
  * there is no MPD-level BaseURL, so the token in the request path carries over. Each run
  * of the media (a live broadcaster that reconnected) is a Period of its own; with `live`,
  * the MPD is dynamic: its Periods start at their program date-time after availabilityStartTime.
+ * A static MPD with `skip` segments gives the Period each one starts in an EventStream
+ * (skipEvents); without them it is unchanged.
  */
-export function dashManifest(index: RenditionIndex, maxHeight: number, live?: LiveMpd): string {
+export function dashManifest(index: RenditionIndex, maxHeight: number, live?: LiveMpd, skip: readonly VisibleSkipSegment[] = []): string {
   const videos = allowedVideo(index, maxHeight);
   const audio = videos.length > 0 ? index.audio : [];
   const subtitles = videos.length > 0 ? index.subtitles : [];
+  // A live window has none (skip segments are for on-demand media).
+  const spans = videos.length > 0 && !live ? skipSpans(index, skip) : [];
   const tracks = [...videos, ...audio];
   const reference = index.video[0]!.segments;
   const runs = slices(reference);
@@ -60,8 +69,11 @@ export function dashManifest(index: RenditionIndex, maxHeight: number, live?: Li
       // The window began inside the run: the Period (and its offset) stay where the run began.
       return { ...slice, pto: Math.max(0, slice.startTime - Math.round(((dated.pdtMs - originMs) * slice.timescale) / 1000)) };
     };
-    // AdaptationSet ids: video 0, then audio, then subtitles, in index order.
+    const runSec = run.durations.reduce((a, b) => a + b, 0) / run.timescale;
+    // AdaptationSet ids: video 0, then audio, then subtitles, in index order; in schema
+    // order, after the EventStream.
     const content = [
+      ...skipEvents(spans, Math.round(offsetSec * 1000), k + 1 < runs.length ? Math.round((offsetSec + runSec) * 1000) : Infinity),
       ...(videos.length > 0 ? videoSet(videos, 0, sliceOf) : []),
       ...audio.flatMap((track, i) => audioSet(track, 1 + i, sliceOf)),
       ...(runs.length === 1 ? subtitles.flatMap((subtitle, i) => subtitleSet(subtitle, 1 + audio.length + i, index)) : []),
@@ -70,7 +82,7 @@ export function dashManifest(index: RenditionIndex, maxHeight: number, live?: Li
     // A Period's id must not change from one update of a dynamic MPD to the next: the run's ordinal.
     const id = runs.length === 1 && !live ? "0" : `p${(live?.discontinuitySequence ?? 0) + k}`;
     periods.push(...element("Period", { id, start: runs.length === 1 && !live ? "PT0S" : isoDuration(startSec) }, content));
-    offsetSec += run.durations.reduce((a, b) => a + b, 0) / run.timescale;
+    offsetSec += runSec;
   });
   const mpd = live
     ? {
@@ -101,6 +113,27 @@ export function dashManifest(index: RenditionIndex, maxHeight: number, live?: Li
     "</MPD>",
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The skip segments that start in the Period spanning `fromMs`..`toMs` of the presentation:
+ * one Event each, timed from the Period's start in milliseconds and cut at its end (Shaka
+ * cuts an Event there too, after DASH 5.10.2.1). The kind is the Event's messageData, which
+ * dash.js (`event.messageData`) and Shaka (`region.eventNode.attributes.messageData`) hand
+ * over; @id is a number, as the schema wants, and the same for a kind from edit to edit.
+ */
+function skipEvents(spans: SkipSpan[], fromMs: number, toMs: number): string[] {
+  const within = spans.filter((span) => span.startMs >= fromMs && span.startMs < toMs);
+  if (within.length === 0) return [];
+  const events = within.map((span) =>
+    empty("Event", {
+      presentationTime: span.startMs - fromMs,
+      duration: Math.min(span.endMs, toMs) - span.startMs,
+      id: skipKindNumber(span.kind),
+      messageData: span.kind,
+    }),
+  );
+  return element("EventStream", { schemeIdUri: SKIP_EVENT_SCHEME, timescale: SKIP_TIMESCALE }, events);
 }
 
 /** A track's segments split into its runs (one run from time 0 when the list has none). */

@@ -1,4 +1,5 @@
-// HLS playlists (multivariant, per-track media, subtitles) generated from an asset's rendition index.
+// HLS playlists (multivariant, per-track media, subtitles) generated from an asset's rendition
+// index, with its skip segments (lib/skip-segments.ts) as EXT-X-DATERANGE tags in the media playlists.
 import type {
   AudioTrack,
   RenditionIndex,
@@ -6,13 +7,24 @@ import type {
   SubtitleTrack,
   VideoRendition,
 } from "../../../lib/media-index.ts";
+import { SKIP_DATERANGE_CLASS, type VisibleSkipSegment } from "../../../lib/skip-segments.ts";
 import { allowedVideo } from "./ladder.ts";
+import { msAsSeconds, skipSpans, type SkipSpan } from "./skip.ts";
 import { relativeTo } from "./uri.ts";
 
 const AUDIO_GROUP = "audio";
 const SUBTITLE_GROUP = "subs";
 /** Folder (relative to the asset) that subtitle playlists are served from. */
 const SUBTITLE_FOLDER = "subs";
+
+/**
+ * The date an on-demand playlist with skip segments gives its media time 0 (RFC 8216: a
+ * playlist with EXT-X-DATERANGE must have an EXT-X-PROGRAM-DATE-TIME), so a date is this
+ * plus media time. Not the Unix epoch: hls.js (1.7) takes a program date-time of 0 for none
+ * in places (`prevFrag?.programDateTime`), so only the first segment would be dated and a
+ * range starting in the first segment's span would get startTime NaN.
+ */
+export const SKIP_EPOCH_MS = Date.UTC(2000, 0, 1);
 
 /**
  * The multivariant (master) playlist: every audio track, every subtitle, and one variant per
@@ -44,11 +56,15 @@ export type LivePlaylist = {
  * The media playlist of one video or audio track, or null when the index has no such
  * track: VOD (the whole asset, ENDLIST), or with `live` the window of a live event. Both
  * mark where the media restarts (EXT-X-DISCONTINUITY) and the segments a track lacks (EXT-X-GAP).
+ * A VOD playlist with `skip` segments dates its media from SKIP_EPOCH_MS and carries one
+ * EXT-X-DATERANGE per segment before its first media segment; without them it is unchanged.
  */
-export function mediaPlaylist(index: RenditionIndex, trackId: string, live?: LivePlaylist): string | null {
+export function mediaPlaylist(index: RenditionIndex, trackId: string, live?: LivePlaylist, skip: readonly VisibleSkipSegment[] = []): string | null {
   const track = findTrack(index, trackId);
   if (!track) return null;
   const { segments } = track;
+  // A live window's dates are the broadcast's own; skip segments are for on-demand media.
+  const spans = live ? [] : skipSpans(index, skip);
   const lines = [
     "#EXTM3U",
     "#EXT-X-VERSION:7",
@@ -61,12 +77,13 @@ export function mediaPlaylist(index: RenditionIndex, trackId: string, live?: Liv
   ];
   const restarts = new Set((segments.runs ?? []).map((run) => run.startNumber).filter((n) => n !== segments.startNumber));
   const gaps = new Set(segments.gaps ?? []);
-  const dated = new Map((live?.runStartsMs ?? []).map((run) => [run.startNumber, run.pdtMs]));
+  const dated = live ? new Map(live.runStartsMs.map((run) => [run.startNumber, run.pdtMs])) : mediaTimeDates(segments, spans.length > 0 ? restarts : null);
   segments.durations.forEach((duration, i) => {
     const n = segments.startNumber + i;
     if (restarts.has(n) || (live && i > 0 && dated.has(n))) lines.push("#EXT-X-DISCONTINUITY");
     const pdt = dated.get(n);
     if (pdt !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(pdt).toISOString()}`);
+    if (i === 0) lines.push(...spans.map(dateRangeTag));
     if (gaps.has(n)) lines.push("#EXT-X-GAP");
     lines.push(`#EXTINF:${seconds(duration / segments.timescale)},`, `${n}.m4s`);
   });
@@ -91,6 +108,40 @@ export function subtitlePlaylist(index: RenditionIndex, lang: string): string | 
     relativeTo(SUBTITLE_FOLDER, subtitle.path),
     "#EXT-X-ENDLIST",
   ]);
+}
+
+/**
+ * With `restarts` (the playlist has skip segments), the first segment and the first of each
+ * run dated at their media time from SKIP_EPOCH_MS, so no client has to carry a date across
+ * an EXT-X-DISCONTINUITY (an asset without restarts gets exactly one). Without, no dates.
+ */
+function mediaTimeDates(segments: SegmentList, restarts: Set<number> | null): Map<number, number> {
+  const dates = new Map<number, number>();
+  if (!restarts) return dates;
+  let elapsed = 0;
+  segments.durations.forEach((duration, i) => {
+    const n = segments.startNumber + i;
+    if (i === 0 || restarts.has(n)) dates.set(n, SKIP_EPOCH_MS + Math.round((elapsed * 1000) / segments.timescale));
+    elapsed += duration;
+  });
+  return dates;
+}
+
+/**
+ * One skip segment: ID (its kind, unique in the playlist: skipSpans), the platform's
+ * CLASS, its span as dates, and the same in plain media seconds for a client that would
+ * rather not map dates (X-START-SEC, X-END-SEC), with its kind (X-KIND).
+ */
+function dateRangeTag(span: SkipSpan): string {
+  return `#EXT-X-DATERANGE:${attributeList([
+    ["ID", quoted(span.kind)],
+    ["CLASS", quoted(SKIP_DATERANGE_CLASS)],
+    ["START-DATE", quoted(new Date(SKIP_EPOCH_MS + span.startMs).toISOString())],
+    ["DURATION", msAsSeconds(span.endMs - span.startMs)],
+    ["X-KIND", quoted(span.kind)],
+    ["X-START-SEC", msAsSeconds(span.startMs)],
+    ["X-END-SEC", msAsSeconds(span.endMs)],
+  ])}`;
 }
 
 function audioMediaTags(audio: AudioTrack[]): string[] {

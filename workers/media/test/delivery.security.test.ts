@@ -101,13 +101,16 @@ describe("unknown things", () => {
   });
 });
 
+/** The reads that load an asset (its index and skip segments), which these faults spare. */
+const loadsAsset = (key: string) => key.endsWith("/index.json") || key.endsWith("/skip-segments.json");
+
 describe("a failing media store", () => {
   it("turns an R2 error on a miss into a retryable 503", async () => {
     const token = await tokenFor({ assetId: "sec-asset" });
     const broken = new Proxy(env.MEDIA, {
       get: (target, prop) =>
         prop === "get"
-          ? (key: string) => (key.endsWith("index.json") ? target.get(key) : Promise.reject(new Error("R2 is down")))
+          ? (key: string) => (loadsAsset(key) ? target.get(key) : Promise.reject(new Error("R2 is down")))
           : Reflect.get(target, prop).bind(target),
     });
     const result = await mediaClient({ bucket: broken })(`/p/${token}/sec-asset/480p/2.m4s`);
@@ -120,7 +123,7 @@ describe("a failing media store", () => {
     const hanging = new Proxy(env.MEDIA, {
       get: (target, prop) =>
         prop === "get"
-          ? (key: string) => (key.endsWith("index.json") ? target.get(key) : new Promise(() => {}))
+          ? (key: string) => (loadsAsset(key) ? target.get(key) : new Promise(() => {}))
           : Reflect.get(target, prop).bind(target),
     });
     const result = await mediaClient({ bucket: hanging, r2TimeoutMs: 50 })(`/p/${token}/sec-asset/480p/3.m4s`);

@@ -39,6 +39,17 @@ declare module "m3u8-parser" {
 
   export type MediaGroups = Record<"AUDIO" | "VIDEO" | "CLOSED-CAPTIONS" | "SUBTITLES", Record<string, Record<string, Rendition>>>;
 
+  /** An EXT-X-DATERANGE, its attribute names camel-cased (X-START-SEC → xStartSec). */
+  export interface DateRange {
+    id: string;
+    class?: string;
+    startDate: Date;
+    duration?: number;
+    endDate?: Date;
+    /** Client attributes: a decimal becomes a number, a quoted string stays a string. */
+    [name: string]: unknown;
+  }
+
   export interface Manifest {
     version?: number;
     independentSegments?: boolean;
@@ -51,6 +62,7 @@ declare module "m3u8-parser" {
     dateTimeString?: string;
     playlistType?: string;
     endList?: boolean;
+    dateRanges?: DateRange[];
   }
 
   export class Parser {

@@ -1,0 +1,23 @@
+// Types for the parts of mpd-parser (which ships none) that the skip-segment tests read.
+declare module "mpd-parser" {
+  /** One Event of a Period's EventStream, its times in seconds of the presentation. */
+  export interface MpdEvent {
+    schemeIdUri: string;
+    value?: string;
+    /** As written (a string). */
+    id?: string;
+    start: number;
+    end: number;
+    /** The Event's text content, else its @messageData. */
+    messageData?: string;
+    presentationTimeOffset: number;
+  }
+
+  export interface MpdManifest {
+    duration?: number;
+    playlists?: unknown[];
+    eventStream?: MpdEvent[];
+  }
+
+  export function parse(manifest: string, options?: { manifestUri?: string }): MpdManifest;
+}
