@@ -2,8 +2,8 @@
 // hls.js from the resume point on the inline master playlist with the newest heartbeat
 // token on every request, heartbeats, batched watch events, and a DELETE of the stream on
 // leave. The pieces live in ./player/: session and heartbeats, events, the engine
-// (hls.js or native HLS), controls and keyboard, trick-play, subtitles, next episode and
-// the error screens.
+// (hls.js or native HLS), controls and keyboard, trick-play, subtitles, Skip intro / recap,
+// next episode and the error screens.
 import type { StartedPlayback } from "../../lib/playback-session.ts";
 import { Api } from "./player/api.ts";
 import { Controls } from "./player/controls.ts";
@@ -16,6 +16,7 @@ import { takeHandoff } from "./play-on-intent/handoff.ts";
 import { NextEpisode } from "./player/next-episode.ts";
 import { QoeReporter } from "./player/qoe.ts";
 import { Heartbeats, releaseStream, releaseStreamAndWait, startStream, type Problem } from "./player/session.ts";
+import { SkipSegments } from "./player/skip-segments.ts";
 import { StatusView } from "./player/status.ts";
 import { Subtitles } from "./player/subtitles.ts";
 import { TokenHolder } from "./player/tokens.ts";
@@ -31,6 +32,7 @@ type Playing = {
   qoe: QoeReporter;
   subtitles: Subtitles;
   trickplay: TrickPlay;
+  skip: SkipSegments;
   next: NextEpisode | null;
   started: boolean;
   completed: boolean;
@@ -78,6 +80,8 @@ function run(): void {
 
   const controls = new Controls(els, {
     onUserSeek: (_from, to) => current?.started && current.events.record("seek", { positionSec: to }),
+    onUserSeekStart: (to) => current?.skip.viewerSeek(to),
+    onSkip: () => current?.skip.skip(video.currentTime),
     onQuality: (choice) => current?.engine.setQuality(choice),
     onSubtitles: (lang) => current?.subtitles.choose(lang),
     onPlayRequest: () => {
@@ -227,7 +231,12 @@ function run(): void {
       fixed !== null,
     );
 
-    const next = session.nextEpisode ? new NextEpisode(els, session.titleId, session.nextEpisode, (href) => void leaveFor(href)) : null;
+    // Older answers (and a play-on-intent handoff kept from before) may lack the skip fields.
+    const skip = new SkipSegments(els, session.skipSegments ?? [], session.autoSkip ?? false, {
+      seek: (to) => (video.currentTime = Math.max(0, Math.min(to, controls.duration() - 0.25))),
+      record: (type, segment, positionSec) => current?.started && current.events.record(type, { segment, positionSec }),
+    });
+    const next = session.nextEpisode ? new NextEpisode(els, session.titleId, session.nextEpisode, (href) => void leaveFor(href), skip.creditsStartSec) : null;
     current = {
       session,
       tokens,
@@ -237,6 +246,7 @@ function run(): void {
       qoe,
       subtitles,
       trickplay,
+      skip,
       next,
       started: false,
       completed: false,
@@ -321,9 +331,15 @@ function run(): void {
     const playing = current;
     if (!playing) return;
     const duration = controls.duration();
-    if (playing.started && duration > 0 && video.currentTime / duration >= 0.95) complete(playing);
-    playing.next?.update(video.currentTime, duration, video.paused);
+    const t = video.currentTime;
+    // Finished at the credits (where they are known), else at 95 %.
+    const credits = playing.skip.creditsStartSec;
+    if (playing.started && duration > 0 && (t / duration >= 0.95 || (credits !== null && t >= credits))) complete(playing);
+    playing.skip.update(t, duration);
+    playing.next?.update(t, duration, video.paused);
   });
+  video.addEventListener("seeking", () => current?.skip.seeking());
+  els.skipSegment.addEventListener("click", () => current?.skip.skip(video.currentTime));
   video.addEventListener("ended", () => {
     const playing = current;
     if (!playing) return;
@@ -392,6 +408,7 @@ function run(): void {
         liveLatencySec: current?.engine.liveLatencySec() ?? null,
         autoplay: autoplayOutcome,
         qoeReports: current ? current.qoe.made.map((r) => ({ ...r })) : [],
+        skip: { visible: current?.skip.visible ?? null, segments: current?.session.skipSegments ?? [], autoSkip: current?.session.autoSkip ?? false },
       }),
     }),
   });

@@ -8,6 +8,10 @@ import { wireKeyboard } from "./keyboard.ts";
 export type ControlHooks = {
   /** A seek the viewer asked for, once it has landed. */
   onUserSeek(fromSec: number, toSec: number): void;
+  /** A seek the viewer asked for, as it starts. */
+  onUserSeekStart?(toSec: number): void;
+  /** The S key: Skip intro / Skip recap. */
+  onSkip?(): void;
   onQuality(choice: number | "auto"): void;
   onSubtitles(lang: string | null): void;
   /** The viewer pressed play (used to unmute after a muted autoplay, and to clear errors). */
@@ -87,6 +91,7 @@ export class Controls {
       seekBy: (s) => this.seekBy(s),
       toggleFullscreen: () => this.toggleFullscreen(),
       toggleMute: () => this.toggleMute(),
+      skip: () => this.hooks.onSkip?.(),
       activity: () => this.activity(),
     });
     sync();
@@ -126,6 +131,7 @@ export class Controls {
     if (!(duration > 0) || video.readyState === HTMLMediaElement.HAVE_NOTHING) return;
     const to = Math.max(0, Math.min(target, duration - 0.25));
     this.pendingSeekFrom ??= video.currentTime;
+    this.hooks.onUserSeekStart?.(to);
     video.currentTime = to;
     this.paintClock(to);
   }

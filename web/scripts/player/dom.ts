@@ -33,6 +33,8 @@ export function playerElements() {
     nextEpisodeName: byId("next-episode-name", HTMLElement),
     nextEpisodeCountdown: byId("next-episode-countdown", HTMLElement),
     nextEpisodeCancel: byId("next-episode-cancel", HTMLButtonElement),
+    skipSegment: byId("skip-segment", HTMLButtonElement),
+    skipToast: byId("skip-toast", HTMLElement),
   };
 }
 

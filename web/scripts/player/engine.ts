@@ -233,10 +233,12 @@ function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, tokens: 
     xhrSetup: (xhr, url) => xhr.open("GET", tokens.rewrite(url), true),
     // hls.js's own text tracks are <track src="data:,WEBVTT"> elements, which the CSP's
     // media-src refuses: it hands us the cues instead, shown on tracks made with
-    // addTextTrack() (no element, no URL). No metadata tracks either (same <track> trick).
+    // addTextTrack() (no element, no URL). No metadata tracks either (same <track> trick):
+    // not even for the skip segments' EXT-X-DATERANGE tags, which the Play answer gives us already.
     renderTextTracksNatively: false,
     enableID3MetadataCues: false,
     enableEmsgMetadataCues: false,
+    enableDateRangeMetadataCues: false,
   });
   let mediaRecoveries = 0;
   let parsed = false;

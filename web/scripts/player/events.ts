@@ -1,6 +1,7 @@
 // Watch events (docs/watch-events.md): recorded as they happen, sent in batches to
 // POST /v1/events at every heartbeat and on leave. Each event's id is made here and kept
 // when a batch is sent again (a 503 or a lost answer), so the consumer counts it once.
+import type { SkipSegmentKind } from "../../../lib/skip-segments.ts";
 import type { WatchEvent, WatchEventType } from "../../../lib/watch-events.ts";
 import { Api } from "./api.ts";
 import { newId } from "./format.ts";
@@ -27,7 +28,7 @@ export class WatchEvents {
   private rebufferMs = 0;
   private stalledSince: number | null = null;
   /** Every event recorded, for the browser tests and debugging (`window.__marqueePlayer`). */
-  readonly log: { type: WatchEventType; positionSec: number; at: number }[] = [];
+  readonly log: { type: WatchEventType; positionSec: number; at: number; segment?: SkipSegmentKind }[] = [];
   sentBatches = 0;
 
   constructor(
@@ -46,7 +47,8 @@ export class WatchEvents {
     this.stalledSince = null;
   }
 
-  record(type: WatchEventType, overrides: Partial<Pick<WatchEvent, "positionSec" | "rendition">> = {}): void {
+  /** `segment`: the skip segment of a segment_skipped or segment_watched (and of no other type). */
+  record(type: WatchEventType, overrides: Partial<Pick<WatchEvent, "positionSec" | "rendition" | "segment">> = {}): void {
     // Events belong to a profile: without the page's profile-id (none entered when it was
     // rendered) there is nothing valid to send.
     if (!this.context.profileId) return;
@@ -70,11 +72,12 @@ export class WatchEvents {
       clientTime: Date.now(),
       ...(rendition ? { rendition: rendition.slice(0, 32) } : {}),
       rebufferMs: Math.min(Math.round(this.rebufferMs), 3_600_000),
+      ...(overrides.segment ? { segment: overrides.segment } : {}),
     };
     this.rebufferMs = 0;
     this.queue.push(event);
     if (this.queue.length > MAX_QUEUED) this.queue.splice(0, this.queue.length - MAX_QUEUED);
-    this.log.push({ type, positionSec, at: event.clientTime });
+    this.log.push({ type, positionSec, at: event.clientTime, ...(overrides.segment ? { segment: overrides.segment } : {}) });
   }
 
   /** Sends what is queued, a batch at a time; a failed batch stays queued with its ids. */

@@ -1,4 +1,5 @@
-// Keyboard shortcuts: space play/pause, ←/→ back/forward 10 s, f full screen, m mute.
+// Keyboard shortcuts: space play/pause, ←/→ back/forward 10 s, f full screen, m mute,
+// s skip the intro or recap (while its button shows).
 // Typing in a select or text field is left alone; on the seek bar the arrows jump 10 s
 // (not the range's own small step) and space still plays/pauses.
 
@@ -7,6 +8,8 @@ export type KeyActions = {
   seekBy(seconds: number): void;
   toggleFullscreen(): void;
   toggleMute(): void;
+  /** Skip intro / Skip recap, when offered. */
+  skip(): void;
   /** Any key: the controls show again. */
   activity(): void;
 };
@@ -41,6 +44,10 @@ export function wireKeyboard(actions: KeyActions): void {
       case "m":
       case "M":
         if (!e.repeat) actions.toggleMute();
+        break;
+      case "s":
+      case "S":
+        if (!e.repeat) actions.skip();
         break;
       default:
         handled = false;

@@ -1,6 +1,7 @@
-// "Next episode" near the end of an episode: shown in the last seconds (or at the end), a
-// countdown of COUNTDOWN_SEC that pauses while the viewer pauses, then on to the next one.
-// Cancel hides it; at the end the link stays, without a countdown.
+// "Next episode" near the end of an episode: shown as its credits begin (the Play answer's
+// credits segment), else in the last seconds (or at the end), a countdown of COUNTDOWN_SEC
+// that pauses while the viewer pauses, then on to the next one. Cancel ("Watch credits"
+// when it came with the credits) hides it; at the end the link stays, without a countdown.
 import type { StartedPlayback } from "../../../lib/playback-session.ts";
 import type { PlayerElements } from "./dom.ts";
 import { nextEpisodeHref } from "./links.ts";
@@ -21,6 +22,8 @@ export class NextEpisode {
     titleId: string,
     next: NonNullable<StartedPlayback["nextEpisode"]>,
     private readonly go: (href: string) => void,
+    /** Where the credits begin, if the episode has a credits segment. */
+    private readonly creditsStartSec: number | null = null,
   ) {
     this.href = nextEpisodeHref(titleId, next.id, location.search);
     els.nextEpisode.href = this.href;
@@ -31,6 +34,7 @@ export class NextEpisode {
       e.preventDefault();
       this.advance();
     });
+    if (creditsStartSec !== null) els.nextEpisodeCancel.textContent = "Watch credits";
     els.nextEpisodeCancel.addEventListener("click", () => {
       this.cancelled = true;
       this.stopCountdown();
@@ -47,7 +51,7 @@ export class NextEpisode {
   update(currentTime: number, duration: number, paused: boolean): void {
     this.paused = paused;
     if (this.shown || this.cancelled || !(duration > 0)) return;
-    if (duration - currentTime <= SHOW_BEFORE_END_SEC) this.show(true);
+    if (this.creditsStartSec !== null ? currentTime >= this.creditsStartSec : duration - currentTime <= SHOW_BEFORE_END_SEC) this.show(true);
   }
 
   ended(): void {

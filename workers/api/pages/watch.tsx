@@ -70,6 +70,12 @@ export function WatchPage(props: WatchPageProps) {
               <div class="player-error-body"></div>
             </section>
 
+            {/* Skip intro / Skip recap (web/scripts/player/skip-segments.ts): over the picture, shown even while the controls hide. */}
+            <button id="skip-segment" class="skip-segment" type="button" aria-label="Skip intro" hidden>
+              Skip intro
+            </button>
+            <p id="skip-toast" class="skip-toast" role="status" aria-live="polite" hidden></p>
+
             <div id="next-up" class="next-up" hidden>
               <a id="next-episode" class="next-episode" href="" hidden>
                 <span class="next-episode-label">Next episode</span>
