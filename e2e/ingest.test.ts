@@ -11,6 +11,7 @@ import { readDevVar } from "../tools/dev-vars.ts";
 import { projectRoot } from "../tools/project.ts";
 import { launchBrowser } from "./browser.ts";
 import { devPlaybackToken, expectPlayedToTheEnd, play } from "./players.ts";
+import { makeSyntheticSeason } from "../tools/ingest/segments/synthetic-season.ts";
 
 const baseUrl = inject("baseUrl");
 const hasFfmpeg = spawnSync("ffmpeg", ["-version"], { stdio: "ignore" }).status === 0;
@@ -24,7 +25,12 @@ function ffmpeg(args: string[]) {
   if (res.status !== 0) throw new Error(`ffmpeg ${args.join(" ")}: ${res.stderr}`);
 }
 
-type IngestResult = { exitCode: number; out: { ok: boolean; assetId?: string; titleId?: string; ladder?: { id: string }[]; error?: { code: string; message: string } } };
+type Found = { kind: string; startSec: number; endSec: number; source: string; confidence: number; visible: boolean };
+type SegmentsOut = { stored: { season: number; episode: number; assetId: string; segments: Found[] }[]; unanalysed: unknown[] } | { error: string };
+type IngestResult = {
+  exitCode: number;
+  out: { ok: boolean; assetId?: string; titleId?: string; ladder?: { id: string }[]; segments?: SegmentsOut | null; error?: { code: string; message: string } };
+};
 
 function ingest(args: string[]): Promise<IngestResult> {
   return new Promise((resolve, reject) => {
@@ -89,6 +95,51 @@ describe.runIf(hasFfmpeg || isCI)("npm run ingest", () => {
     await page.close();
     expectPlayedToTheEnd(report, 6, 25);
   });
+
+  it("finds a season's recaps, intros and credits as its episodes are ingested, and again from the stored analyses", async () => {
+    // Three synthetic episodes sharing an intro jingle and title card at different offsets,
+    // each after the first opening with a recap of the one before, ending in rolling credits.
+    const season = await makeSyntheticSeason(path.join(work, "season"), { episodes: 3, seed: 11 });
+    let titleId: string | undefined;
+    let last: SegmentsOut | null | undefined;
+    for (const [i, file] of season.files.entries()) {
+      const target = titleId ? ["--title", titleId] : ["--new-title", "Synthetic Season", "--series"];
+      const { exitCode, out } = await ingest([file, ...target, "--episode", `S01E0${i + 1}`, "--preset", "veryfast"]);
+      expect(exitCode, JSON.stringify(out)).toBe(0);
+      titleId ??= out.titleId;
+      last = out.segments;
+    }
+    const within = (found: SegmentsOut | null | undefined, label: string) => {
+      expect(found && "stored" in found, `${label}: ${JSON.stringify(found)}`).toBe(true);
+      const stored = (found as Extract<SegmentsOut, { stored: unknown }>).stored;
+      expect(stored.map((e) => e.episode)).toEqual([1, 2, 3]);
+      for (const [i, truth] of season.truth.entries()) {
+        const visible = stored[i]!.segments.filter((s) => s.visible);
+        expect(visible.map((s) => s.kind).sort(), `${label} S01E0${i + 1}: ${JSON.stringify(stored[i]!.segments)}`).toEqual(truth.map((t) => t.kind).sort());
+        for (const t of truth) {
+          const s = visible.find((v) => v.kind === t.kind)!;
+          expect(Math.abs(s.startSec - t.startSec), `${label} S01E0${i + 1} ${t.kind} start ${s.startSec} vs ${t.startSec}`).toBeLessThanOrEqual(1);
+          expect(Math.abs(s.endSec - t.endSec), `${label} S01E0${i + 1} ${t.kind} end ${s.endSec} vs ${t.endSec}`).toBeLessThanOrEqual(1);
+        }
+      }
+      return stored;
+    };
+    // The last episode's ingest detected over the whole season.
+    const stored = within(last, "at ingest");
+    // Again from what the server kept, without any source file: the same answer.
+    const { exitCode, out } = await ingest(["--detect-segments", "1", "--title", titleId!]);
+    expect(exitCode, JSON.stringify(out)).toBe(0);
+    expect(within(out.segments, "--detect-segments"), "the same segments").toEqual(stored);
+
+    // And the manifests carry them for any player: the second episode's intro as an EXT-X-DATERANGE.
+    const ep2 = stored[1]!;
+    const intro = ep2.segments.find((s) => s.kind === "intro")!;
+    const master = await (await media(ep2.assetId, "master.m3u8")).text();
+    const variant = master.split("\n").find((l) => l.endsWith("playlist.m3u8") && !l.startsWith("#"))!;
+    const playlist = await (await media(ep2.assetId, variant)).text();
+    expect(playlist).toContain(`#EXT-X-DATERANGE:ID="intro",CLASS="tv.marquee.skip",`);
+    expect(playlist).toContain(`X-START-SEC=${intro.startSec.toFixed(3)}`);
+  }, 300_000);
 
   it("refuses bad inputs with one clear message, uploading and publishing nothing", async () => {
     const notVideo = path.join(work, "notes.mp4");

@@ -1,6 +1,7 @@
 // `npm run bench:ingest`: what per-title packaging chooses and costs for a simple and a
-// complex source, and how fast the upload protocol moves bytes — each beside a baseline
-// from the same run (one plain top-rung encode; bare PUTs of the same bytes).
+// complex source, how fast the upload protocol moves bytes, and what finding a season's
+// intros, recaps and credits costs — each beside a baseline from the same run (one plain
+// top-rung encode; bare PUTs of the same bytes; the same episodes' packaging).
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -9,6 +10,9 @@ import { readDevVar } from "../dev-vars.ts";
 import { AdminApi } from "../ingest/admin-api.ts";
 import { packageAsset, type PackageResult } from "../ingest/package-asset.ts";
 import { uploadAsset } from "../ingest/upload.ts";
+import { analyzeEpisode } from "../ingest/segments/analyze.ts";
+import { detectSeason } from "../ingest/segments/detect-season.ts";
+import { makeSyntheticSeason } from "../ingest/segments/synthetic-season.ts";
 import { startPlatform } from "../platform.ts";
 import { projectRoot } from "../project.ts";
 import { startDevServer, stopAll } from "./dev-server.ts";
@@ -98,6 +102,37 @@ async function upload(work: string, packaged: PackageResult): Promise<void> {
   }
 }
 
+/**
+ * Skip-segment detection per episode (its analysis: audio fingerprints of head and tail,
+ * the tail's dark pictures and scene changes) against the same episode's packaging, and
+ * the season's matching. Goal: detection ≤ 0.2 × encode time.
+ */
+async function detection(work: string): Promise<void> {
+  const episodes = 3;
+  const durationSec = 120;
+  const season = await makeSyntheticSeason(path.join(work, "season"), { episodes, seed: 5, durationSec, width: 1280, height: 720 });
+  console.log(`\n3. Intro, recap and credits detection on a synthetic season: ${episodes} episodes of ${durationSec} s at 1280x720`);
+  let encodeTotal = 0;
+  let analyseTotal = 0;
+  const analyses = [];
+  for (const [i, file] of season.files.entries()) {
+    const packaged = await packageAsset({ input: { kind: "file", path: file }, assetId: `bench-episode-${i + 1}`, outDir: path.join(work, `episode-${i + 1}`) });
+    const started = performance.now();
+    analyses.push(await analyzeEpisode(file, { assetId: `bench-episode-${i + 1}` }));
+    const analyseSec = (performance.now() - started) / 1000;
+    encodeTotal += packaged.report.encodeSec;
+    analyseTotal += analyseSec;
+    console.log(`   episode ${i + 1}: packaging ${packaged.report.encodeSec.toFixed(1)} s, detection analysis ${analyseSec.toFixed(2)} s: ratio ${(analyseSec / packaged.report.encodeSec).toFixed(3)}`);
+  }
+  const matchStart = performance.now();
+  const found = detectSeason(analyses);
+  const matchSec = (performance.now() - matchStart) / 1000;
+  console.log(`   season matching (all episodes): ${(matchSec * 1000).toFixed(0)} ms; found ${found.map((list, i) => `E${i + 1} ${list.map((s) => s.kind).join("+") || "none"}`).join(", ")}`);
+  const perEpisode = analyseTotal / episodes + matchSec / episodes;
+  console.log(`   detection per episode ${perEpisode.toFixed(2)} s vs packaging ${(encodeTotal / episodes).toFixed(1)} s: ratio ${(perEpisode / (encodeTotal / episodes)).toFixed(3)} (goal ≤ 0.2)`);
+  figures.record({ name: "skip-segment detection per episode (120 s at 720p)", value: perEpisode, unit: "s", baseline: { name: "the episode's packaging", value: encodeTotal / episodes }, better: "lower" });
+}
+
 if (spawnSync("ffmpeg", ["-version"], { stdio: "ignore" }).status !== 0) {
   console.error("bench:ingest needs ffmpeg: sudo apt-get install -y ffmpeg");
   process.exit(1);
@@ -106,6 +141,7 @@ const work = await mkdtemp(path.join(tmpdir(), "marquee-bench-ingest-"));
 try {
   const packaged = await packaging(work);
   await upload(work, packaged.complex);
+  await detection(work);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

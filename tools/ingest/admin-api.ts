@@ -1,5 +1,6 @@
 // A small client for the api Worker's /v1/admin routes: one error type carrying the
 // server's standard error body, and retries for what is worth retrying.
+import type { EpisodeAnalysis, SkipSegment } from "../../lib/skip-segments.ts";
 import type { RenditionIndex } from "../../lib/media-index.ts";
 
 export class AdminApiError extends Error {
@@ -120,4 +121,33 @@ export class AdminApi {
   createTitle(title: { name: string; kind: "movie" | "series" }) {
     return this.request<{ id: string }>("POST", "/v1/admin/titles", { json: title });
   }
+
+  /** A title with its seasons and episodes (each episode's asset id, null before it has video). */
+  title(titleId: string) {
+    return this.request<AdminTitleView>("GET", `/v1/admin/titles/${encodeURIComponent(titleId)}`);
+  }
+
+  putAnalysis(analysis: EpisodeAnalysis) {
+    return this.request<void>("PUT", `/v1/admin/assets/${analysis.assetId}/analysis`, { json: analysis });
+  }
+
+  analysis(assetId: string) {
+    return this.request<EpisodeAnalysis>("GET", `/v1/admin/assets/${assetId}/analysis`);
+  }
+
+  /** Detected segments for an episode (`episode`) or a film: they never replace an operator's (source `detected`). */
+  putDetectedSegments(titleId: string, episode: { season: number; number: number } | null, segments: SkipSegment[]) {
+    const path = episode
+      ? `/v1/admin/titles/${encodeURIComponent(titleId)}/seasons/${episode.season}/episodes/${episode.number}/segments`
+      : `/v1/admin/titles/${encodeURIComponent(titleId)}/segments`;
+    const body = { source: "detected", segments: segments.map((s) => ({ kind: s.kind, startSec: s.startSec, endSec: s.endSec, confidence: s.confidence })) };
+    return this.request<{ assetId: string; segments: (SkipSegment & { visible: boolean })[] }>("PUT", path, { json: body });
+  }
 }
+
+export type AdminTitleView = {
+  id: string;
+  kind: "movie" | "series";
+  assetId: string | null;
+  seasons: { number: number; name: string; episodes: { id: string; number: number; name: string; assetId: string | null }[] }[];
+};

@@ -5,11 +5,16 @@ import { X264_PRESETS } from "./package-asset.ts";
 
 export const usage = `usage: npm run ingest -- <video> [--title <id> | --new-title "Name" [--series]]
                       [--episode S01E02 [--episode-name "Name"]] [--subs en=path.srt ...]
-                      [--preset medium] [--api <url>] [--admin-token <token>] [--json]`;
+                      [--preset medium] [--skip-segments] [--api <url>] [--admin-token <token>] [--json]
+       npm run ingest -- --detect-segments <season> --title <id> [--api <url>] [--admin-token <token>] [--json]`;
 
 export class UsageError extends Error {}
 
 export type IngestArgs = {
+  /** Re-run intro/recap/credits detection on this season of --title from the stored analyses; no video is ingested. */
+  detectSegments: number | null;
+  /** Find no intro, recap or credits for this video (--skip-segments). */
+  skipSegments: boolean;
   video: string;
   title: { id: string } | { name: string; kind: "movie" | "series" } | null;
   episode: { season: number; number: number; name?: string } | null;
@@ -46,12 +51,32 @@ export function parseIngestArgs(argv: string[]): IngestArgs {
         api: { type: "string", default: process.env.MARQUEE_API ?? "http://localhost:8787" },
         "admin-token": { type: "string" },
         json: { type: "boolean", default: false },
+        "detect-segments": { type: "string" },
+        "skip-segments": { type: "boolean", default: false },
       },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
+  if (values["detect-segments"] !== undefined) {
+    const season = values["detect-segments"];
+    if (!/^[1-9]\d{0,2}$/.test(season)) throw new UsageError(`--detect-segments takes a season number (1-999), not "${season}"`);
+    if (positionals.length > 0) throw new UsageError("--detect-segments works on what is already ingested: give no video file");
+    if (!values.title) throw new UsageError("--detect-segments needs the series: --title <id>");
+    return {
+      detectSegments: Number(season),
+      skipSegments: false,
+      video: "",
+      title: { id: values.title },
+      episode: null,
+      subtitles: [],
+      preset: undefined,
+      api: values.api!,
+      adminToken: values["admin-token"] ?? process.env.MARQUEE_ADMIN_TOKEN,
+      json: values.json!,
+    };
+  }
   if (positionals.length !== 1) throw new UsageError("give exactly one video file");
   if (values.title && values["new-title"]) throw new UsageError("--title and --new-title exclude each other");
 
@@ -83,6 +108,8 @@ export function parseIngestArgs(argv: string[]): IngestArgs {
   });
 
   return {
+    detectSegments: null,
+    skipSegments: values["skip-segments"]!,
     video: positionals[0]!,
     title,
     episode,

@@ -16,6 +16,8 @@ import { IngestInputError } from "./errors.ts";
 import { packageAsset, type PackageReport } from "./package-asset.ts";
 import { progressBar } from "./progress.ts";
 import { uploadAsset, type UploadReport } from "./upload.ts";
+import { type DetectionReport, describeSegments, detectFilmSegments, detectSeasonSegments } from "./detect-segments.ts";
+import { analyzeEpisode } from "./segments/analyze.ts";
 
 /** Bump when the packaging changes its output, so the same source gets a new asset id. */
 const PIPELINE_VERSION = 1;
@@ -46,6 +48,8 @@ type Outcome = {
   packaging: PackageReport | "reused";
   upload: UploadReport;
   ladder: { id: string; width: number; height: number; peakKbps: number; averageKbps: number }[];
+  /** Intro, recap and credits found (for the whole season of an episode); null when not looked for. */
+  segments: (DetectionReport & { analysisSec: number }) | { error: string } | null;
 };
 
 /** The asset this run is about, once known: failures report it so callers can check it. */
@@ -111,6 +115,7 @@ async function ingest(args: IngestArgs): Promise<Outcome> {
   if (args.title && "id" in args.title) titleId = args.title.id;
   else if (args.title) titleId = existing?.linkedTo[0]?.titleId ?? (await api.createTitle(args.title)).id;
   const published = await api.publish(assetId, { ...(titleId ? { titleId } : {}), ...(args.episode ? { episode: args.episode } : {}) });
+  const segments = titleId && !args.skipSegments ? await findSegments(api, args, assetId, titleId) : null;
 
   return {
     assetId,
@@ -126,7 +131,39 @@ async function ingest(args: IngestArgs): Promise<Outcome> {
       peakKbps: Math.round(v.bandwidth / 1000),
       averageKbps: Math.round(v.averageBandwidth / 1000),
     })),
+    segments,
   };
+}
+
+/**
+ * The video's analysis (audio fingerprints, dark pictures), kept on the server, then
+ * detection over its season (or the film alone). The video is published by now: a
+ * failure here is reported and leaves it playing without skip buttons, it fails nothing.
+ */
+async function findSegments(api: AdminApi, args: IngestArgs, assetId: string, titleId: string): Promise<Outcome["segments"]> {
+  const bar = progressBar("segments", { quiet: args.json });
+  try {
+    const started = performance.now();
+    const analysis = await analyzeEpisode(args.video, { assetId, onProgress: (f) => bar.update(f * 0.9) });
+    const analysisSec = (performance.now() - started) / 1000;
+    await api.putAnalysis(analysis);
+    const report = args.episode ? await detectSeasonSegments(api, titleId, args.episode.season, analysis) : await detectFilmSegments(api, titleId, analysis);
+    bar.done(`analysed in ${analysisSec.toFixed(1)} s; ${args.episode ? `season ${args.episode.season}` : "film"}:\n${describeSegments(report).join("\n")}`);
+    return { ...report, analysisSec };
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    bar.done(`not found: ${message} (the video plays without skip buttons; run the ingest again to retry)`);
+    return { error: message };
+  }
+}
+
+/** `--detect-segments SEASON --title ID`: detection again over what the season's episodes stored. */
+async function redetect(args: IngestArgs): Promise<DetectionReport> {
+  const api = new AdminApi(args.api, await adminToken(args));
+  const titleId = (args.title as { id: string }).id;
+  const report = await detectSeasonSegments(api, titleId, args.detectSegments!);
+  if (!args.json) console.log(`season ${args.detectSegments} of ${titleId}, ${report.seconds.toFixed(1)} s:\n${describeSegments(report).join("\n")}`);
+  return report;
 }
 
 function printSummary(outcome: Outcome): void {
@@ -149,6 +186,11 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    if (args.detectSegments !== null) {
+      const report = await redetect(args);
+      if (args.json) console.log(JSON.stringify({ ok: true, segments: report }));
+      return 0;
+    }
     const outcome = await ingest(args);
     if (args.json) console.log(JSON.stringify({ ok: true, ...outcome }));
     else printSummary(outcome);
