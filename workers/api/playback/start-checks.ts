@@ -99,12 +99,10 @@ export async function loadPlayContext(db: D1Queryable, shardDb: D1Database, acco
       .from(skipSegments)
       .where(or(inArray(skipSegments.assetId, orm.select({ assetId: titles.assetId }).from(titles).where(eq(titles.id, titleId))), inArray(skipSegments.assetId, episodesOfTitle))),
   ]), progress]);
-  const segmentsByAsset = new Map<string, VisibleSkipSegment[]>();
-  for (const r of segmentRows) {
-    const list = segmentsByAsset.get(r.assetId) ?? [];
-    list.push(...visibleSegments([{ kind: r.kind, startSec: r.startMs / 1000, endSec: r.endMs / 1000, source: r.source, confidence: r.confidence }]));
-    segmentsByAsset.set(r.assetId, list.sort((a, b) => a.startSec - b.startSec));
-  }
+  const storedByAsset = Map.groupBy(segmentRows, (r) => r.assetId);
+  const segmentsByAsset = new Map<string, VisibleSkipSegment[]>(
+    [...storedByAsset].map(([assetId, rows]) => [assetId, visibleSegments(rows.map((r) => ({ kind: r.kind, startSec: r.startMs / 1000, endSec: r.endMs / 1000, source: r.source, confidence: r.confidence })))]),
+  );
   const assetById = new Map<string, NonNullable<AssetInfo>>(assetRows.map((a) => [a.id, a]));
   const assetOf = (id: string | null): AssetInfo => (id === null ? null : (assetById.get(id) ?? null));
   const profile = profileRows[0];

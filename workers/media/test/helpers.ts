@@ -2,6 +2,8 @@
 // and Cache API, R2 reads counted, tokens signed with the test keys.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { type Manifest, Parser } from "m3u8-parser";
+import { expect } from "vitest";
 import { parsePlaybackKeys, signPlaybackToken, type PlaybackClaims } from "../../../lib/playback-token.ts";
 import { createMediaApp } from "../app.ts";
 
@@ -58,4 +60,15 @@ export function mediaClient(options: { bucket?: R2Bucket; r2TimeoutMs?: number; 
     await waitOnExecutionContext(ctx);
     return { res, body, text: () => new TextDecoder().decode(body) };
   };
+}
+
+/** A playlist parsed by m3u8-parser, which must have nothing to warn about. */
+export function parseHls(text: string): Manifest {
+  const parser = new Parser();
+  const warnings: string[] = [];
+  parser.on("warn", (event) => warnings.push(event.message));
+  parser.push(text);
+  parser.end();
+  expect(warnings).toEqual([]);
+  return parser.manifest;
 }

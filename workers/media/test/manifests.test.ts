@@ -1,12 +1,12 @@
 // Tests of the HLS and DASH generators against the real demo index and synthetic edge cases, read back with real parsers.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { type Manifest, Parser } from "m3u8-parser";
 import { describe, expect, it } from "vitest";
 import demoIndex from "../../../demo/media/assets/demo-aurora/index.json";
 import { type RenditionIndex, renditionIndexSchema, type SegmentList } from "../../../lib/media-index.ts";
 import { dashManifest, frameRate, runs } from "../manifests/dash.ts";
 import { mediaPlaylist, multivariantPlaylist, subtitlePlaylist } from "../manifests/hls.ts";
 import { allowedVideo, isTrackAllowed } from "../manifests/ladder.ts";
+import { parseHls } from "./helpers.ts";
 
 const demo = renditionIndexSchema.parse(demoIndex);
 
@@ -73,16 +73,6 @@ function synthetic(overrides: Partial<Record<keyof RenditionIndex, unknown>> = {
 }
 
 // ---------------------------------------------------------------- parsers
-
-function parseHls(text: string): Manifest {
-  const parser = new Parser();
-  const warnings: string[] = [];
-  parser.on("warn", (event) => warnings.push(event.message));
-  parser.push(text);
-  parser.end();
-  expect(warnings).toEqual([]);
-  return parser.manifest;
-}
 
 /** A tag's attributes read straight from the text, for what m3u8-parser drops (CHANNELS). */
 function rawAttributes(line: string): Record<string, string> {

@@ -6,7 +6,6 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { XMLValidator } from "fast-xml-parser";
 import { M3U8Parser, PlaylistLevelType } from "hls.js";
-import { type Manifest, Parser } from "m3u8-parser";
 import { type MpdEvent, parse as parseMpd } from "mpd-parser";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LiveState } from "../../../lib/live/live-state.ts";
@@ -23,7 +22,7 @@ import { seedSyntheticAsset, syntheticAsset } from "../../../test-support/synthe
 import { IndexStore, TTL_MS } from "../delivery/index-store.ts";
 import { dashManifest } from "../manifests/dash.ts";
 import { mediaPlaylist, multivariantPlaylist, SKIP_EPOCH_MS, subtitlePlaylist } from "../manifests/hls.ts";
-import { countingBucket, mediaClient, ORIGIN, tokenFor } from "./helpers.ts";
+import { countingBucket, mediaClient, ORIGIN, parseHls, tokenFor } from "./helpers.ts";
 
 /** A recap, an intro and the credits of a 60 s asset (30 segments of 2 s), off the segment boundaries. */
 const EPISODE: VisibleSkipSegment[] = [
@@ -59,16 +58,6 @@ function expectedManifests(index: RenditionIndex, skip: readonly VisibleSkipSegm
     ["subs/en.m3u8", subtitlePlaylist(index, "en")!],
     ["manifest.mpd", dashManifest(index, 2160, undefined, skip)],
   ]);
-}
-
-function parseHls(text: string): Manifest {
-  const parser = new Parser();
-  const warnings: string[] = [];
-  parser.on("warn", (event) => warnings.push(event.message));
-  parser.push(text);
-  parser.end();
-  expect(warnings).toEqual([]);
-  return parser.manifest;
 }
 
 /** hls.js's own reading: each range's start on the media timeline, as a player gets it (`LevelDetails.dateRanges`). */
