@@ -276,6 +276,13 @@ export class AccountStreams extends DurableObject<ApiEnv> {
     return { applied, ended };
   }
 
+  /** A live lease of this device, unchanged (a watch party checks the member has one), or null. */
+  stream(id: string, deviceSessionId: string, nowMs: number): ActiveStream | null {
+    this.expire(nowMs);
+    const row = this.lease(id);
+    return row && row.device_session_id === deviceSessionId ? toStream(row) : null;
+  }
+
   /** Extends a live lease and records the position. An ended or expired stream is told why, so its player stops. */
   heartbeat(id: string, deviceSessionId: string, positionSec: number, nowMs: number): HeartbeatResult {
     this.expire(nowMs);

@@ -16,7 +16,7 @@ export function apiBindingPlan(env: ShardEnv): BindingPlan {
     plan = {
       d1: ["DB", ...shards.d1],
       r2: ["MEDIA"],
-      do: ["ACCOUNT_STREAMS", "SIGN_IN_THROTTLE", "LIVE_EVENTS"],
+      do: ["ACCOUNT_STREAMS", "SIGN_IN_THROTTLE", "LIVE_EVENTS", "WATCH_PARTIES"],
       queue: ["WATCH_EVENTS_DLQ", "QOE_EVENTS", ...shards.queue],
       service: ["MEDIA_WORKER"],
     };

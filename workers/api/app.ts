@@ -17,6 +17,8 @@ import { liveRoutes } from "./live/routes.ts";
 import { pageRoutes } from "./pages/routes.tsx";
 import { watchRoutes } from "./pages/watch-routes.tsx";
 import { playbackRoutes } from "./playback/routes.ts";
+import { inviteRoutes } from "./parties/invite-routes.ts";
+import { partyRoutes } from "./parties/routes.ts";
 import { qoeDashboardRoutes } from "./qoe/dashboard.tsx";
 import { qoeRoutes } from "./qoe/routes.ts";
 import { createRouter } from "./router.ts";
@@ -39,11 +41,13 @@ export function createApp() {
   app.route("/", searchRoutes);
   app.route("/", catalogRoutes);
   app.route("/", playbackRoutes);
+  app.route("/", partyRoutes);
   app.route("/", eventRoutes);
   app.route("/", qoeRoutes);
   app.route("/", homeRoutes);
   app.route("/", qoeDashboardRoutes);
   app.route("/", watchRoutes);
+  app.route("/", inviteRoutes);
   app.route("/", pageRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerComponent("securitySchemes", "ingestToken", {

@@ -13,6 +13,7 @@ import { forwardMedia, isMediaPath } from "./routes/media-forward.ts";
 export { AccountStreams } from "../../durable-objects/account-streams.ts";
 export { SignInThrottle } from "../../durable-objects/sign-in-throttle.ts";
 export { LiveEvent } from "../../durable-objects/live-event.ts";
+export { WatchParty } from "../../durable-objects/watch-party.ts";
 
 const app = createApp();
 const guarded = (env: Bindings) => guardEnv(env, apiBindingPlan(env));

@@ -19,6 +19,8 @@ export function streamLeases(env: Env, accountId: string, requestId: string) {
       call<AcquireResult>("AccountStreams.acquire", (s) => s.acquire(request, plan, Date.now(), endStreamId, ender)),
     heartbeat: (id: string, deviceSessionId: string, positionSec: number) =>
       call<HeartbeatResult>("AccountStreams.heartbeat", (s) => s.heartbeat(id, deviceSessionId, positionSec, Date.now())),
+    /** This device's live lease `id`, read without extending it; null when it has ended or is another device's. */
+    stream: (id: string, deviceSessionId: string) => call<ActiveStream | null>("AccountStreams.stream", (s) => s.stream(id, deviceSessionId, Date.now())),
     release: (id: string, ender: Ender) => call<ReleaseResult>("AccountStreams.release", (s) => s.release(id, ender, Date.now())),
     /** Idempotent: the object keeps the newest version it was given. */
     setPlan: (plan: PlanState) => call<{ applied: boolean; ended: number }>("AccountStreams.setPlan", (s) => s.setPlan(plan, Date.now())),

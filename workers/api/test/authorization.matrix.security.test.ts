@@ -53,6 +53,7 @@ await env.DB.batch([
   ).bind(ownerProfileId, nowMs, nowMs),
 ]);
 const ownerSessionId = await sessionIdFor(owner.token);
+const party = (await ok(call("/v1/parties", { headers: owner.headers, json: { titleId: "first-light", profileId: ownerProfileId } }), 201, "the owner's watch party")) as { partyId: string };
 
 /** Another signed-in device of the owner's account, optionally inside a profile. */
 async function ownerDevice(name: string, profileId?: string): Promise<string> {
@@ -119,6 +120,8 @@ type Req = {
   form?: (who: Caller) => Record<string, string>;
   body?: string;
   contentType?: string;
+  /** A WebSocket handshake (Upgrade: websocket), which a browser sends with the page's Origin, also cross-site. */
+  upgrade?: true;
 };
 
 type Row = { route: string; name: string; transport: "bearer" | "cookie"; req: Req; cells: Record<CallerName, Cell> };
@@ -320,6 +323,29 @@ const rows: Row[] = [
     kids: kidsRefused,
   }),
 
+  // --- watch parties: the invite is the capability; joining needs one's own playback session ---
+  member("POST /v1/parties", "start a party as the owner's PIN-locked profile", { method: "POST", path: "/v1/parties", json: { titleId: "first-light", profileId: ownerProfileId } }, {
+    otherAccount: { refused: 404, code: "NOT_FOUND", reason: "wrong_profile" },
+    otherProfile: { refused: 403, code: "FORBIDDEN", reason: "profile_locked" },
+    kids: { refused: 403, code: "FORBIDDEN", reason: "kids_profile" },
+  }),
+  member("POST /v1/parties", "start a party of an R-rated title as the kids profile", { method: "POST", path: "/v1/parties", json: { titleId: "late-night", profileId: kidsProfileId } }, {
+    otherAccount: { refused: 404, code: "NOT_FOUND", reason: "wrong_profile" },
+    otherProfile: { refused: 403, code: "FORBIDDEN", reason: "maturity" },
+    kids: { refused: 403, code: "FORBIDDEN", reason: "maturity" },
+  }),
+  member("GET /v1/parties/:partyId", "the owner's party, before joining", get(`/v1/parties/${party.partyId}`), {
+    otherAccount: ownAnswer("anyone holding the invite may look before joining: the title and the host's profile name, no ids of the owner"),
+    otherProfile: ownAnswer("anyone holding the invite may look before joining"),
+    kids: ownAnswer("anyone holding the invite may look before joining (Play decides maturity)"),
+  }),
+  member("GET /v1/parties/:partyId/socket", "join the owner's party with the owner's playback session", { method: "GET", path: `/v1/parties/${party.partyId}/socket?playbackSessionId=${stream.id}`, upgrade: true }, {
+    otherAccount: { refused: 403, code: "FORBIDDEN", reason: "no_playback_session" },
+    otherProfile: { refused: 403, code: "FORBIDDEN", reason: "no_playback_session" },
+    kids: { refused: 403, code: "FORBIDDEN", reason: "no_playback_session" },
+    crossSite: { refused: 403, code: "FORBIDDEN", reason: "origin" },
+  }),
+
   // --- watch events and viewing ---------------------------------------------------------
   member("POST /v1/events", "report for the owner's profile", { method: "POST", path: "/v1/events", json: { events: [watchEvent] } }, {
     otherAccount: { refused: 403, code: "FORBIDDEN", reason: "wrong_profile" },
@@ -481,6 +507,12 @@ const rows: Row[] = [
     kids: page200("shown without the account's controls (pages.security tests)"),
     crossSite: page200("the owner's own page (a GET)"),
   }),
+  memberPage("GET /party/:partyId", "the owner's invite link", get(`/party/${party.partyId}`), {
+    otherAccount: { status: 303, location: `/watch/first-light?party=${party.partyId}`, why: "the invite is for anyone: they join on their own account" },
+    otherProfile: { status: 303, location: `/watch/first-light?party=${party.partyId}`, why: "the invite is for anyone" },
+    kids: { status: 303, location: `/watch/first-light?party=${party.partyId}`, why: "the invite is for anyone; Play decides maturity" },
+    crossSite: { status: 303, location: `/watch/first-light?party=${party.partyId}`, why: "a link, followed like any other (a GET)" },
+  }, `/login?next=${encodeURIComponent(`/party/${party.partyId}`)}`),
   memberPage("GET /watch/:titleId", "the player page", get("/watch/first-light"), {
     otherAccount: page200("the shell; its Play call decides (the playback rows)", { hides: OWNER_SECRETS }),
     otherProfile: page200("the shell; its Play call decides"),
@@ -501,7 +533,8 @@ async function send(row: Row, who: Caller): Promise<Response> {
   }
   if (row.transport === "cookie") headers.accept = "text/html,application/xhtml+xml";
   const { req } = row;
-  if (req.method !== "GET") headers.origin = who.crossSite ? "https://evil.example" : ORIGIN;
+  if (req.method !== "GET" || req.upgrade) headers.origin = who.crossSite ? "https://evil.example" : ORIGIN;
+  if (req.upgrade) headers.upgrade = "websocket";
   let body: string | undefined;
   if (req.json !== undefined) {
     headers["content-type"] = "application/json";
