@@ -84,7 +84,11 @@ export class Room {
   dirty = false;
   readonly #buckets = new Map<string, { messages: Bucket; reactions: Bucket; refusedInARow: number }>();
 
-  constructor(readonly data: RoomData) {}
+  readonly data: RoomData;
+
+  constructor(data: RoomData) {
+    this.data = data;
+  }
 
   get config(): PartyConfig {
     return this.data.config;

@@ -22,6 +22,8 @@ const ROOM_KEY = "room";
 
 export class WatchParty extends DurableObject<ApiEnv> {
   #room: Room | null;
+  /** The alarm this instance set, so a message costs no storage round trip to read it back. */
+  #armedAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: ApiEnv) {
     super(ctx, env);
@@ -38,7 +40,7 @@ export class WatchParty extends DurableObject<ApiEnv> {
     if (this.#room) return JSON.stringify(this.#room.config) === JSON.stringify(config) ? { ok: true, party: this.#room.info() } : { ok: false, code: "CONFLICT" };
     this.#room = new Room(newRoom(config));
     this.#save();
-    await this.ctx.storage.setAlarm(this.#room.nextWake());
+    await this.#arm();
     return { ok: true, party: this.#room.info() };
   }
 
@@ -113,6 +115,8 @@ export class WatchParty extends DurableObject<ApiEnv> {
   async #gone(ws: WebSocket): Promise<void> {
     const room = this.#room;
     const attachment = ws.deserializeAttachment() as (Attachment & { replaced?: true }) | null;
+    // Completes the closing handshake (a no-op where the runtime already answered the close).
+    closeQuietly(ws, 1000, "closed");
     if (!room || !attachment || attachment.replaced) return;
     // Another socket of the same member still open: they are here.
     if (this.ctx.getWebSockets(attachment.memberId).some((other) => other !== ws && other.readyState === WebSocket.OPEN)) return;
@@ -122,6 +126,7 @@ export class WatchParty extends DurableObject<ApiEnv> {
   }
 
   override async alarm(): Promise<void> {
+    this.#armedAt = null;
     await this.wake(Date.now());
   }
 
@@ -133,7 +138,9 @@ export class WatchParty extends DurableObject<ApiEnv> {
     if (room.isOver(nowMs)) {
       this.#room = null;
       for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, PARTY_CLOSE.ended, "the party is over");
+      await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
+      this.#armedAt = null;
       return;
     }
     this.#save();
@@ -151,7 +158,9 @@ export class WatchParty extends DurableObject<ApiEnv> {
     const room = this.#room;
     if (!room) return;
     const at = room.nextWake();
-    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
+    if (this.#armedAt === at) return;
+    await this.ctx.storage.setAlarm(at);
+    this.#armedAt = at;
   }
 
   /** Sends each message to the sockets it is addressed to, serialised once. */
