@@ -4,8 +4,8 @@
 // sockets, the storage and the alarm; this is what the protocol tests and `bench:party`'s
 // CPU measurement exercise directly.
 import { base64UrlEncode } from "../lib/base64url.ts";
+import { parseClientMessage } from "../lib/watch-party-schema.ts";
 import {
-  parseClientMessage,
   PARTY_CLOSE,
   PARTY_LIMITS,
   positionAt,

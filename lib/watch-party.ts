@@ -1,10 +1,10 @@
 // Watch together: the protocol between a party's members and its Durable Object
 // (durable-objects/watch-party.ts), and the arithmetic that keeps their players together.
 // One definition for both ends: the browser's client (web/scripts/party/) and the object
-// parse the same zod schemas and compute positions with the same functions, so a message
-// one side can write is a message the other side accepts. The protocol is documented in
-// docs/watch-party.md.
-import { z } from "zod";
+// share these message types, limits and functions, so a message one side writes is one
+// the other side accepts. The zod schemas that validate what clients send are in
+// watch-party-schema.ts, checked against these types; they are apart because zod never
+// reaches a browser bundle (tools/build-web.ts). The protocol is in docs/watch-party.md.
 import { base64UrlDecode } from "./base64url.ts";
 
 export const PARTY_LIMITS = {
@@ -71,54 +71,33 @@ export function isPartyId(text: string): boolean {
   const m = PARTY_ID.exec(text);
   return m !== null && base64UrlDecode(m[1]!)?.length === 16;
 }
-export const partyIdSchema = z.string().max(26).refine(isPartyId, "a party id as this API gives them out");
 
-const memberId = z.string().regex(/^m_[A-Za-z0-9_-]{8,16}$/);
+// ---- what clients send (validated by watch-party-schema.ts) ----------------------------
 
-// ---- what clients send ----------------------------------------------------------------
+export type PartyRate = (typeof PARTY_RATES)[number];
 
-const position = z.number().min(0).max(24 * 3600);
-const clientClock = z.number().min(0).max(Number.MAX_SAFE_INTEGER);
-
-export const clientMessageSchema = z.discriminatedUnion("t", [
+export type ClientMessage =
   /** A clock sample: `c` is the client's clock when sent; answered by `pong`. */
-  z.object({ t: z.literal("ping"), c: clientClock }).strict(),
-  /** Play from `pos` (the sender's player position). */
-  z.object({ t: z.literal("play"), pos: position }).strict(),
+  | { t: "ping"; c: number }
+  /** Play from `pos` (the sender's player position, seconds). */
+  | { t: "play"; pos: number }
   /** Pause at `pos`. */
-  z.object({ t: z.literal("pause"), pos: position }).strict(),
+  | { t: "pause"; pos: number }
   /** Jump to `pos`, keeping playing or paused. */
-  z.object({ t: z.literal("seek"), pos: position }).strict(),
+  | { t: "seek"; pos: number }
   /** The party's speed. */
-  z.object({ t: z.literal("rate"), rate: z.literal(PARTY_RATES) }).strict(),
+  | { t: "rate"; rate: PartyRate }
   /** Asks for the current state again (after a reload of the player, say). */
-  z.object({ t: z.literal("state") }).strict(),
-  /** Where the sender's player is and whether it is stalled; sent every HEARTBEAT_INTERVAL_MS while playing and at once when stalling starts or ends. */
-  z.object({ t: z.literal("heartbeat"), pos: position, buffering: z.boolean() }).strict(),
-  z.object({ t: z.literal("reaction"), emoji: z.enum(REACTIONS) }).strict(),
+  | { t: "state" }
+  /** Where the sender's player is and whether it is stalled; every HEARTBEAT_INTERVAL_MS while playing, and at once when a stall starts or ends. */
+  | { t: "heartbeat"; pos: number; buffering: boolean }
+  | { t: "reaction"; emoji: Reaction }
   /** Leaving for good (the socket closes; a drop keeps the member's place for reconnectGraceMs). */
-  z.object({ t: z.literal("leave") }).strict(),
+  | { t: "leave" }
   /** Host only: who controls playback, and whether a stalled member pauses everyone. */
-  z.object({ t: z.literal("settings"), control: z.enum(["host", "everyone"]).optional(), waitForEveryone: z.boolean().optional() }).strict(),
+  | { t: "settings"; control?: PartyControl; waitForEveryone?: boolean }
   /** Host only: hand the host's role to another member. */
-  z.object({ t: z.literal("host"), to: memberId }).strict(),
-]);
-export type ClientMessage = z.infer<typeof clientMessageSchema>;
-
-/** What the object does with text a socket sent: the message, or why it is refused. Never throws. */
-export function parseClientMessage(data: string | ArrayBuffer): { ok: true; message: ClientMessage } | { ok: false; code: "INVALID" | "TOO_LARGE"; message: string } {
-  if (typeof data !== "string") return { ok: false, code: "INVALID", message: "Messages are JSON text, not binary." };
-  if (data.length > PARTY_LIMITS.maxMessageChars) return { ok: false, code: "TOO_LARGE", message: `Messages are at most ${PARTY_LIMITS.maxMessageChars} characters.` };
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return { ok: false, code: "INVALID", message: "A message is one JSON object." };
-  }
-  const parsed = clientMessageSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, code: "INVALID", message: `Not a message of this protocol: ${parsed.error.issues[0]?.message ?? "invalid"}.` };
-  return { ok: true, message: parsed.data };
-}
+  | { t: "host"; to: string };
 
 // ---- what the object sends ------------------------------------------------------------
 

@@ -40,13 +40,15 @@ function hlsVersion(): string {
 export async function buildWeb(): Promise<Record<string, string>> {
   await rm(outdir, { recursive: true, force: true });
   await cp(path.join(projectRoot, "web/public"), outdir, { recursive: true });
-  // Two bundles: every page's small script and styles, and the player (hls.js included),
-  // loaded by the watch page only. The manifest names them app.js, app.css, player.js, player.css.
+  // Three bundles: every page's small script and styles; the player (hls.js included),
+  // loaded by the watch page only; and watch together, which the player imports only in a
+  // party. The manifest names them app.js, app.css, player.js, player.css, party.js.
   const entries = {
     "app.js": "web/scripts/app.ts",
     "app.css": "web/styles/app.css",
     "player.js": "web/scripts/player.ts",
     "player.css": "web/styles/player.css",
+    "party.js": "web/scripts/party.ts",
   };
   const result = await build({
     entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name.replace(".", "-"), path.join(projectRoot, file)])),

@@ -21,6 +21,7 @@ import { StatusView } from "./player/status.ts";
 import { Subtitles } from "./player/subtitles.ts";
 import { TokenHolder } from "./player/tokens.ts";
 import { TrickPlay } from "./player/trickplay.ts";
+import type { PartyHandle, startParty } from "./party.ts";
 
 /** The stream being played, once the POST answered. */
 type Playing = {
@@ -42,6 +43,12 @@ type Playing = {
   rendition: number | null;
   heartbeatsSent: number;
 };
+
+/** `?party=` on the watch page: the party this viewer is in (the invite link sends them here). */
+function partyIdOf(search: string): string | null {
+  const id = new URLSearchParams(search).get("party");
+  return id && /^pty_[A-Za-z0-9_-]{22}$/.test(id) ? id : null;
+}
 
 /** A start slower than this shows the title's poster while it loads. */
 const POSTER_AFTER_MS = 400;
@@ -71,6 +78,9 @@ function run(): void {
   let autoplayOutcome: "allowed" | "muted" | "blocked" | null = null;
   /** When this view's Play began (its first POST): what the QoE play delay counts from. */
   let beganAt: number | null = null;
+  /** In a watch party: the party's position, not the profile's resume point, and the party's play and pause. */
+  let partyId = partyIdOf(location.search);
+  let party: PartyHandle | null = null;
 
   const errors = new ErrorView(els.error, {
     endStreamAndPlay: (streamId) => void begin(streamId),
@@ -137,6 +147,8 @@ function run(): void {
   }
 
   function play(session: StartedPlayback): void {
+    // A party starts where the party is (the sync seeks there), not where this profile left off.
+    if (partyId) session = { ...session, resume: { positionSec: 0 } };
     document.title = `${session.title} · Marquee`;
     els.title.textContent = session.title;
     els.main.dataset.playbackSessionId = session.id;
@@ -220,6 +232,7 @@ function run(): void {
         onStopped: (problem) => {
           const playing = current;
           if (!playing) return;
+          party?.stop();
           playing.ended = true;
           engine.stop();
           video.pause();
@@ -232,11 +245,13 @@ function run(): void {
     );
 
     // Older answers (and a play-on-intent handoff kept from before) may lack the skip fields.
-    const skip = new SkipSegments(els, session.skipSegments ?? [], session.autoSkip ?? false, {
-      seek: (to) => (video.currentTime = Math.max(0, Math.min(to, controls.duration() - 0.25))),
+    // In a party, skipping is the host's seek for everyone: never automatic on each member's player.
+    const skip = new SkipSegments(els, session.skipSegments ?? [], !partyId && (session.autoSkip ?? false), {
+      seek: (to) => controls.seekTo(to),
       record: (type, segment, positionSec) => current?.started && current.events.record(type, { segment, positionSec }),
     });
-    const next = session.nextEpisode ? new NextEpisode(els, session.titleId, session.nextEpisode, (href) => void leaveFor(href), skip.creditsStartSec) : null;
+    // A party follows one episode: members go on to the next one themselves.
+    const next = session.nextEpisode && !partyId ? new NextEpisode(els, session.titleId, session.nextEpisode, (href) => void leaveFor(href), skip.creditsStartSec) : null;
     current = {
       session,
       tokens,
@@ -256,8 +271,73 @@ function run(): void {
       heartbeatsSent: 0,
     };
     heartbeats.start();
-    autoplay();
+    if (partyId) void joinParty(partyId, session);
+    else autoplay();
   }
+
+  /** Joins the party with this stream: its bundle is loaded now, and only now (web/dist's party.js). */
+  async function joinParty(id: string, session: StartedPlayback): Promise<void> {
+    const url = meta("party-script");
+    if (!url || party) return;
+    let mod: { startParty: typeof startParty };
+    try {
+      mod = (await import(url)) as { startParty: typeof startParty };
+    } catch {
+      autoplay();
+      return;
+    }
+    const handle = await mod.startParty({
+      partyId: id,
+      playbackSessionId: session.id,
+      video,
+      shell: els.shell,
+      api,
+      durationSec: () => controls.duration(),
+      onLeft: () => {
+        party = null;
+        partyId = null;
+        controls.gate = null;
+        els.shell.dataset.party = "";
+        history.replaceState(null, "", location.pathname + location.search.replace(/([?&])party=[^&]*&?/, "$1").replace(/[?&]$/, ""));
+      },
+    });
+    if (!handle) {
+      // Over, full or unreachable: this viewer watches on their own.
+      partyId = null;
+      autoplay();
+      return;
+    }
+    party = handle;
+    controls.gate = handle.gate;
+    els.shell.dataset.party = id;
+  }
+
+  /** "Watch together" in the player: a party for what is playing, joined in place, with its invite link to share. */
+  async function startWatchingTogether(): Promise<void> {
+    const playing = current;
+    if (!playing || party || partyId) return;
+    els.watchTogether.disabled = true;
+    const answer = await api
+      .call<{ partyId: string; inviteUrl: string }>("POST", "/v1/parties", {
+        titleId: playing.session.titleId,
+        ...(playing.session.episodeId ? { episodeId: playing.session.episodeId } : {}),
+        ...(profileId ? { profileId } : {}),
+      })
+      .catch(() => null);
+    els.watchTogether.disabled = false;
+    const body = answer?.body;
+    if (!answer || answer.status !== 201 || !body || !("partyId" in body)) {
+      status.set("error");
+      els.status.textContent = "Could not start a watch party; try again.";
+      return;
+    }
+    partyId = body.partyId;
+    const url = new URL(location.href);
+    url.searchParams.set("party", body.partyId);
+    history.replaceState(null, "", url);
+    await joinParty(body.partyId, playing.session);
+  }
+  els.watchTogether.addEventListener("click", () => void startWatchingTogether());
 
   /**
    * Plays at once; where the browser refuses sound without a gesture, muted (the mute

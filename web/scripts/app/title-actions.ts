@@ -1,6 +1,7 @@
 // The title page's toggles: My List (PUT/DELETE /v1/profiles/{id}/list/{titleId}) and the
 // thumbs (PUT /v1/profiles/{id}/ratings/{titleId}), for the profile entered on this device.
-// aria-pressed says the state; it changes only once the API has agreed.
+// aria-pressed says the state; it changes only once the API has agreed. And Watch together:
+// POST /v1/parties, then the party's invite link, which opens the player in the party.
 import { api, busy, meta, showError } from "./api.ts";
 
 const isPressed = (b: HTMLButtonElement) => b.getAttribute("aria-pressed") === "true";
@@ -13,6 +14,16 @@ export function initTitleActions(): void {
   const titleId = article.dataset.titlePage!;
   const base = `/v1/profiles/${encodeURIComponent(profileId)}`;
   const alert = document.getElementById("title-error");
+
+  const together = document.querySelector<HTMLButtonElement>("button#watch-together");
+  together?.addEventListener("click", async () => {
+    const answer = await busy(together, () => api<{ partyId: string }>("POST", "/v1/parties", { titleId, profileId }));
+    if (!answer.ok) {
+      showError(alert, answer.message);
+      return;
+    }
+    location.assign(`/party/${encodeURIComponent(answer.data.partyId)}`);
+  });
 
   const myList = document.querySelector<HTMLButtonElement>("button#my-list");
   myList?.addEventListener("click", async () => {

@@ -20,11 +20,18 @@ export type ControlHooks = {
 
 const IDLE_MS = 3000;
 
+/**
+ * In a watch party, the party decides play, pause and seek (web/scripts/party.ts): the
+ * controls ask first, and leave the video alone when it says it took the action.
+ */
+export type ControlGate = { play(pos: number): boolean; pause(pos: number): boolean; seek(to: number): boolean };
+
 export class Controls {
   private dragging = false;
   private pendingSeekFrom: number | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   durationSec = 0;
+  gate: ControlGate | null = null;
 
   constructor(
     private readonly els: PlayerElements,
@@ -115,8 +122,10 @@ export class Controls {
     const { video } = this.els;
     if (video.paused || video.ended) {
       this.hooks.onPlayRequest?.();
+      if (this.gate?.play(video.currentTime)) return;
       void video.play().catch(() => undefined);
     } else {
+      if (this.gate?.pause(video.currentTime)) return;
       video.pause();
     }
   }
@@ -130,6 +139,10 @@ export class Controls {
     const duration = this.duration();
     if (!(duration > 0) || video.readyState === HTMLMediaElement.HAVE_NOTHING) return;
     const to = Math.max(0, Math.min(target, duration - 0.25));
+    if (this.gate?.seek(to)) {
+      this.paintClock(to);
+      return;
+    }
     this.pendingSeekFrom ??= video.currentTime;
     this.hooks.onUserSeekStart?.(to);
     video.currentTime = to;

@@ -35,6 +35,7 @@ export function playerElements() {
     nextEpisodeCancel: byId("next-episode-cancel", HTMLButtonElement),
     skipSegment: byId("skip-segment", HTMLButtonElement),
     skipToast: byId("skip-toast", HTMLElement),
+    watchTogether: byId("watch-together", HTMLButtonElement),
   };
 }
 

@@ -125,6 +125,10 @@ export function TitlePage(props: { session: PageSession; title: TitleDetails; st
                   S{resumeEpisode.seasonNumber}:E{resumeEpisode.number} {resumeEpisode.name}
                 </span>
               ) : null}
+              {/* A watch party for this title (docs/watch-party.md): the invite link is shown in the player. */}
+              <button type="button" id="watch-together" class="button button-quiet" data-title-id={t.id}>
+                Watch together
+              </button>
               <button type="button" id="my-list" class="button button-quiet toggle" aria-pressed={pressed(state.inList)} data-title-id={t.id}>
                 <PlusIcon />
                 <CheckIcon />

@@ -47,6 +47,8 @@ export function WatchPage(props: WatchPageProps) {
         <link rel="stylesheet" href={manifest["player.css"]} />
         {/* The player alone: nothing of app.js is on this page (player.ts sets the `js` class itself). */}
         <script type="module" src={manifest["player.js"]}></script>
+        {/* Watch together's own bundle: imported by the player only in a party (docs/watch-party.md). */}
+        <meta name="party-script" content={manifest["party.js"]} />
       </head>
       <body class="watch-body">
         <main id="main" class="watch-page" data-title-id={props.titleId} data-episode-id={props.episodeId ?? undefined}>
@@ -58,6 +60,10 @@ export function WatchPage(props: WatchPageProps) {
                 ←
               </a>
               <h1 id="player-title" class="player-title"></h1>
+              {/* Starts a watch party for what is playing (web/scripts/party.ts, loaded only then). */}
+              <button id="watch-together" class="player-watch-together" type="button">
+                Watch together
+              </button>
             </div>
 
             <p id="player-status" class="player-status" data-state="loading" role="status" aria-live="polite">

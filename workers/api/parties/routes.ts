@@ -8,7 +8,8 @@ import type { JoinRefusal, VerifiedJoin } from "../../../durable-objects/watch-p
 import { MEMBER_HEADER } from "../../../durable-objects/watch-party.ts";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
 import { base64UrlEncode } from "../../../lib/base64url.ts";
-import { PARTY_LIMITS, partyIdSchema, REACTIONS } from "../../../lib/watch-party.ts";
+import { PARTY_LIMITS, REACTIONS } from "../../../lib/watch-party.ts";
+import { partyIdSchema } from "../../../lib/watch-party-schema.ts";
 import { shardForProfile } from "../../../lib/watch-shards/shards.ts";
 import { requireAuth } from "../auth/require-auth.ts";
 import { jsonBody, KB } from "../body-limits.ts";
