@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../tools/project.ts";
 
+/** Whether this machine can make one (outside CI the tests that need it skip without ffmpeg, saying so). */
+export const hasFfmpeg = spawnSync("ffmpeg", ["-version"], { stdio: "ignore" }).status === 0;
+
 export async function ingestLongFilm(baseUrl: string, name: string, seconds: number): Promise<{ titleId: string; assetId: string }> {
   const work = await mkdtemp(path.join(tmpdir(), "marquee-long-film-"));
   try {

@@ -2,6 +2,11 @@
 // reading both players at one instant, and waiting for the party's client to be in.
 import type { Page } from "playwright-core";
 
+// Page-side code below runs in Chromium; this file is also type-checked without the DOM
+// library (tools/bench/party.ts imports it).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
 export type PartyView = {
   connected: boolean;
   you: string | null;
@@ -16,7 +21,7 @@ export type PartyView = {
 
 export function partyView(page: Page): Promise<PartyView | null> {
   return page.evaluate(() => {
-    const w = window as unknown as { __marqueeParty?: { state(): unknown } };
+    const w = globalThis as Any as { __marqueeParty?: { state(): unknown } };
     return (w.__marqueeParty?.state() ?? null) as never;
   });
 }
@@ -24,7 +29,7 @@ export function partyView(page: Page): Promise<PartyView | null> {
 export async function waitForParty(page: Page, members: number, timeoutMs = 20_000): Promise<PartyView> {
   await page.waitForFunction(
     (n) => {
-      const w = window as unknown as { __marqueeParty?: { state(): { connected: boolean; members: unknown[]; offsetMs: number | null } } };
+      const w = globalThis as Any as { __marqueeParty?: { state(): { connected: boolean; members: unknown[]; offsetMs: number | null } } };
       const s = w.__marqueeParty?.state();
       return !!s && s.connected && s.members.length === n && s.offsetMs !== null;
     },
@@ -38,7 +43,7 @@ type Reading = { t: number; at: number; paused: boolean; rate: number };
 
 function read(page: Page): Promise<Reading> {
   return page.evaluate(() => {
-    const v = document.querySelector<HTMLVideoElement>("video#player")!;
+    const v = (globalThis as Any).document.querySelector("video#player") as { currentTime: number; paused: boolean; playbackRate: number };
     // performance.timeOrigin + now(): the wall clock at sub-millisecond resolution, the same in every page of this machine.
     return { t: v.currentTime, at: performance.timeOrigin + performance.now(), paused: v.paused, rate: v.playbackRate };
   });
