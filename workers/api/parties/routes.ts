@@ -26,6 +26,7 @@ const errors = errorDocs({
   401: "Not signed in",
   403: "Not allowed: no plan, maturity, a locked profile (details.reason)",
   404: "No such title, episode or party (details.reason)",
+  429: "RATE_LIMITED: more than 6 parties a minute from one account (Retry-After)",
   503: "The party could not be reached; retry after Retry-After",
 });
 
@@ -90,6 +91,10 @@ partyRoutes.openapi(
     const body = c.req.valid("json");
     const auth = c.get("auth");
     const profileId = chooseProfileId(auth, body.profileId);
+    // Reserved before anything is made: each party is a Durable Object until it ends.
+    if (!(await c.env.PARTY_RATE_LIMIT.limit({ key: `party:${auth.accountId}` })).success) {
+      throw new ApiError("RATE_LIMITED", "Too many watch parties started from this account; try again in a minute.", { headers: { "Retry-After": "60" } });
+    }
     const context = await loadPlayContext(c.env.DB, shardForProfile(c.env, profileId).db, auth.accountId, profileId, body.titleId);
     // The host must be able to play it now: the same checks as Play, without taking a screen.
     const plan = decidePlay(auth, body, context, new Date());

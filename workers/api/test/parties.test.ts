@@ -13,6 +13,7 @@ import { clockOffset, correctionFor, isRunning, MAX_RATE_NUDGE, PARTY_CLOSE, PAR
 import { call } from "./auth-client.ts";
 import { api, page, webMember } from "./pages-client.ts";
 import { createParty, openSocket, socketRequest, type Socket } from "./party-client.ts";
+import { wellInsideRateWindow } from "./rate-window.ts";
 import { anotherDevice, memberOn, seedPlayableCatalog, startPlayback, started, stopPlayback, type Member } from "./playback-client.ts";
 
 await seedPlayableCatalog();
@@ -370,6 +371,23 @@ describe("limits", () => {
     for (let i = 0; i < PARTY_LIMITS.maxRefusedInARow + 5; i++) guest.send("{");
     expect((await guest.closed()).code).toBe(1008);
   });
+
+  it("an account starts at most 6 parties a minute: a burst past it gets 429 and makes nothing", async () => {
+    const a = await memberOn("standard");
+    await wellInsideRateWindow(60);
+    const answers = await Promise.all(Array.from({ length: 9 }, () => call("/v1/parties", { headers: a.headers, json: { titleId: "first-light", profileId: a.profileId } })));
+    const made = answers.filter((r) => r.status === 201);
+    expect(made).toHaveLength(6);
+    const refused = answers.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(3);
+    for (const r of refused) {
+      expect(r.headers.get("retry-after")).toBe("60");
+      await expectError(r, 429, "RATE_LIMITED");
+    }
+    // Another account is not held back by this one.
+    const b = await memberOn("standard");
+    await createParty(b.headers, { titleId: "first-light", profileId: b.profileId });
+  }, 20_000);
 
   it("the keep-alive is answered without the object's code running", async () => {
     const a = await memberOn("standard");

@@ -11,6 +11,7 @@ import { call } from "./auth-client.ts";
 import { deliver, eventually, scalar } from "./events-client.ts";
 import { memberOn, seedPlayableCatalog, startPlayback, started, type Member } from "./playback-client.ts";
 import { qoeReport } from "./qoe-client.ts";
+import { wellInsideRateWindow } from "./rate-window.ts";
 import { expectNoInlineCode, expectSecurityHeaders, page, webMember } from "./pages-client.ts";
 import { exports } from "cloudflare:workers";
 
@@ -165,12 +166,8 @@ describe("POST /v1/qoe", () => {
 
   it("limits a profile's requests (the events rate binding, its own key): 429 with Retry-After", async () => {
     const v = await viewer();
-    // The binding counts in fixed windows aligned to the wall clock (Miniflare's as
-    // Cloudflare's): a burst that straddles a window's turn gets a fresh 20 in the next.
-    // Starting it well inside a window keeps the count exact (1 run in ~50 failed without).
-    const windowMs = 10_000;
-    const intoWindow = Date.now() % windowMs;
-    if (intoWindow > windowMs - 3_000) await new Promise((r) => setTimeout(r, windowMs - intoWindow + 50));
+    // Well inside one of the binding's windows: one straddling a window's turn let 21 through (1 run in ~50).
+    await wellInsideRateWindow(10);
     const statuses = await Promise.all(Array.from({ length: 30 }, () => post(v.headers, [qoeReport({ playbackSessionId: v.streamId, profileId: v.profileId })]).then((r) => r.status)));
     expect(statuses.filter((s) => s === 202)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
