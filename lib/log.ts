@@ -20,7 +20,8 @@ export type LogEvent =
  * kept out of logs. `/p/healthz` is not a token.
  */
 export function redactedPath(path: string): string {
-  return path.replace(/^\/p\/(?!healthz\/?$)[^/]+/, "/p/<token>");
+  // A watch party's id is its invite: whoever has it may join (docs/watch-party.md).
+  return path.replace(/^\/p\/(?!healthz\/?$)[^/]+/, "/p/<token>").replace(/pty_[A-Za-z0-9_-]{22}/g, "pty_<invite>");
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -1,7 +1,7 @@
 // What the api writes to its logs, captured at the most talkative level while a member
 // signs up, signs in (also wrongly), plays, beats, reports events and fails: every request
 // line carries its request id, and no line carries a password, a session token or cookie,
-// a CSRF or playback token, or a full email address.
+// a CSRF or playback token, a watch party's invite, or a full email address.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -50,12 +50,17 @@ describe("logs", () => {
     await request("/v1/home?profile=" + profileId, { headers: { cookie: `__Host-marquee_session=${cookie}` } });
     await request("/v1/events", json({ events: "not a list" }, auth));
     await request("/v1/nope", { headers: auth });
+    const party = await request("/v1/parties", json({ titleId: "first-light", profileId }, auth));
+    expect(party.res.status).toBe(201);
+    const invite = party.json().partyId as string;
+    await request(`/v1/parties/${invite}`, { headers: auth });
+    await request(`/party/${invite}`, { headers: { cookie: `__Host-marquee_session=${cookie}` } });
 
     const requestLines = lines.filter((l) => l.includes('"event":"request"'));
     expect(requestLines.length).toBeGreaterThanOrEqual(10);
     for (const line of requestLines) expect(JSON.parse(line).requestId, line).toMatch(/^[0-9a-f-]{36}$/);
     const all = lines.join("\n");
-    for (const secret of [password, token, cookie, csrf, playbackToken, email]) {
+    for (const secret of [password, token, cookie, csrf, playbackToken, email, invite]) {
       expect(all.includes(secret), `a log line contains ${secret.slice(0, 12)}…`).toBe(false);
     }
     // Not even the address's local part next to its domain in another shape.
