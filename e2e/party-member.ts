@@ -54,11 +54,13 @@ function read(page: Page): Promise<Reading> {
  * to the later of the two read times at its own playback rate (a paused one stays put), so
  * the few milliseconds between the two page evaluations are not counted as disagreement.
  */
-export async function positionsAtOneInstant(pages: Page[]): Promise<{ positions: number[]; paused: boolean[] }> {
+export async function positionsAtOneInstant(pages: Page[]): Promise<{ positions: number[]; paused: boolean[]; rates: number[] }> {
   const readings = await Promise.all(pages.map(read));
   const instant = Math.max(...readings.map((r) => r.at));
   return {
     positions: readings.map((r) => (r.paused ? r.t : r.t + ((instant - r.at) / 1000) * r.rate)),
     paused: readings.map((r) => r.paused),
+    /** 0 while a player holds a seek for the party's clock to reach it (web/scripts/party/sync.ts). */
+    rates: readings.map((r) => (r.paused ? 0 : r.rate)),
   };
 }

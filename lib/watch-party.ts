@@ -50,12 +50,14 @@ export const HEARTBEAT_INTERVAL_MS = 2_000;
 export const KEEPALIVE = { request: "ka", response: "ka" } as const;
 export const KEEPALIVE_INTERVAL_MS = 25_000;
 
-/** Close codes the object uses (4000-4999 are the application's). The client reconnects only after 1006/1011/1012 and PARTY_CLOSE.restart. */
+/**
+ * Close codes the object uses (4000-4999 are the application's). After these, and after
+ * 1008 (too many refused messages in a row), a client does not reconnect; after any other
+ * close it does, with the same playback session.
+ */
 export const PARTY_CLOSE = {
   /** The party is over (24 h reached, or it stood empty). */
   ended: 4001,
-  /** Too many refused messages (also 1008 from the runtime's side). */
-  abuse: 4008,
   /** The same member connected again elsewhere (a second tab): this socket gives way. */
   replaced: 4009,
   /** The member left with a `leave` message. */

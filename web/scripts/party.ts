@@ -3,8 +3,9 @@
 // one, so a solo viewer downloads none of it. It joins the party's socket with this page's
 // own playback session, keeps the video on the party's clock (./party/sync.ts), turns the
 // viewer's play, pause and seek into the party's, and shows who is watching.
-import { HEARTBEAT_INTERVAL_MS, type ClientMessage, type PartyControl, type PartyInfo, type PartyMember, type ServerMessage } from "../../lib/watch-party.ts";
+import { HEARTBEAT_INTERVAL_MS, PARTY_CLOSE, type ClientMessage, type PartyControl, type PartyInfo, type PartyMember, type ServerMessage } from "../../lib/watch-party.ts";
 import type { Api } from "./player/api.ts";
+import type { ControlGate, GateAnswer } from "./player/controls.ts";
 import { PartyConnection } from "./party/connection.ts";
 import { PartyPanel } from "./party/panel.ts";
 import { PartySync } from "./party/sync.ts";
@@ -21,10 +22,7 @@ export type PartyContext = {
   onLeft(): void;
 };
 
-/** The player's controls ask this before acting: true means the party took the action (or refused it). */
-export type PartyGate = { play(pos: number): boolean; pause(pos: number): boolean; seek(to: number): boolean };
-
-export type PartyHandle = { gate: PartyGate; stop(): void };
+export type PartyHandle = { gate: ControlGate; stop(): void };
 
 const ERRORS: Record<string, string> = {
   NOT_ALLOWED: "Only the host controls playback in this party.",
@@ -56,15 +54,31 @@ export async function startParty(ctx: PartyContext): Promise<PartyHandle | null>
   let control: PartyControl = party.control;
   let waitForEveryone = party.waitForEveryone;
   const members = new Map<string, PartyMember>();
+  /** Stalled: the video waiting for data, or the sync's seek taking long; `buffering` is what the party was last told. */
+  let videoStalled = false;
+  let syncStalled = false;
   let buffering = false;
-  let connected = false;
+  /**
+   * joining: not in yet (the player acts alone); in: the party decides; reconnecting: a
+   * drop, the party still decides (the sync keeps the video on its last state); over: the
+   * party ended or another tab took it over, and this player goes on alone.
+   */
+  let phase: "joining" | "in" | "reconnecting" | "over" = "joining";
   let left = false;
 
   const name = (id: string | null) => (id === you ? "You" : (members.get(id ?? "")?.name ?? "Someone"));
   const render = () => panel.members([...members.values()], hostId, you, control, waitForEveryone);
   const mayControl = () => control === "everyone" || (you !== null && you === hostId);
 
-  const sync = new PartySync(video, ctx.durationSec, () => conn.offsetMs);
+  const sync = new PartySync(
+    video,
+    ctx.durationSec,
+    () => conn.offsetMs,
+    (stalled) => {
+      syncStalled = stalled;
+      reportStall();
+    },
+  );
   const send = (m: ClientMessage) => conn.send(m);
   const panel = new PartyPanel(ctx.shell, `${location.origin}/party/${partyId}`, {
     react: (emoji) => send({ t: "reaction", emoji }),
@@ -76,14 +90,23 @@ export async function startParty(ctx: PartyContext): Promise<PartyHandle | null>
   const conn = new PartyConnection(ws, {
     open: () => panel.status("Joining…"),
     closed: (code, final) => {
-      connected = false;
       if (left) return;
       if (!final) {
+        if (phase === "in") phase = "reconnecting";
         panel.status("Reconnecting…");
         return;
       }
-      panel.status(code === 4001 ? "This watch party has ended." : code === 4009 ? "This party is open in another tab." : "Disconnected from the party.");
+      const never = phase === "joining";
+      phase = "over";
+      panel.status(
+        code === PARTY_CLOSE.ended ? "This watch party has ended." : code === PARTY_CLOSE.replaced ? "This party is open in another tab." : never ? "Could not join the watch party." : "Disconnected from the party.",
+      );
       sync.stop();
+    },
+    // A refused upgrade reads as a 1006 like any drop: before trying again, ask whether the party is still there.
+    stillThere: async () => {
+      const answer = await ctx.api.call<PartyInfo>("GET", `/v1/parties/${encodeURIComponent(partyId)}`).catch(() => null);
+      return answer?.status !== 404;
     },
     message: (m) => onMessage(m),
   });
@@ -91,7 +114,7 @@ export async function startParty(ctx: PartyContext): Promise<PartyHandle | null>
   function onMessage(m: ServerMessage): void {
     switch (m.t) {
       case "welcome":
-        connected = true;
+        phase = "in";
         you = m.you;
         hostId = m.party.hostId;
         control = m.party.control;
@@ -149,37 +172,46 @@ export async function startParty(ctx: PartyContext): Promise<PartyHandle | null>
   }
 
   // Stalls, at once; and where we are, while playing.
-  const beat = () => connected && send({ t: "heartbeat", pos: video.currentTime, buffering });
-  video.addEventListener("waiting", () => {
-    if (video.paused || buffering) return;
-    buffering = true;
+  const beat = () => phase === "in" && send({ t: "heartbeat", pos: video.currentTime, buffering });
+  function reportStall(): void {
+    if (buffering === (videoStalled || syncStalled)) return;
+    buffering = !buffering;
     beat();
+  }
+  video.addEventListener("waiting", () => {
+    if (video.paused) return;
+    videoStalled = true;
+    reportStall();
   });
   video.addEventListener("playing", () => {
-    if (!buffering) return;
-    buffering = false;
-    beat();
+    videoStalled = false;
+    reportStall();
   });
   const heartbeat = setInterval(() => !video.paused && beat(), HEARTBEAT_INTERVAL_MS);
 
-  /** A viewer's action: sent to the party (whose answer moves everyone, us included), or refused with a word. */
-  const ask = (m: ClientMessage): boolean => {
-    if (!mayControl()) {
-      panel.toast(ERRORS.NOT_ALLOWED!);
-      sync.tick();
-      return true;
-    }
-    if (!send(m)) panel.toast("Not connected to the party right now.");
-    return true;
+  /**
+   * A viewer's action: sent to the party (whose answer moves everyone, us included), or
+   * refused with a word and the video left where the party has it. Before the welcome and
+   * after the party is over, the player acts alone.
+   */
+  const ask = (m: ClientMessage): GateAnswer => {
+    if (phase === "joining" || phase === "over") return "alone";
+    const refused = !mayControl() ? ERRORS.NOT_ALLOWED! : phase === "reconnecting" || !send(m) ? "Reconnecting to the party; try again in a moment." : null;
+    if (refused === null) return "sent";
+    panel.toast(refused);
+    sync.tick();
+    return "refused";
   };
-  const gate: PartyGate = {
-    play: (pos) => (connected ? ask({ t: "play", pos }) : false),
-    pause: (pos) => (connected ? ask({ t: "pause", pos }) : false),
-    seek: (to) => (connected ? ask({ t: "seek", pos: Math.max(0, to) }) : false),
+  const gate: ControlGate = {
+    // Play on a video that has ended starts the film over, as it does alone.
+    play: (pos) => ask({ t: "play", pos: video.ended ? 0 : pos }),
+    pause: (pos) => ask({ t: "pause", pos }),
+    seek: (to) => ask({ t: "seek", pos: Math.max(0, to) }),
   };
 
   function stop(leaving: boolean): void {
     left = true;
+    phase = "over";
     clearInterval(heartbeat);
     sync.stop();
     if (leaving) conn.leave();
@@ -193,7 +225,8 @@ export async function startParty(ctx: PartyContext): Promise<PartyHandle | null>
     configurable: true,
     value: Object.freeze({
       state: () => ({
-        connected,
+        connected: phase === "in",
+        phase,
         you,
         hostId,
         control,
@@ -205,6 +238,7 @@ export async function startParty(ctx: PartyContext): Promise<PartyHandle | null>
         partyPosition: sync.partyPosition(),
         driftSec: sync.lastDriftSec,
         seeks: sync.seeks,
+        ...sync.learnt,
       }),
     }),
   });

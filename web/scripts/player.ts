@@ -310,6 +310,11 @@ function run(): void {
     party = handle;
     controls.gate = handle.gate;
     els.shell.dataset.party = id;
+    // Nothing plays it yet (no autoplay in a party): while the party waits paused, the
+    // status says so once the video could play, instead of "Loading…" for ever.
+    const ready = () => video.paused && status.state === "loading" && status.set("paused");
+    if (video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) ready();
+    else video.addEventListener("canplay", ready, { once: true });
   }
 
   /** "Watch together" in the player: a party for what is playing, joined in place, with its invite link to share. */

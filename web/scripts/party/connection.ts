@@ -9,6 +9,12 @@ export type ConnectionHooks = {
   open(): void;
   /** Closed; `final` when it will not reconnect (the party ended, another tab took over, we left). */
   closed(code: number, final: boolean): void;
+  /**
+   * Asked before each reconnect: false when the party is gone. A refused upgrade (the party
+   * ended while we were away) reaches the page as a bare 1006, like any drop; without this
+   * the client would retry it for ever.
+   */
+  stillThere?(): Promise<boolean>;
 };
 
 /** Closes after which reconnecting is pointless or wrong. */
@@ -16,10 +22,17 @@ const FINAL = new Set<number>([PARTY_CLOSE.ended, PARTY_CLOSE.replaced, PARTY_CL
 /** A re-sync of the clock this often: clocks drift, and the first samples may have been unlucky. */
 const RESYNC_MS = 30_000;
 const KEPT_SAMPLES = 12;
+/**
+ * A socket that has never opened on this page after this many tries (10-15 s of backoff) is being
+ * refused, not dropped (its upgrade answered 4xx, which a page cannot read): give up. Once
+ * it has opened, drops are retried for as long as the party is there.
+ */
+const MAX_FIRST_TRIES = 6;
 
 export class PartyConnection {
   #ws: WebSocket | null = null;
   #attempt = 0;
+  #everOpened = false;
   #stopped = false;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #resync: ReturnType<typeof setInterval> | undefined;
@@ -46,6 +59,7 @@ export class PartyConnection {
     this.#ws = ws;
     ws.addEventListener("open", () => {
       this.#attempt = 0;
+      this.#everOpened = true;
       this.hooks.open();
       this.#startClockRound(CLOCK_SAMPLES);
       clearInterval(this.#keepalive);
@@ -68,7 +82,7 @@ export class PartyConnection {
       if (this.#ws !== ws) return;
       clearInterval(this.#keepalive);
       clearInterval(this.#resync);
-      const final = this.#stopped || FINAL.has(e.code);
+      const final = this.#stopped || FINAL.has(e.code) || (!this.#everOpened && this.#attempt + 1 >= MAX_FIRST_TRIES);
       this.hooks.closed(e.code, final);
       if (!final) this.#reconnectLater();
     });
@@ -131,6 +145,17 @@ export class PartyConnection {
   #reconnectLater(): void {
     const base = Math.min(10_000, 500 * 2 ** this.#attempt++);
     clearTimeout(this.#retry);
-    this.#retry = setTimeout(() => this.connect(), base / 2 + Math.random() * (base / 2));
+    this.#retry = setTimeout(() => void this.#reconnect(), base / 2 + Math.random() * (base / 2));
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.hooks.stillThere && !(await this.hooks.stillThere())) {
+      if (this.#stopped) return;
+      this.#stopped = true;
+      this.hooks.closed(PARTY_CLOSE.ended, true);
+      return;
+    }
+    this.connect();
   }
 }

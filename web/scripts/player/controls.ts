@@ -22,9 +22,12 @@ const IDLE_MS = 3000;
 
 /**
  * In a watch party, the party decides play, pause and seek (web/scripts/party.ts): the
- * controls ask first, and leave the video alone when it says it took the action.
+ * controls ask first. "alone": act on the video as usual (not in the party's hands, or no
+ * longer); "sent": the party will move everyone, this player included; "refused": nothing
+ * happens (the party said why), and the controls show the video as it is.
  */
-export type ControlGate = { play(pos: number): boolean; pause(pos: number): boolean; seek(to: number): boolean };
+export type GateAnswer = "alone" | "sent" | "refused";
+export type ControlGate = { play(pos: number): GateAnswer; pause(pos: number): GateAnswer; seek(to: number): GateAnswer };
 
 export class Controls {
   private dragging = false;
@@ -122,10 +125,10 @@ export class Controls {
     const { video } = this.els;
     if (video.paused || video.ended) {
       this.hooks.onPlayRequest?.();
-      if (this.gate?.play(video.currentTime)) return;
+      if ((this.gate?.play(video.currentTime) ?? "alone") !== "alone") return;
       void video.play().catch(() => undefined);
     } else {
-      if (this.gate?.pause(video.currentTime)) return;
+      if ((this.gate?.pause(video.currentTime) ?? "alone") !== "alone") return;
       video.pause();
     }
   }
@@ -139,8 +142,10 @@ export class Controls {
     const duration = this.duration();
     if (!(duration > 0) || video.readyState === HTMLMediaElement.HAVE_NOTHING) return;
     const to = Math.max(0, Math.min(target, duration - 0.25));
-    if (this.gate?.seek(to)) {
-      this.paintClock(to);
+    const answer = this.gate?.seek(to) ?? "alone";
+    if (answer !== "alone") {
+      // Sent: the bar shows where everyone is going; refused: it goes back to where the video is.
+      this.paintClock(answer === "sent" ? to : video.currentTime);
       return;
     }
     this.pendingSeekFrom ??= video.currentTime;
