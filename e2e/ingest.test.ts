@@ -1,20 +1,19 @@
 // `npm run ingest` against the running platform: a clip made by ffmpeg here is packaged,
 // uploaded, published and played to the end; bad inputs get one clear line and leave
 // nothing behind.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFile, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { readDevVar } from "../tools/dev-vars.ts";
-import { projectRoot } from "../tools/project.ts";
 import { launchBrowser } from "./browser.ts";
+import { hasFfmpeg, runIngest } from "./ingest-cli.ts";
 import { devPlaybackToken, expectPlayedToTheEnd, play } from "./players.ts";
 import { makeSyntheticSeason } from "../tools/ingest/segments/synthetic-season.ts";
 
 const baseUrl = inject("baseUrl");
-const hasFfmpeg = spawnSync("ffmpeg", ["-version"], { stdio: "ignore" }).status === 0;
 const isCI = process.env.CI === "true" || process.env.CI === "1";
 
 let work: string;
@@ -32,23 +31,7 @@ type IngestResult = {
   out: { ok: boolean; assetId?: string; titleId?: string; ladder?: { id: string }[]; segments?: SegmentsOut | null; error?: { code: string; message: string } };
 };
 
-function ingest(args: string[]): Promise<IngestResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["tools/ingest/cli.ts", ...args, "--api", baseUrl, "--json"], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      try {
-        resolve({ exitCode: code ?? 1, out: JSON.parse(stdout.trim().split("\n").at(-1) ?? "") });
-      } catch {
-        reject(new Error(`ingest printed no JSON (exit ${code}):\n${stdout}\n${stderr}`));
-      }
-    });
-  });
-}
+const ingest = (args: string[]) => runIngest<IngestResult["out"]>(baseUrl, args);
 
 async function admin(pathname: string): Promise<Response> {
   return fetch(`${baseUrl}${pathname}`, { headers: { Authorization: `Bearer ${await readDevVar("ADMIN_TOKEN")}` } });

@@ -2,14 +2,13 @@
 // than the demo video's 12 s: ffmpeg draws a test pattern with a tone, and `npm run ingest`
 // packages and publishes it as a new title on the running platform (small and quick: 320×180,
 // one rung, no skip-segment detection).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { projectRoot } from "../tools/project.ts";
+import { runIngest } from "./ingest-cli.ts";
 
-/** Whether this machine can make one (outside CI the tests that need it skip without ffmpeg, saying so). */
-export const hasFfmpeg = spawnSync("ffmpeg", ["-version"], { stdio: "ignore" }).status === 0;
+export { hasFfmpeg } from "./ingest-cli.ts";
 
 export async function ingestLongFilm(baseUrl: string, name: string, seconds: number): Promise<{ titleId: string; assetId: string }> {
   const work = await mkdtemp(path.join(tmpdir(), "marquee-long-film-"));
@@ -21,21 +20,7 @@ export async function ingestLongFilm(baseUrl: string, name: string, seconds: num
       { encoding: "utf8" },
     );
     if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr || made.error?.message || "failed"} (the browser tests need ffmpeg: sudo apt-get install -y ffmpeg)`);
-    const out = await new Promise<{ ok: boolean; titleId?: string; assetId?: string; error?: unknown }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["tools/ingest/cli.ts", clip, "--new-title", name, "--skip-segments", "--api", baseUrl, "--json"], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("exit", (code) => {
-        try {
-          resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? ""));
-        } catch {
-          reject(new Error(`ingest printed no JSON (exit ${code}):\n${stdout}\n${stderr}`));
-        }
-      });
-    });
+    const { out } = await runIngest<{ ok: boolean; titleId?: string; assetId?: string; error?: unknown }>(baseUrl, [clip, "--new-title", name, "--skip-segments"]);
     if (!out.ok || !out.titleId || !out.assetId) throw new Error(`ingest of ${name} failed: ${JSON.stringify(out)}`);
     return { titleId: out.titleId, assetId: out.assetId };
   } finally {
