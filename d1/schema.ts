@@ -132,6 +132,29 @@ export const skipSegments = sqliteTable(
   (t) => [primaryKey({ columns: [t.assetId, t.kind] })],
 );
 
+/**
+ * How far each replica has got with each published asset (workers/api/ingest/replicate.ts):
+ * the publish step copies the index's files in order, `files_done` at a time, and sets
+ * `completed_at` once the replica has all of them and its index. The media Worker learns
+ * the same from `assets/{id}/replicas.json` in the buckets (it never reads D1).
+ */
+export const assetReplicas = sqliteTable(
+  "asset_replicas",
+  {
+    assetId: text("asset_id")
+      .notNull()
+      .references(() => assets.id, { onDelete: "cascade" }),
+    /** The replica's pathway id (lib/media-origins/pathways.ts): p2 … p9. */
+    pathway: text("pathway").notNull(),
+    filesDone: integer("files_done").notNull(),
+    filesTotal: integer("files_total").notNull(),
+    bytesDone: integer("bytes_done").notNull(),
+    completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.assetId, t.pathway] })],
+);
+
 /** A member: one email, one password, one subscription, up to five profiles. */
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),

@@ -5,7 +5,9 @@ export type LogEvent =
   | { event: "request"; requestId: string; method: string; path: string; status: number; durationMs: number }
   | { event: "unhandled_error"; requestId: string; method: string; path: string; message: string; stack: string }
   | { event: "dependency_failed"; requestId: string; dependency: string; message: string }
-  | { event: "chaos_on" | "chaos_refused"; requestId: string; message: string }
+  | { event: "chaos_on" | "chaos_refused" | "config_invalid"; requestId: string; message: string }
+  /** A file (or index) the requested pathway's origin could not give, served from another (docs/media-origin.md). */
+  | { event: "origin_fallback"; requestId: string; from: string; to: string; key: string }
   | { event: "r2_read"; key: string; range: boolean }
   | { event: "billing_event_ignored"; eventId: string; type: string; reason: string }
   | { event: "billing_event_handled"; eventId: string; type: string; outcome: "applied" | "stale" }
@@ -16,12 +18,12 @@ export type LogEvent =
   | { event: "live_event"; liveId: string; state: "live" | "ended"; reason?: string; segments: number };
 
 /**
- * Playback paths carry their token (`/p/{token}` and anything after it): a credential,
- * kept out of logs. `/p/healthz` is not a token.
+ * Playback paths carry their token (`/p/{token}`, and on a replica's pathway `/p2/{token}`):
+ * a credential, kept out of logs. `/p/healthz` is not a token.
  */
 export function redactedPath(path: string): string {
   // A watch party's id is its invite: whoever has it may join (docs/watch-party.md).
-  return path.replace(/^\/p\/(?!healthz\/?$)[^/]+/, "/p/<token>").replace(/pty_[A-Za-z0-9_-]{22}/g, "pty_<invite>");
+  return path.replace(/^\/(p[2-9]?)\/(?!healthz\/?$)[^/]+/, "/$1/<token>").replace(/pty_[A-Za-z0-9_-]{22}/g, "pty_<invite>");
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

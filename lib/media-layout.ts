@@ -1,4 +1,5 @@
-// Where a packaged asset's files live in the R2 bucket `MEDIA` (DESIGN.md §4).
+// Where a packaged asset's files live in the R2 bucket `MEDIA` and every replica (DESIGN.md §4,
+// docs/media-origin.md): the same keys in each origin.
 
 const ASSETS = "assets";
 
@@ -16,6 +17,13 @@ export const mediaKeys = {
   skipSegments: (assetId: string) => `${ASSETS}/${assetId}/skip-segments.json`,
   /** What the ingest tool measured for finding them again (lib/skip-segments.ts `episodeAnalysisSchema`); never served. */
   analysis: (assetId: string) => `${ASSETS}/${assetId}/analysis.json`,
+  /**
+   * The replicas an asset is complete on (lib/media-origins/replicas.ts), written by the
+   * publish step to every origin once the last replica file is copied; absent: primary only.
+   */
+  replicas: (assetId: string) => `${ASSETS}/${assetId}/replicas.json`,
+  /** The operator's steering policy (lib/media-origins/steering-policy.ts), kept in every origin. */
+  steeringPolicy: "config/steering.json",
 };
 
 const contentTypes: Record<string, string> = {

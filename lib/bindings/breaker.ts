@@ -53,6 +53,19 @@ export class CircuitBreaker {
     if (this.#state === "half_open") this.#trialInFlight = false;
   }
 
+  /** The calls and failures counted in the window so far (an open breaker counts none: it starts afresh). */
+  recent(): { calls: number; failed: number } {
+    const since = this.#now() - this.#options.windowMs;
+    let calls = 0;
+    let failed = 0;
+    for (const b of this.#buckets) {
+      if (b.at <= since) continue;
+      calls += b.ok + b.failed;
+      failed += b.failed;
+    }
+    return { calls, failed };
+  }
+
   record(ok: boolean): void {
     if (this.#state === "half_open") {
       this.#trialInFlight = false;

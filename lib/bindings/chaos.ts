@@ -17,6 +17,14 @@ export type ChaosConfig = {
   rates: Record<DependencyKind, number>;
   /** Milliseconds added before every call of each kind. */
   latencyMs: Record<DependencyKind, number>;
+  /**
+   * Rates for one dependency by the guard's name for it ("r2:MEDIA"), instead of its
+   * kind's, from `afterMs` after that dependency's first call in this isolate on: e.g.
+   * `r2:MEDIA=1@10s`, the primary bucket gone 10 s into playback (docs/media-origin.md).
+   */
+  dependencies: Map<string, { rate: number; afterMs: number }>;
+  /** When each of `dependencies` was first called (filled in by the guard). */
+  firstCallAt: Map<string, number>;
   random: () => number;
 };
 
@@ -36,12 +44,18 @@ export const CHAOS_MARK = typeof __MARQUEE_CHAOS__ !== "undefined" && !__MARQUEE
 export class ChaosSpecError extends Error {}
 
 
-function parseMs(value: string, item: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
-  if (!match) throw new ChaosSpecError(`"${item}": latency must look like 50ms or 0.2s`);
+function parseMs(value: string, item: string, what = "latency", maxMs = 30_000): number {
+  const match = /^(\d{1,7}(?:\.\d{1,3})?)(ms|s)?$/.exec(value);
+  if (!match) throw new ChaosSpecError(`"${item}": ${what} must look like 50ms or 0.2s`);
   const n = Number(match[1]) * (match[2] === "s" ? 1000 : 1);
-  if (n > 30_000) throw new ChaosSpecError(`"${item}": latency above 30s`);
+  if (n > maxMs) throw new ChaosSpecError(`"${item}": ${what} above ${maxMs / 1000}s`);
   return n;
+}
+
+function parseRate(value: string, item: string): number {
+  const rate = Number(value);
+  if (value === "" || !Number.isFinite(rate) || rate < 0 || rate > 1) throw new ChaosSpecError(`"${item}": a rate is a number from 0 to 1`);
+  return rate;
 }
 
 /**
@@ -54,6 +68,7 @@ export function parseChaos(spec: string): ChaosConfig | null {
   const rates = Object.fromEntries(dependencyKinds.map((k) => [k, 0])) as Record<DependencyKind, number>;
   const latencyMs = Object.fromEntries(dependencyKinds.map((k) => [k, 0])) as Record<DependencyKind, number>;
   const isKind = (k: string): k is DependencyKind => (dependencyKinds as readonly string[]).includes(k);
+  const dependencies = new Map<string, { rate: number; afterMs: number }>();
   let seed: number | undefined;
   for (const item of trimmed.split(",").map((s) => s.trim()).filter(Boolean)) {
     const [key, value, extra] = item.split("=").map((s) => s.trim());
@@ -67,14 +82,15 @@ export function parseChaos(spec: string): ChaosConfig | null {
       if (!/^\d+$/.test(value)) throw new ChaosSpecError(`"${item}": seed must be a whole number`);
       seed = Number(value);
     } else if (isKind(key)) {
-      const rate = Number(value);
-      if (value === "" || !Number.isFinite(rate) || rate < 0 || rate > 1) throw new ChaosSpecError(`"${item}": a rate is a number from 0 to 1`);
-      rates[key] = rate;
+      rates[key] = parseRate(value, item);
+    } else if (/^[a-z0-9]{2,8}:[A-Za-z0-9_]{1,64}$/.test(key) && isKind(key.slice(0, key.indexOf(":")))) {
+      const at = value.indexOf("@");
+      dependencies.set(key, { rate: parseRate(at < 0 ? value : value.slice(0, at), item), afterMs: at < 0 ? 0 : parseMs(value.slice(at + 1), item, "delay", 3_600_000) });
     } else {
-      throw new ChaosSpecError(`"${item}": unknown name (use ${dependencyKinds.join(", ")}, latency, <kind>.latency or seed)`);
+      throw new ChaosSpecError(`"${item}": unknown name (use ${dependencyKinds.join(", ")}, latency, <kind>.latency, <kind>:<binding> or seed)`);
     }
   }
-  return { spec: trimmed, rates, latencyMs, random: seed === undefined ? Math.random : seededRandom(seed) };
+  return { spec: trimmed, rates, latencyMs, dependencies, firstCallAt: new Map(), random: seed === undefined ? Math.random : seededRandom(seed) };
 }
 
 export type ChaosEnv = { CHAOS?: string; ENVIRONMENT?: string };

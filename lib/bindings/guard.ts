@@ -4,7 +4,7 @@
 // failure surfaces as a DependencyError, which the shared error handler answers with a
 // retryable 503; an application error (a UNIQUE constraint, a Durable Object's own
 // exception) passes through unchanged and counts as the dependency working.
-import { CircuitBreaker, type BreakerOptions } from "./breaker.ts";
+import { CircuitBreaker, type BreakerOptions, type BreakerState } from "./breaker.ts";
 import { CHAOS_MARK, chaosFor, type ChaosConfig, type ChaosEnv, type DependencyKind } from "./chaos.ts";
 import { log } from "../log.ts";
 
@@ -90,6 +90,12 @@ export function statementScope(sql: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < sql.length; i++) h = Math.imul(h ^ sql.charCodeAt(i), 0x01000193);
   return `sql:${(h >>> 0).toString(16)}`;
+}
+
+/** What this isolate has seen of one dependency lately: its breaker's state and the window's calls and failures. */
+export function dependencyHealth(dependency: string): { state: BreakerState; calls: number; failed: number } {
+  const breaker = breakers.get(dependency);
+  return breaker ? { state: breaker.state, ...breaker.recent() } : { state: "closed", calls: 0, failed: 0 };
 }
 
 export function breakerStates(): Record<string, string> {
@@ -184,7 +190,14 @@ export class BindingGuard {
     if (!chaos) return;
     const latency = chaos.latencyMs[kind];
     if (latency > 0) await sleep(latency);
-    if (chaos.random() < chaos.rates[kind]) throw new DependencyError(dependency, "fault", `${CHAOS_MARK} ${dependency} fault (${label})`);
+    const one = chaos.dependencies.get(dependency);
+    let rate = chaos.rates[kind];
+    if (one) {
+      const now = Date.now();
+      const first = chaos.firstCallAt.get(dependency) ?? (chaos.firstCallAt.set(dependency, now), now);
+      if (now - first >= one.afterMs) rate = one.rate;
+    }
+    if (chaos.random() < rate) throw new DependencyError(dependency, "fault", `${CHAOS_MARK} ${dependency} fault (${label})`);
   }
 }
 

@@ -16,6 +16,9 @@ export class AdminApiError extends Error {
   }
 }
 
+/** One replica's copy of an asset, as the publish step reports it (docs/media-origin.md). */
+export type ReplicaStatus = { pathway: string; filesDone: number; filesTotal: number; bytesDone: number; complete: boolean; error?: string };
+
 export type AssetStatus = {
   assetId: string;
   status: "pending" | "published";
@@ -113,7 +116,7 @@ export class AdminApi {
   }
 
   publish(assetId: string, target: { titleId?: string; episode?: { season: number; number: number; name?: string } }) {
-    return this.request<{ assetId: string; status: "published"; titleId?: string; episodeId?: string }>("POST", `/v1/admin/assets/${assetId}/publish`, {
+    return this.request<{ assetId: string; status: "published"; titleId?: string; episodeId?: string; replication: ReplicaStatus[] }>("POST", `/v1/admin/assets/${assetId}/publish`, {
       json: target,
     });
   }

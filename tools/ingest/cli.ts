@@ -9,7 +9,7 @@ import path from "node:path";
 import { renditionIndexSchema, type RenditionIndex } from "../../lib/media-index.ts";
 import { readDevVar } from "../dev-vars.ts";
 import { projectRoot } from "../project.ts";
-import { AdminApi, AdminApiError } from "./admin-api.ts";
+import { AdminApi, AdminApiError, type ReplicaStatus } from "./admin-api.ts";
 import { assetIdFor } from "./asset-id.ts";
 import { parseIngestArgs, usage, UsageError, type IngestArgs } from "./cli-args.ts";
 import { IngestInputError } from "./errors.ts";
@@ -47,6 +47,8 @@ type Outcome = {
   episodeId?: string;
   packaging: PackageReport | "reused";
   upload: UploadReport;
+  /** Each replica's copy (docs/media-origin.md); empty with no replica configured. */
+  replication: ReplicaStatus[];
   ladder: { id: string; width: number; height: number; peakKbps: number; averageKbps: number }[];
   /** Intro, recap and credits found (for the whole season of an episode); null when not looked for. */
   segments: (DetectionReport & { analysisSec: number }) | { error: string } | null;
@@ -115,6 +117,7 @@ async function ingest(args: IngestArgs): Promise<Outcome> {
   if (args.title && "id" in args.title) titleId = args.title.id;
   else if (args.title) titleId = existing?.linkedTo[0]?.titleId ?? (await api.createTitle(args.title)).id;
   const published = await api.publish(assetId, { ...(titleId ? { titleId } : {}), ...(args.episode ? { episode: args.episode } : {}) });
+  const replication = await replicate(api, assetId, published.replication, quiet);
   const segments = titleId && !args.skipSegments ? await findSegments(api, args, assetId, titleId) : null;
 
   return {
@@ -123,6 +126,7 @@ async function ingest(args: IngestArgs): Promise<Outcome> {
     ...(published.episodeId ? { episodeId: published.episodeId } : {}),
     packaging,
     upload,
+    replication,
     // Unknown only when an earlier run published this asset and its local packaging is gone.
     ladder: (index?.video ?? []).map((v) => ({
       id: v.id,
@@ -157,6 +161,33 @@ async function findSegments(api: AdminApi, args: IngestArgs, assetId: string, ti
   }
 }
 
+/** Publish calls in a row that may move no replica on before the ingest stops asking. */
+const STALLED_CALLS = 3;
+
+/**
+ * Replication to every replica: the publish step copies a bounded number of files per
+ * call, so it is called again until each replica is complete. A replica that stays
+ * failing is reported, not fatal: the asset plays from the primary, and another ingest
+ * run (or `POST /v1/admin/assets/{id}/publish`) carries on where this one stopped.
+ */
+async function replicate(api: AdminApi, assetId: string, first: ReplicaStatus[], quiet: boolean): Promise<ReplicaStatus[]> {
+  let statuses = first;
+  if (statuses.every((s) => s.complete)) return statuses;
+  const bar = progressBar("replicate", { quiet });
+  const progress = (list: ReplicaStatus[]) => list.reduce((n, s) => n + s.filesDone, 0);
+  const total = statuses.reduce((n, s) => n + s.filesTotal, 0);
+  let stalled = 0;
+  while (!statuses.every((s) => s.complete) && stalled < STALLED_CALLS) {
+    bar.update(total === 0 ? 1 : progress(statuses) / total, statuses.map((s) => `${s.pathway} ${s.filesDone}/${s.filesTotal}`).join(", "));
+    const before = progress(statuses);
+    statuses = (await api.publish(assetId, {})).replication;
+    stalled = progress(statuses) > before || statuses.every((s) => s.complete) ? 0 : stalled + 1;
+  }
+  const short = statuses.filter((s) => !s.complete);
+  bar.done(short.length === 0 ? `${statuses.map((s) => s.pathway).join(", ")} complete` : `incomplete: ${short.map((s) => `${s.pathway} ${s.filesDone}/${s.filesTotal}${s.error ? ` (${s.error})` : ""}`).join("; ")}`);
+  return statuses;
+}
+
 /** `--detect-segments SEASON --title ID`: detection again over what the season's episodes stored. */
 async function redetect(args: IngestArgs): Promise<DetectionReport> {
   const api = new AdminApi(args.api, await adminToken(args));
@@ -172,6 +203,7 @@ function printSummary(outcome: Outcome): void {
     const r = outcome.packaging;
     lines.push(`source ${r.source.width}x${r.source.height}, ${r.source.durationSec.toFixed(1)} s; complexity factor ${r.complexity?.factor.toFixed(2) ?? "n/a"}; encoded at ${r.realtimeFactor.toFixed(2)}x real time`);
   }
+  for (const r of outcome.replication) lines.push(`replica ${r.pathway}: ${r.complete ? "complete" : `${r.filesDone}/${r.filesTotal} files (run the ingest again to carry on)`}`);
   for (const rung of outcome.ladder) lines.push(`  ${rung.id.padEnd(6)} ${`${rung.width}x${rung.height}`.padEnd(10)} peak ${rung.peakKbps} kb/s, average ${rung.averageKbps} kb/s`);
   console.log(lines.join("\n"));
 }

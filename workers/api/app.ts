@@ -5,6 +5,7 @@ import { adminCatalogRoutes } from "./admin/catalog-routes.ts";
 import { skipSegmentRoutes } from "./catalog/skip-segment-routes.ts";
 import { defaultBodyLimit } from "./body-limits.ts";
 import { adminRoutes } from "./admin/routes.ts";
+import { steeringRoutes } from "./steering/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { billingRoutes } from "./billing/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
@@ -44,6 +45,7 @@ export function createApp() {
   app.route("/", partyRoutes);
   app.route("/", eventRoutes);
   app.route("/", qoeRoutes);
+  app.route("/", steeringRoutes);
   app.route("/", homeRoutes);
   app.route("/", qoeDashboardRoutes);
   app.route("/", watchRoutes);

@@ -27,10 +27,12 @@ export default defineConfig({
             scriptPath: mediaScript,
             modulesRoot: path.dirname(mediaScript),
             compatibilityDate: "2026-11-01",
-            r2Buckets: { MEDIA: "marquee-media" },
+            // The same buckets as the api's (by name): the primary and the replica.
+            r2Buckets: { MEDIA: "marquee-media", MEDIA_REPLICA: "marquee-media-replica" },
             // Its CMCD records reach the api's qoe consumer, as in `npm run dev`.
             queueProducers: { QOE_EVENTS: "qoe" },
-            bindings: testBindings.media,
+            // Not read from workers/media/wrangler.toml here: its replicas as there.
+            bindings: { ...testBindings.media, MEDIA_REPLICAS: "p2=r2:MEDIA_REPLICA", STEERING_TTL_SECONDS: "10" },
           },
         ],
       },

@@ -1,6 +1,8 @@
 // The media Worker's HTTP application: health, and the playback paths
 // `/p/{token}/{assetId}/…` — manifests generated from the rendition index, and every file
-// the index lists, from R2 through the Cache API.
+// the index lists, from R2 through the Cache API — the same under each replica's pathway
+// (`/p2/{token}/…`), with the steering server that tells players which pathway to use
+// (steering/, docs/media-origin.md).
 import { Hono, type Context } from "hono";
 import { edgeCache } from "../../lib/bindings/guard.ts";
 import { errorResponse } from "../../lib/errors.ts";
@@ -18,7 +20,14 @@ import { cors } from "./playback/cors.ts";
 import { sessionShare, readCmcd } from "./qoe/cmcd.ts";
 import { CmcdSink, DEFAULT_BATCH_MS } from "./qoe/cmcd-sink.ts";
 import { viewerCountry } from "../../lib/viewer-country.ts";
+import { mediaOrigins, type MediaOrigin } from "../../lib/media-origins/origins.ts";
+import { PRIMARY_PATHWAY } from "../../lib/media-origins/pathways.ts";
 import { VerifiedTokens } from "./playback/verified-tokens.ts";
+import type { ManifestPathways } from "./manifests/pathways.ts";
+import { choosePathways, steeringTtl, type SteeringChoice } from "./steering/choose.ts";
+import { OriginHealth } from "./steering/origin-health.ts";
+import { PolicyStore } from "./steering/policy-store.ts";
+import { steeringResponse } from "./steering/respond.ts";
 
 export type MediaAppEnv = {
   Bindings: MediaEnv;
@@ -60,6 +69,8 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   const indexes = new IndexStore();
   const fills = new SingleFlight<boolean>();
   const cmcd = new CmcdSink(options.cmcdBatchMs ?? DEFAULT_BATCH_MS);
+  const originHealth = new OriginHealth();
+  const policies = new PolicyStore();
 
   const playbackKeys = (spec: string) => {
     if (keys?.spec !== spec) keys = { spec, parsed: parsePlaybackKeys(spec) };
@@ -70,10 +81,13 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   // path routes); no playback token is ever the word "healthz".
   app.on("GET", ["/healthz", "/p/healthz"], (c) => c.json(health("marquee-media", c.env)));
 
-  app.use("/p/:token/:assetId/*", cors);
-  app.options("/p/:token/:assetId/*", (c) => c.body(null, 204));
+  // Every pathway's prefix: `p` (the primary), `p2` … `p9` (lib/media-origins/pathways.ts).
+  const PLAYBACK = "/:pathway{p[2-9]?}/:token/:assetId";
+  app.use(`${PLAYBACK}/*`, cors);
+  app.options(`${PLAYBACK}/*`, (c) => c.body(null, 204));
 
-  app.use("/p/:token/:assetId/*", async (c, next) => {
+  app.use(`${PLAYBACK}/*`, async (c, next) => {
+    if (!mediaOrigins(c.env).byPathway.has(c.req.param("pathway"))) return errorResponse(c, "NOT_FOUND", "No such pathway.");
     const token = c.req.param("token");
     const keySpec = c.env.PLAYBACK_TOKEN_KEYS;
     const nowSeconds = Date.now() / 1000;
@@ -85,7 +99,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     }
     let asset: LoadedIndex | null;
     try {
-      asset = await indexes.get(c.env.MEDIA, edgeCache(c.env), new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p), (source) => c.set("indexSource", source));
+      asset = await indexes.get(mediaOrigins(c.env).all, edgeCache(c.env), new URL(c.req.url).origin, verdict.claims.assetId, (p) => c.executionCtx.waitUntil(p), (source) => c.set("indexSource", source));
     } catch (err) {
       log("error", { event: "dependency_failed", requestId: c.get("requestId"), dependency: "r2", message: `index of ${verdict.claims.assetId}: ${err}` });
       return errorResponse(c, "UNAVAILABLE", "The title's media index could not be read; try again.", { headers: { "Retry-After": "2" } });
@@ -107,7 +121,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     const fields = readCmcd(url, c.req.raw.headers);
     if (!fields) return;
     if (sessionShare(fields.sid ?? claims.sessionId) >= timelineSample(c.env.CMCD_TIMELINE_SAMPLE)) return;
-    const prefix = `/p/${c.req.param("token")}/${claims.assetId}/`;
+    const prefix = `/${c.req.param("pathway")}/${c.req.param("token")}/${claims.assetId}/`;
     cmcd.add(c.env, c.executionCtx, {
       id: crypto.randomUUID(),
       streamId: claims.sessionId,
@@ -132,25 +146,66 @@ export function createMediaApp(options: MediaAppOptions = {}) {
   const tooTall = (c: PlaybackContext) =>
     errorResponse(c, "FORBIDDEN", "This rendition is above what your plan allows.", { details: { reason: "rendition_not_allowed" } });
 
-  app.get("/p/:token/:assetId/master.m3u8", (c) => {
+  /**
+   * Which pathways this viewer should use, best first, and for how long: the operator's
+   * policy for their country, then this location's view of each origin's health.
+   */
+  async function steeringChoice(c: PlaybackContext): Promise<SteeringChoice> {
+    const origins = mediaOrigins(c.env);
+    const complete = c.get("asset").pathways;
+    const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+    const [unhealthy, policy] = await Promise.all([
+      originHealth.failing(origins.all.filter((o) => complete.includes(o.pathway)), edgeCache(c.env), new URL(c.req.url).origin, waitUntil),
+      policies.get(origins.all, waitUntil),
+    ]);
+    return choosePathways({ complete, unhealthy, country: viewerCountry(c.req.raw), policy, ttlSeconds: steeringTtl(c.env.STEERING_TTL_SECONDS) });
+  }
+
+  /** An asset on more than one pathway: what its manifests need to offer them all; else none. */
+  async function manifestPathways(c: PlaybackContext, format: "hls" | "dash"): Promise<ManifestPathways | undefined> {
+    const ids = c.get("asset").pathways;
+    if (ids.length < 2) return undefined;
+    const choice = await steeringChoice(c);
+    const rest = `${c.req.param("token")}/${c.req.param("assetId")}/`;
+    return { ids, initial: choice.priority[0]!, base: (id) => `/${id}/${rest}`, serverUri: `/${c.req.param("pathway")}/${rest}steering.${format}.json` };
+  }
+
+  /** The origins a file of this request is read from: its pathway's, then every other the asset is complete on. */
+  function readOrder(c: PlaybackContext): MediaOrigin[] {
+    const { byPathway } = mediaOrigins(c.env);
+    const complete = c.get("asset").pathways;
+    const requested = c.req.param("pathway") ?? PRIMARY_PATHWAY;
+    const ids = complete.includes(requested) ? [requested, ...complete.filter((id) => id !== requested)] : complete;
+    return ids.map((id) => byPathway.get(id)!);
+  }
+
+  app.get(`${PLAYBACK}/master.m3u8`, async (c) => {
     const { index } = c.get("asset");
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
-    return text(c, multivariantPlaylist(index, c.get("claims").maxHeight), contentTypeFor("master.m3u8"));
+    const pathways = c.get("asset").live ? undefined : await manifestPathways(c, "hls");
+    return text(c, multivariantPlaylist(index, c.get("claims").maxHeight, pathways), contentTypeFor("master.m3u8"));
   });
 
-  app.get("/p/:token/:assetId/manifest.mpd", (c) => {
+  app.get(`${PLAYBACK}/manifest.mpd`, async (c) => {
     const { index, live, skip } = c.get("asset");
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
     const dynamic = live ? { ...live, nowMs: Date.now() } : undefined;
-    return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic, skip), contentTypeFor("manifest.mpd"));
+    const pathways = live ? undefined : await manifestPathways(c, "dash");
+    return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic, skip, pathways), contentTypeFor("manifest.mpd"));
   });
 
-  app.get("/p/:token/:assetId/subs/:playlist{[^/]+\\.m3u8}", (c) => {
+  // The steering server (HLS Content Steering, DASH-IF Content Steering): the pathway
+  // priority and how long it holds. Players add their current pathway and throughput as
+  // `_HLS_pathway` / `_DASH_pathway` and `_…_throughput`; the choice does not depend on them.
+  app.get(`${PLAYBACK}/steering.hls.json`, async (c) => steeringResponse("hls", await steeringChoice(c)));
+  app.get(`${PLAYBACK}/steering.dash.json`, async (c) => steeringResponse("dash", await steeringChoice(c)));
+
+  app.get(`${PLAYBACK}/subs/:playlist{[^/]+\\.m3u8}`, (c) => {
     const playlist = subtitlePlaylist(c.get("asset").index, c.req.param("playlist").slice(0, -".m3u8".length));
     return playlist === null ? errorResponse(c, "NOT_FOUND", "No such subtitles.") : text(c, playlist, contentTypeFor("x.m3u8"));
   });
 
-  app.get("/p/:token/:assetId/:track/playlist.m3u8", (c) => {
+  app.get(`${PLAYBACK}/:track/playlist.m3u8`, (c) => {
     const { index, live, skip } = c.get("asset");
     const track = c.req.param("track");
     const playlist = mediaPlaylist(index, track, live ?? undefined, skip);
@@ -161,10 +216,10 @@ export function createMediaApp(options: MediaAppOptions = {}) {
 
   // Every other file is served only if the index lists it: nothing else in the bucket is
   // reachable, whatever the path says.
-  app.get("/p/:token/:assetId/*", (c) => {
+  app.get(`${PLAYBACK}/*`, (c) => {
     const { index, files } = c.get("asset");
     const assetId = c.req.param("assetId");
-    const prefix = `/p/${c.req.param("token")}/${assetId}/`;
+    const prefix = `/${c.req.param("pathway")}/${c.req.param("token")}/${assetId}/`;
     const path = c.req.path.slice(prefix.length);
     const info = files.get(path);
     if (!info) return errorResponse(c, "NOT_FOUND", "No such file in this title's media.");
@@ -176,7 +231,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
       info,
       contentType: contentTypeFor(path),
       cacheControl: IMMUTABLE,
-      bucket: c.env.MEDIA,
+      origins: readOrder(c),
       cache: edgeCache(c.env),
       cacheOrigin: new URL(c.req.url).origin,
       fills,

@@ -15,6 +15,7 @@ import {
   putFile,
   uploadPart,
 } from "../ingest/asset-uploads.ts";
+import { FILES_PER_CALL, replicateAsset } from "../ingest/replicate.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { requireAdmin } from "./require-admin.ts";
 import { jsonBody, KB, MB, streamedBody } from "../body-limits.ts";
@@ -34,6 +35,17 @@ const assetStatusSchema = z
     linkedTo: z.array(z.object({ titleId: z.string(), episodeId: z.string().optional() })),
   })
   .openapi("AssetStatus");
+
+const replicaStatusSchema = z
+  .object({
+    pathway: z.string().openapi({ example: "p2" }),
+    filesDone: z.number().int(),
+    filesTotal: z.number().int(),
+    bytesDone: z.number().int(),
+    complete: z.boolean(),
+    error: z.string().optional().openapi({ description: "Why this call stopped short (a failing origin); the next call carries on" }),
+  })
+  .openapi("ReplicaStatus");
 
 const multipartTarget = z.object({ path: z.string().min(1).max(256), uploadId: z.string().min(1).max(1024) });
 const binary = { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } };
@@ -181,10 +193,21 @@ adminRoutes.openapi(
     path: "/v1/admin/assets/{assetId}/publish",
     tags,
     security,
-    summary: "Verify every file, make the asset playable, and link it to a movie or an episode",
+    summary: "Verify every file, make the asset playable, link it to a movie or an episode, and copy it to the replicas",
     request: { params: assetParams, body: jsonBody(publishTargetSchema.partial({ titleId: true }), 4 * KB, { required: false }) },
     responses: {
-      200: json(z.object({ assetId: z.string(), status: z.literal("published"), titleId: z.string().optional(), episodeId: z.string().optional() }), "Published"),
+      200: json(
+        z.object({
+          assetId: z.string(),
+          status: z.literal("published"),
+          titleId: z.string().optional(),
+          episodeId: z.string().optional(),
+          replication: z.array(replicaStatusSchema).openapi({
+            description: `Each replica's copy of the asset (docs/media-origin.md): up to ${FILES_PER_CALL} files per replica per call. Call again until every replica is complete; the asset plays from the primary meanwhile.`,
+          }),
+        }),
+        "Published",
+      ),
       ...errors,
     },
   }),
@@ -198,7 +221,8 @@ adminRoutes.openapi(
     const linked = target.titleId
       ? await linkAsset(c.env.DB, { titleId: target.titleId, episode: target.episode }, assetId, Math.round(index.durationSec), now)
       : {};
-    return c.json({ assetId, status: "published" as const, titleId: target.titleId, ...linked }, 200);
+    const replication = await replicateAsset(c.env, index, now);
+    return c.json({ assetId, status: "published" as const, titleId: target.titleId, ...linked, replication }, 200);
   },
 );
 

@@ -8,6 +8,7 @@
 // Both rules are conditions of the same statements that write (one D1 batch, one
 // transaction), not a read followed by a write, so an edit racing a detection cannot be lost.
 import { z } from "zod";
+import { mediaOrigins, putEverywhere, type OriginEnv } from "../../../lib/media-origins/origins.ts";
 import { ApiError } from "../../../lib/errors.ts";
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import {
@@ -154,7 +155,7 @@ const sameVisible = (a: readonly SkipSegment[], b: readonly SkipSegment[]) => JS
 async function publishLatest(env: { DB: D1Database; MEDIA: R2Bucket }, assetId: string, stored: SkipSegment[]): Promise<void> {
   let current = stored;
   for (let round = 0; round < 3; round++) {
-    await publishSkipSegments(env.MEDIA, assetId, current);
+    await publishSkipSegments(env, assetId, current);
     const now = await readSkipSegments(env.DB, assetId);
     if (sameVisible(now, current)) return;
     current = now;
@@ -166,13 +167,15 @@ async function publishLatest(env: { DB: D1Database; MEDIA: R2Bucket }, assetId: 
 
 /**
  * `assets/{id}/skip-segments.json`, what the media Worker's manifests carry: the visible
- * segments only. Written after D1, so a failure here (a 503 the caller retries; the PUT
- * is idempotent) never leaves a manifest showing what D1 does not have.
+ * segments only, in every origin (a replica serves the manifests when the primary is
+ * down). Written after D1, so a failure of the primary here (a 503 the caller retries; the
+ * PUT is idempotent) never leaves a manifest showing what D1 does not have; a replica that
+ * misses it is logged and catches up at the next write.
  */
-export async function publishSkipSegments(bucket: R2Bucket, assetId: string, stored: readonly SkipSegment[]): Promise<void> {
+export async function publishSkipSegments(env: OriginEnv, assetId: string, stored: readonly SkipSegment[]): Promise<void> {
   const published: PublishedSkipSegments = { version: 1, segments: visibleSegments(stored) };
   try {
-    await bucket.put(mediaKeys.skipSegments(assetId), JSON.stringify(published), { httpMetadata: { contentType: "application/json" } });
+    await putEverywhere(mediaOrigins(env).all, mediaKeys.skipSegments(assetId), JSON.stringify(published));
   } catch {
     throw new ApiError("UNAVAILABLE", "The segments are stored, but the manifests could not be updated; send the same request again.", {
       details: { reason: "publish_failed" },

@@ -1,4 +1,4 @@
-// Forwards the media origin's paths (`/p/*`) to the media Worker over the MEDIA_WORKER
+// Forwards the media origin's paths (`/p/*`, and each replica pathway's `/p2/*`) to the media Worker over the MEDIA_WORKER
 // service binding, so that one origin serves both Workers when the media Worker has no
 // hostname of its own (always in `wrangler dev`). See docs/media-origin.md.
 //
@@ -9,10 +9,12 @@ import { dependencyErrorOf } from "../../../lib/bindings/guard.ts";
 import type { ErrorBody } from "../../../lib/errors.ts";
 import { log } from "../../../lib/log.ts";
 
-/** `/p/` followed by anything: a playback path, or `/p/healthz`. */
+/** `/p/` (or a replica's pathway, `/p2/` … `/p9/`) followed by anything: a playback path, or `/p/healthz`. */
 export function isMediaPath(url: string): boolean {
   const start = url.indexOf("/", url.indexOf("//") + 2);
-  return start >= 0 && url.startsWith("/p/", start);
+  if (start < 0 || url.charCodeAt(start + 1) !== 0x70 /* p */) return false;
+  const next = url.charCodeAt(start + 2);
+  return next === 0x2f /* / */ || (next >= 0x32 && next <= 0x39 && url.charCodeAt(start + 3) === 0x2f);
 }
 
 /**

@@ -412,6 +412,8 @@ const rows: Row[] = [
 
   // --- admin: the admin token only ----------------------------------------------------------
   admin("GET /v1/admin/qoe", "QoE rollups", get("/v1/admin/qoe?groupBy=country")),
+  admin("GET /v1/admin/steering", "the steering policy", get("/v1/admin/steering")),
+  admin("PUT /v1/admin/steering", "set the steering policy", { method: "PUT", path: "/v1/admin/steering", json: { priority: ["p2", "p"], note: "intruder" } }),
   admin("GET /v1/admin/qoe/sessions/:sid", "one CMCD session's timeline", get(`/v1/admin/qoe/sessions/${stream.id}`)),
   adminPage("GET /admin/qoe", "the QoE dashboard", get("/admin/qoe")),
   admin("POST /v1/admin/live", "create a live event", { method: "POST", path: "/v1/admin/live", json: { name: "Intruder live" } }),

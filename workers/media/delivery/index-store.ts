@@ -14,6 +14,9 @@ import { mediaKeys } from "../../../lib/media-layout.ts";
 import { renditionIndexSchema, type RenditionIndex } from "../../../lib/media-index.ts";
 import { LIVE_ID, liveStateSchema, type LiveState } from "../../../lib/live/live-state.ts";
 import { log } from "../../../lib/log.ts";
+import { PRIMARY_PATHWAY } from "../../../lib/media-origins/pathways.ts";
+import { parseReplicaRecord } from "../../../lib/media-origins/replicas.ts";
+import type { MediaOrigin } from "../../../lib/media-origins/origins.ts";
 import { publishedSkipSegmentsSchema, type PublishedSkipSegments } from "../../../lib/skip-segments.ts";
 import { SingleFlight } from "./single-flight.ts";
 
@@ -28,6 +31,11 @@ export type LoadedIndex = {
   live: LiveState | null;
   /** The spans a viewer may skip, in the manifests; none for most assets, and for a live window. */
   skip: PublishedSkipSegments["segments"];
+  /**
+   * The pathways the asset is complete on, the primary first (lib/media-origins/replicas.ts):
+   * those offered in its manifests and tried for its files. A live event: the primary alone.
+   */
+  pathways: string[];
 };
 
 /** How long an isolate keeps an on-demand index (and the Cache API its copy, as max-age). */
@@ -53,7 +61,7 @@ export class IndexStore {
    * read in flight, the Cache API, or R2 (live manifests say so in X-Live-State; bench:live counts them).
    */
   async get(
-    bucket: R2Bucket,
+    origins: readonly MediaOrigin[],
     cache: Cache,
     cacheOrigin: string,
     assetId: string,
@@ -68,7 +76,7 @@ export class IndexStore {
     }
     if (this.#flight.pending(assetId)) onSource("flight");
     return this.#flight.run(assetId, async () => {
-      const value = await load(bucket, cache, cacheOrigin, assetId, waitUntil, onSource);
+      const value = await load(origins, cache, cacheOrigin, assetId, waitUntil, onSource);
       // A missing asset is not remembered: it may be published a moment later, and only a
       // valid token (minted for real assets) gets this far, so misses cannot be abused.
       if (value) this.#remember(assetId, value);
@@ -89,7 +97,7 @@ export class IndexStore {
 }
 
 async function load(
-  bucket: R2Bucket,
+  origins: readonly MediaOrigin[],
   cache: Cache,
   cacheOrigin: string,
   assetId: string,
@@ -100,32 +108,43 @@ async function load(
   const indexKey = cacheKey(mediaKeys.index(assetId));
   const liveKey = cacheKey(mediaKeys.live(assetId));
   const skipKey = cacheKey(mediaKeys.skipSegments(assetId));
+  const replicasKey = cacheKey(mediaKeys.replicas(assetId));
   const mayBeLive = LIVE_ID.test(assetId);
-  const [cachedLive, cachedIndex, cachedSkip] = await Promise.all([mayBeLive ? cache.match(liveKey) : undefined, cache.match(indexKey), cache.match(skipKey)]);
+  // With no replica configured there is no record to read.
+  const replicated = origins.length > 1;
+  const [cachedLive, cachedIndex, cachedSkip, cachedReplicas] = await Promise.all([
+    mayBeLive ? cache.match(liveKey) : undefined,
+    cache.match(indexKey),
+    cache.match(skipKey),
+    replicated ? cache.match(replicasKey) : undefined,
+  ]);
   if (cachedLive || cachedIndex) onSource("cache");
   if (cachedLive) {
-    await Promise.all([cachedIndex?.body?.cancel(), cachedSkip?.body?.cancel()]);
+    await Promise.all([cachedIndex?.body?.cancel(), cachedSkip?.body?.cancel(), cachedReplicas?.body?.cancel()]);
     return loadedLive(await cachedLive.text());
   }
   if (!cachedIndex) onSource("r2");
   // A live event's state first: while it is on, its asset has no index.json, and when it
   // ends the object writes index.json before it deletes live.json.
-  const liveText = mayBeLive && !cachedIndex ? await readText(bucket, mediaKeys.live(assetId)) : null;
+  // Live events are written to the primary alone.
+  const liveText = mayBeLive && !cachedIndex ? await readText(origins.slice(0, 1), mediaKeys.live(assetId)) : null;
   if (liveText !== null) {
-    await cachedSkip?.body?.cancel();
+    await Promise.all([cachedSkip?.body?.cancel(), cachedReplicas?.body?.cancel()]);
     const value = loadedLive(liveText);
     const maxAge = Math.ceil(liveTtlMs(value.live!) / 1000);
     waitUntil(cache.put(liveKey, jsonResponse(liveText, maxAge)));
     return value;
   }
-  // Each from the cache if it is there, else from R2: both at once.
-  const [text, skip] = await Promise.all([
-    cachedIndex ? cachedIndex.text() : readText(bucket, mediaKeys.index(assetId)),
-    cachedSkip ? cachedSkip.text().then((json) => parseSkip(json, assetId)) : readSkip(bucket, assetId),
+  // Each from the cache if it is there, else from the origins: all at once.
+  const [text, skip, replicas] = await Promise.all([
+    cachedIndex ? cachedIndex.text() : readText(origins, mediaKeys.index(assetId)),
+    cachedSkip ? cachedSkip.text().then((json) => parseSkip(json, assetId)) : readSkip(origins, assetId),
+    !replicated ? { text: "", cacheable: false } : cachedReplicas ? cachedReplicas.text().then((t) => ({ text: t, cacheable: false })) : readReplicas(origins, assetId),
   ]);
   if (text === null) return null;
-  const value = loaded(text, skip.segments);
+  const value = loaded(text, skip.segments, completePathways(origins, replicas.text));
   if (!cachedIndex) waitUntil(cache.put(indexKey, jsonResponse(text, TTL_MS / 1000)));
+  if (replicas.cacheable) waitUntil(cache.put(replicasKey, jsonResponse(replicas.text, TTL_MS / 1000)));
   // What R2 had, in the schema's own form (an absent or malformed object: none), unless the
   // read failed: the next load tries R2 again.
   if (!cachedSkip && skip.cacheable) {
@@ -146,9 +165,9 @@ type LoadedSkip = { segments: PublishedSkipSegments["segments"]; cacheable: bool
  * the manifests, so no fault of theirs may cost the viewer playback: a malformed object
  * counts as none (and is cached as none, like an absent one), a failed read as none for now.
  */
-async function readSkip(bucket: R2Bucket, assetId: string): Promise<LoadedSkip> {
+async function readSkip(origins: readonly MediaOrigin[], assetId: string): Promise<LoadedSkip> {
   try {
-    const text = await readText(bucket, mediaKeys.skipSegments(assetId));
+    const text = await readText(origins, mediaKeys.skipSegments(assetId));
     return text === null ? { segments: [], cacheable: true } : parseSkip(text, assetId);
   } catch (err) {
     log("warn", { event: "dependency_failed", requestId: "", dependency: "r2", message: `skip segments of ${assetId}, served without them: ${err}` });
@@ -170,21 +189,60 @@ function parseSkip(text: string, assetId: string): LoadedSkip {
   return { segments: [], cacheable: true };
 }
 
-/** Like a segment's, a failed read is tried once more before the viewer gets a 503. */
-async function readText(bucket: R2Bucket, key: string): Promise<string | null> {
-  // At debug level every R2 read is visible from outside (the benchmarks count them).
-  log("debug", { event: "r2_read", key, range: false });
-  const read = () => bucket.get(key);
-  const object = await read().catch(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
-    return read();
-  });
-  return object ? object.text() : null;
+/**
+ * An asset's replica record as text ("" for none: the primary alone), and whether it may be
+ * cached; a failed read serves from the primary alone for now and tries again next load.
+ */
+async function readReplicas(origins: readonly MediaOrigin[], assetId: string): Promise<{ text: string; cacheable: boolean }> {
+  try {
+    return { text: (await readText(origins, mediaKeys.replicas(assetId))) ?? "", cacheable: true };
+  } catch (err) {
+    log("warn", { event: "dependency_failed", requestId: "", dependency: "r2", message: `replicas of ${assetId}, served from the primary alone: ${err}` });
+    return { text: "", cacheable: false };
+  }
 }
 
-function loaded(text: string, skip: PublishedSkipSegments["segments"]): LoadedIndex {
+/** The primary, then each configured replica the record says holds the whole asset. */
+function completePathways(origins: readonly MediaOrigin[], recordText: string): string[] {
+  const record = recordText === "" ? null : parseReplicaRecord(recordText);
+  const complete = new Set(record?.complete ?? []);
+  return origins.filter((o, i) => i === 0 || complete.has(o.pathway)).map((o) => o.pathway);
+}
+
+/**
+ * An object from the first origin that answers, the primary first: like a segment's, a
+ * failed read is tried once more, then the next origin is asked. The primary's "no such
+ * object" is the answer (an asset not published is not served from a replica); a
+ * replica's is believed only if every origin before it failed and none has it, and then
+ * the primary's failure is what the caller sees (a retryable 503, not a 404).
+ */
+async function readText(origins: readonly MediaOrigin[], key: string): Promise<string | null> {
+  let firstFailure: unknown;
+  for (const [i, origin] of origins.entries()) {
+    // At debug level every R2 read is visible from outside (the benchmarks count them).
+    log("debug", { event: "r2_read", key, range: false });
+    const read = () => origin.text(key);
+    try {
+      const text = await read().catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+        return read();
+      });
+      if (firstFailure === undefined) return text;
+      if (text !== null) {
+        log("warn", { event: "origin_fallback", requestId: "", from: origins[0]!.pathway, to: origin.pathway, key });
+        return text;
+      }
+    } catch (err) {
+      firstFailure ??= err;
+    }
+  }
+  if (firstFailure !== undefined) throw firstFailure;
+  return null;
+}
+
+function loaded(text: string, skip: PublishedSkipSegments["segments"], pathways: string[]): LoadedIndex {
   const index = renditionIndexSchema.parse(JSON.parse(text));
-  return { index, files: new Map(index.files.map((f) => [f.path, { bytes: f.bytes, sha256: f.sha256 }])), live: null, skip };
+  return { index, files: new Map(index.files.map((f) => [f.path, { bytes: f.bytes, sha256: f.sha256 }])), live: null, skip, pathways };
 }
 
 /** A live state as an index of its window (what the manifest builders take), and the files it lists. */
@@ -213,5 +271,5 @@ function loadedLive(text: string): LoadedIndex {
     poster: null,
     files: [],
   };
-  return { index, files, live, skip: [] };
+  return { index, files, live, skip: [], pathways: [PRIMARY_PATHWAY] };
 }

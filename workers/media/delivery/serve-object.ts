@@ -1,10 +1,13 @@
 // Serves one media file through the Cache API: conditional requests, HEAD and ranges are
 // answered from what the rendition index already says (size, hash) with no I/O; a cache
 // miss streams R2's body to the viewer while a copy fills the cache, and concurrent misses
-// for one file in this isolate share that single R2 read.
+// for one file in this isolate share that single R2 read. The cache is keyed by the file
+// alone, so every pathway shares it; a miss reads the requested pathway's origin and, if
+// that fails, each other origin the asset is complete on (docs/media-origin.md).
 import type { Context } from "hono";
 import { errorResponse } from "../../../lib/errors.ts";
 import { log } from "../../../lib/log.ts";
+import type { MediaOrigin } from "../../../lib/media-origins/origins.ts";
 import type { FileInfo } from "./index-store.ts";
 import { parseRange, type ByteRange } from "./range.ts";
 import type { SingleFlight } from "./single-flight.ts";
@@ -26,7 +29,8 @@ export type ServeObject = {
   info: FileInfo;
   contentType: string;
   cacheControl: string;
-  bucket: R2Bucket;
+  /** The requested pathway's origin, then the fallbacks: each origin the asset is complete on. */
+  origins: readonly MediaOrigin[];
   /** This location's Cache API behind the guard: a failure there is a miss, never an error. */
   cache: Cache;
   cacheOrigin: string;
@@ -94,6 +98,8 @@ export async function serveObject(c: Context, o: ServeObject): Promise<Response>
   try {
     const body = await readBody(c, o, byteRange);
     headers.set("X-Cache", body.cache);
+    // Which pathway's origin a miss was read from: a fallback shows here (bench and e2e count it).
+    if (body.origin) headers.set("X-Origin", body.origin);
     return new Response(body.stream, { status, headers });
   } catch (err) {
     if (!(err instanceof MediaUnavailable)) throw err;
@@ -102,12 +108,15 @@ export async function serveObject(c: Context, o: ServeObject): Promise<Response>
   }
 }
 
-type Body = { stream: ReadableStream | null; cache: "HIT" | "MISS" | "BYPASS" };
+type Body = { stream: ReadableStream | null; cache: "HIT" | "MISS" | "BYPASS"; origin?: string };
 
 async function readBody(c: Context, o: ServeObject, range: ByteRange | null): Promise<Body> {
   const cacheKey = `${o.cacheOrigin}/__media-cache/${o.key}`;
   const length = range ? range.end - range.start + 1 : o.info.bytes;
-  if (o.info.bytes > CACHE_MAX_BYTES) return { stream: sized(await readR2(o, range), length), cache: "BYPASS" };
+  if (o.info.bytes > CACHE_MAX_BYTES) {
+    const read = await readR2(c, o, range);
+    return { stream: sized(read.body, length), cache: "BYPASS", origin: read.origin };
+  }
 
   const fromCache = async () => {
     const res = await o.cache.match(new Request(cacheKey, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {} }));
@@ -127,31 +136,36 @@ async function readBody(c: Context, o: ServeObject, range: ByteRange | null): Pr
       const filled = await fromCache();
       if (filled) return { stream: filled.body, cache: "HIT" };
     }
-    return { stream: sized(await readR2(o, range), length), cache: "MISS" };
+    const read = await readR2(c, o, range);
+    return { stream: sized(read.body, length), cache: "MISS", origin: read.origin };
   }
 
   if (range || o.info.bytes > TEE_MAX_BYTES) {
     // Answer at once from R2 and fill the cache with the whole file beside it.
-    c.executionCtx.waitUntil(fill(o, cacheKey).catch(() => false));
-    return { stream: sized(await readR2(o, range), length), cache: "MISS" };
+    c.executionCtx.waitUntil(fill(c, o, cacheKey).catch(() => false));
+    const read = await readR2(c, o, range);
+    return { stream: sized(read.body, length), cache: "MISS", origin: read.origin };
   }
 
-  const forViewer = Promise.withResolvers<ReadableStream>();
-  const filling = fill(o, cacheKey, forViewer);
+  const forViewer = Promise.withResolvers<Read>();
+  const filling = fill(c, o, cacheKey, forViewer);
   c.executionCtx.waitUntil(filling.catch(() => false));
-  return { stream: sized(await forViewer.promise, length), cache: "MISS" };
+  const read = await forViewer.promise;
+  return { stream: sized(read.body, length), cache: "MISS", origin: read.origin };
 }
+
+type Read = { body: ReadableStream; origin: string };
 
 /**
  * Reads the whole file from R2 into the cache, once per isolate at a time. With
  * `forViewer`, hands one branch of the R2 body to the caller as soon as it starts.
  */
-function fill(o: ServeObject, cacheKey: string, forViewer?: PromiseWithResolvers<ReadableStream>): Promise<boolean> {
+function fill(c: Context, o: ServeObject, cacheKey: string, forViewer?: PromiseWithResolvers<Read>): Promise<boolean> {
   return o.fills.run(cacheKey, async () => {
     try {
-      const body = await readR2(o, null);
-      const [viewer, cache] = forViewer ? body.tee() : [null, body];
-      if (viewer) forViewer!.resolve(viewer);
+      const read = await readR2(c, o, null);
+      const [viewer, cache] = forViewer ? read.body.tee() : [null, read.body];
+      if (viewer) forViewer!.resolve({ body: viewer, origin: read.origin });
       await o.cache.put(
         cacheKey,
         new Response(sized(cache, o.info.bytes), {
@@ -170,31 +184,49 @@ function fill(o: ServeObject, cacheKey: string, forViewer?: PromiseWithResolvers
   });
 }
 
-/** A failed R2 read is tried once more after a short jittered pause, then the viewer gets a retryable 503. */
-async function readR2(o: ServeObject, range: ByteRange | null): Promise<ReadableStream> {
+/**
+ * A failed read of the requested pathway's origin is tried once more after a short
+ * jittered pause; then each fallback origin once (its breaker open, it fails at once);
+ * then the viewer gets a retryable 503.
+ */
+async function readR2(c: Context, o: ServeObject, range: ByteRange | null): Promise<Read> {
+  const [first, ...fallbacks] = o.origins;
+  let failure: MediaUnavailable;
   try {
-    return await readR2Once(o, range);
+    return { body: await readR2Once(first!, o, range), origin: first!.pathway };
   } catch (err) {
     if (!(err instanceof MediaUnavailable)) throw err;
-    log("warn", { event: "dependency_failed", requestId: "", dependency: "r2", message: `${err.message}; retrying once` });
-    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
-    return readR2Once(o, range);
+    failure = err;
   }
+  log("warn", { event: "dependency_failed", requestId: "", dependency: first!.dependency, message: `${failure.message}; retrying once` });
+  await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+  try {
+    return { body: await readR2Once(first!, o, range), origin: first!.pathway };
+  } catch (err) {
+    if (!(err instanceof MediaUnavailable) || fallbacks.length === 0) throw err;
+  }
+  for (const [i, origin] of fallbacks.entries()) {
+    try {
+      const body = await readR2Once(origin, o, range);
+      log("warn", { event: "origin_fallback", requestId: c.get("requestId") ?? "", from: first!.pathway, to: origin.pathway, key: o.key });
+      return { body, origin: origin.pathway };
+    } catch (err) {
+      if (!(err instanceof MediaUnavailable) || i === fallbacks.length - 1) throw err;
+    }
+  }
+  throw failure;
 }
 
-async function readR2Once(o: ServeObject, range: ByteRange | null): Promise<ReadableStream> {
+async function readR2Once(origin: MediaOrigin, o: ServeObject, range: ByteRange | null): Promise<ReadableStream> {
   // At debug level, every R2 read is visible from outside (the benchmark counts them).
   log("debug", { event: "r2_read", key: o.key, range: range !== null });
-  let object: R2ObjectBody | null;
+  let body: ReadableStream | null;
   try {
-    object = await withTimeout(
-      o.bucket.get(o.key, range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {}),
-      o.r2TimeoutMs ?? DEFAULT_R2_TIMEOUT_MS,
-    );
+    body = await withTimeout(origin.get(o.key, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined), o.r2TimeoutMs ?? DEFAULT_R2_TIMEOUT_MS);
   } catch (err) {
     throw err instanceof MediaUnavailable ? err : new MediaUnavailable(String(err));
   }
-  // The index lists this file, so R2 not having it is a fault of the store, not of the request.
-  if (!object) throw new MediaUnavailable(`${o.key} is listed in its index but missing from R2`);
-  return object.body;
+  // The index lists this file, so the origin not having it is a fault of the store, not of the request.
+  if (!body) throw new MediaUnavailable(`${o.key} is listed in its index but missing from ${origin.pathway}`);
+  return body;
 }

@@ -10,6 +10,7 @@ import type {
 import { SKIP_EVENT_SCHEME, type VisibleSkipSegment } from "../../../lib/skip-segments.ts";
 import { allowedVideo } from "./ladder.ts";
 import { skipKindNumber, skipSpans, type SkipSpan } from "./skip.ts";
+import { steered, type ManifestPathways } from "./pathways.ts";
 import { encodePath } from "./uri.ts";
 
 const MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011";
@@ -49,7 +50,7 @@ type Slice = { timescale: number; startNumber: number; startTime: number; pto: n
  * A static MPD with `skip` segments gives the Period each one starts in an EventStream
  * (skipEvents); without them it is unchanged.
  */
-export function dashManifest(index: RenditionIndex, maxHeight: number, live?: LiveMpd, skip: readonly VisibleSkipSegment[] = []): string {
+export function dashManifest(index: RenditionIndex, maxHeight: number, live?: LiveMpd, skip: readonly VisibleSkipSegment[] = [], pathways?: ManifestPathways): string {
   const videos = allowedVideo(index, maxHeight);
   const audio = videos.length > 0 ? index.audio : [];
   const subtitles = videos.length > 0 ? index.subtitles : [];
@@ -107,12 +108,26 @@ export function dashManifest(index: RenditionIndex, maxHeight: number, live?: Li
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     open("MPD", mpd),
+    ...indent(steered(pathways) ? steering(pathways) : []),
     ...indent(periods),
     // A dynamic MPD's clock: players sync to this instead of trusting the device's.
     ...(live ? indent([empty("UTCTiming", { schemeIdUri: "urn:mpeg:dash:utc:direct:2014", value: new Date(live.nowMs).toISOString() })]) : []),
     "</MPD>",
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * DASH Content Steering (DASH-IF CTS, ISO/IEC 23009-1 6th ed.): one MPD-level BaseURL per
+ * pathway, named by @serviceLocation, every other URL relative to it, and the steering
+ * server with the pathway to start on. A player that ignores steering uses the first.
+ */
+function steering(pathways: ManifestPathways): string[] {
+  const ordered = [pathways.initial, ...pathways.ids.filter((id) => id !== pathways.initial)];
+  return [
+    ...ordered.map((id) => `<BaseURL serviceLocation="${xmlEscape(id)}">${xmlEscape(pathways.base(id))}</BaseURL>`),
+    `<ContentSteering defaultServiceLocation="${xmlEscape(pathways.initial)}" queryBeforeStart="false">${xmlEscape(pathways.serverUri)}</ContentSteering>`,
+  ];
 }
 
 /**

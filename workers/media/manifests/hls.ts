@@ -10,6 +10,7 @@ import type {
 import { SKIP_DATERANGE_CLASS, type VisibleSkipSegment } from "../../../lib/skip-segments.ts";
 import { allowedVideo } from "./ladder.ts";
 import { msAsSeconds, skipSpans, type SkipSpan } from "./skip.ts";
+import { steered, type ManifestPathways } from "./pathways.ts";
 import { relativeTo } from "./uri.ts";
 
 const AUDIO_GROUP = "audio";
@@ -31,14 +32,33 @@ export const SKIP_EPOCH_MS = Date.UTC(2000, 0, 1);
  * video rendition the height cap allows. With nothing allowed it lists nothing at all, so an
  * accidental 200 still plays nothing; callers should answer 403 from `allowedVideo` first.
  */
-export function multivariantPlaylist(index: RenditionIndex, maxHeight: number): string {
+export function multivariantPlaylist(index: RenditionIndex, maxHeight: number, pathways?: ManifestPathways): string {
   const videos = allowedVideo(index, maxHeight);
   const lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"];
-  if (videos.length > 0) {
-    lines.push(...audioMediaTags(index.audio), ...subtitleMediaTags(index.subtitles));
-    for (const video of videos) lines.push(streamInf(video, index), `${video.id}/playlist.m3u8`);
+  if (videos.length === 0) return joinLines(lines);
+  if (!steered(pathways)) {
+    lines.push(...audioMediaTags(index.audio, groups("")), ...subtitleMediaTags(index.subtitles, groups("")));
+    for (const video of videos) lines.push(streamInf(video, index, groups("")), `${video.id}/playlist.m3u8`);
+    return joinLines(lines);
+  }
+  // HLS Content Steering (RFC 8216bis §4.4.6.6): every variant once per pathway, with its
+  // PATHWAY-ID, and each pathway's renditions in groups of their own, so a player that
+  // moves to another pathway moves its audio and subtitles with it. Absolute paths: the
+  // same document lists every pathway's URLs.
+  lines.push(`#EXT-X-CONTENT-STEERING:SERVER-URI=${quoted(pathways.serverUri)},PATHWAY-ID=${quoted(pathways.initial)}`);
+  for (const [i, id] of pathways.ids.entries()) {
+    const g = groups(i === 0 ? "" : `-${id}`, pathways.base(id));
+    lines.push(...audioMediaTags(index.audio, g), ...subtitleMediaTags(index.subtitles, g));
+    for (const video of videos) lines.push(`${streamInf(video, index, g)},PATHWAY-ID=${quoted(id)}`, `${g.base}${video.id}/playlist.m3u8`);
   }
   return joinLines(lines);
+}
+
+type Groups = { audio: string; subtitles: string; base: string };
+
+/** One pathway's rendition groups ("audio", or "audio-p2" on a second pathway) and URI prefix. */
+function groups(suffix: string, base = ""): Groups {
+  return { audio: `${AUDIO_GROUP}${suffix}`, subtitles: `${SUBTITLE_GROUP}${suffix}`, base };
 }
 
 /**
@@ -144,42 +164,42 @@ function dateRangeTag(span: SkipSpan): string {
   ])}`;
 }
 
-function audioMediaTags(audio: AudioTrack[]): string[] {
+function audioMediaTags(audio: AudioTrack[], g: Groups): string[] {
   const names = uniqueNames(audio.map((track) => track.name));
   const defaultAt = defaultIndex(audio, true);
   return audio.map((track, i) =>
     mediaTag([
       ["TYPE", "AUDIO"],
-      ["GROUP-ID", quoted(AUDIO_GROUP)],
+      ["GROUP-ID", quoted(g.audio)],
       ["NAME", quoted(names[i] ?? track.id)],
       ["LANGUAGE", quoted(track.lang)],
       ["DEFAULT", yesNo(i === defaultAt)],
       ["AUTOSELECT", "YES"],
       ["CHANNELS", quoted(String(track.channels))],
-      ["URI", quoted(`${track.id}/playlist.m3u8`)],
+      ["URI", quoted(`${g.base}${track.id}/playlist.m3u8`)],
     ]),
   );
 }
 
-function subtitleMediaTags(subtitles: SubtitleTrack[]): string[] {
+function subtitleMediaTags(subtitles: SubtitleTrack[], g: Groups): string[] {
   const names = uniqueNames(subtitles.map((track) => track.name));
   // Subtitles stay off unless the index asks for one: no fallback default as for audio.
   const defaultAt = defaultIndex(subtitles, false);
   return subtitles.map((track, i) =>
     mediaTag([
       ["TYPE", "SUBTITLES"],
-      ["GROUP-ID", quoted(SUBTITLE_GROUP)],
+      ["GROUP-ID", quoted(g.subtitles)],
       ["NAME", quoted(names[i] ?? track.lang)],
       ["LANGUAGE", quoted(track.lang)],
       ["DEFAULT", yesNo(i === defaultAt)],
       ["AUTOSELECT", "YES"],
       ["FORCED", "NO"],
-      ["URI", quoted(`${SUBTITLE_FOLDER}/${encodeURIComponent(track.lang)}.m3u8`)],
+      ["URI", quoted(`${g.base}${SUBTITLE_FOLDER}/${encodeURIComponent(track.lang)}.m3u8`)],
     ]),
   );
 }
 
-function streamInf(video: VideoRendition, index: RenditionIndex): string {
+function streamInf(video: VideoRendition, index: RenditionIndex, g: Groups): string {
   // BANDWIDTH must bound the whole variant, so it pairs with the most demanding audio track;
   // CODECS must name every format any rendition of the variant may use.
   const audio = loudestAudio(index.audio);
@@ -191,8 +211,8 @@ function streamInf(video: VideoRendition, index: RenditionIndex): string {
     ["RESOLUTION", `${video.width}x${video.height}`],
     ["FRAME-RATE", video.frameRate.toFixed(3)],
   ];
-  if (audio) attributes.push(["AUDIO", quoted(AUDIO_GROUP)]);
-  if (index.subtitles.length > 0) attributes.push(["SUBTITLES", quoted(SUBTITLE_GROUP)]);
+  if (audio) attributes.push(["AUDIO", quoted(g.audio)]);
+  if (index.subtitles.length > 0) attributes.push(["SUBTITLES", quoted(g.subtitles)]);
   return `#EXT-X-STREAM-INF:${attributeList(attributes)}`;
 }
 

@@ -62,6 +62,8 @@ type Row = {
   method: "GET" | "HEAD" | "OPTIONS";
   /** The path after `/p/{token}/{assetId}/`, or a whole path for routes without a token. */
   file: string;
+  /** The pathway's prefix: `p` unless said. */
+  pathway?: string;
   headers?: Record<string, string>;
   cells: Record<TokenName, Cell>;
 };
@@ -80,10 +82,12 @@ const badTokens: Pick<Record<TokenName, Cell>, "none" | "empty" | "garbage" | "t
   unknownKey: forbidden("unknown_key"),
 };
 
-const FILE = "GET /p/:token/:assetId/*";
+/** Every pathway's prefix (lib/media-origins/pathways.ts): the primary's `/p/`, a replica's `/p2/`. */
+const P = "/:pathway{p[2-9]?}/:token/:assetId";
+const FILE = `GET ${P}/*`;
 const ok: Answer = { status: 200 };
 
-function playback(route: string, name: string, file: string, cells: Pick<Record<TokenName, Cell>, "valid" | "below" | "belowAll">, extra: Partial<Pick<Row, "method" | "headers">> = {}): Row {
+function playback(route: string, name: string, file: string, cells: Pick<Record<TokenName, Cell>, "valid" | "below" | "belowAll">, extra: Partial<Pick<Row, "method" | "headers" | "pathway">> = {}): Row {
   return { route, name, method: "GET", file, ...extra, cells: { ...badTokens, ...cells } };
 }
 
@@ -99,27 +103,27 @@ const rows: Row[] = [
   open("GET /healthz", "health", "/healthz"),
   open("GET /p/healthz", "health under /p", "/p/healthz"),
   {
-    route: "OPTIONS /p/:token/:assetId/*",
+    route: `OPTIONS ${P}/*`,
     name: "a CORS preflight (carries no credentials, answered for any token)",
     method: "OPTIONS",
     file: "720p/1.m4s",
     headers: { origin: "https://app.marquee.test", "access-control-request-method": "GET" },
     cells: { ...(Object.fromEntries(TOKENS.map((t) => [t, { status: 204 }])) as Record<TokenName, Cell>), empty: { refused: 404, code: "NOT_FOUND" } },
   },
-  playback("GET /p/:token/:assetId/master.m3u8", "the HLS multivariant playlist", "master.m3u8", {
+  playback(`GET ${P}/master.m3u8`, "the HLS multivariant playlist", "master.m3u8", {
     valid: { status: 200, shows: ["720p/playlist.m3u8"] },
     below: { status: 200, shows: ["480p/playlist.m3u8"], hides: ["720p/"] },
     belowAll: tooTall,
   }),
-  playback("GET /p/:token/:assetId/manifest.mpd", "the DASH manifest", "manifest.mpd", {
+  playback(`GET ${P}/manifest.mpd`, "the DASH manifest", "manifest.mpd", {
     valid: { status: 200, shows: ['id="720p"'] },
     below: { status: 200, shows: ['id="480p"'], hides: ['id="720p"'] },
     belowAll: tooTall,
   }),
-  playback("GET /p/:token/:assetId/:track/playlist.m3u8", "the 720p media playlist", "720p/playlist.m3u8", { valid: { status: 200, shows: ["init.m4s"] }, below: tooTall, belowAll: tooTall }),
-  playback("GET /p/:token/:assetId/:track/playlist.m3u8", "the 240p media playlist", "240p/playlist.m3u8", { valid: ok, below: ok, belowAll: tooTall }),
-  playback("GET /p/:token/:assetId/:track/playlist.m3u8", "the audio playlist", "audio-en/playlist.m3u8", { valid: ok, below: ok, belowAll: ok }),
-  playback("GET /p/:token/:assetId/subs/:playlist{[^/]+\\.m3u8}", "the subtitles playlist", "subs/en.m3u8", { valid: { status: 200, shows: ["en.vtt"] }, below: ok, belowAll: ok }),
+  playback(`GET ${P}/:track/playlist.m3u8`, "the 720p media playlist", "720p/playlist.m3u8", { valid: { status: 200, shows: ["init.m4s"] }, below: tooTall, belowAll: tooTall }),
+  playback(`GET ${P}/:track/playlist.m3u8`, "the 240p media playlist", "240p/playlist.m3u8", { valid: ok, below: ok, belowAll: tooTall }),
+  playback(`GET ${P}/:track/playlist.m3u8`, "the audio playlist", "audio-en/playlist.m3u8", { valid: ok, below: ok, belowAll: ok }),
+  playback(`GET ${P}/subs/:playlist{[^/]+\\.m3u8}`, "the subtitles playlist", "subs/en.m3u8", { valid: { status: 200, shows: ["en.vtt"] }, below: ok, belowAll: ok }),
   playback(FILE, "a 720p init segment", "720p/init.m4s", { valid: ok, below: tooTall, belowAll: tooTall }),
   playback(FILE, "a 720p segment", "720p/1.m4s", { valid: ok, below: tooTall, belowAll: tooTall }),
   playback(FILE, "a 240p segment", "240p/2.m4s", { valid: ok, below: ok, belowAll: tooTall }),
@@ -131,12 +135,25 @@ const rows: Row[] = [
   playback(FILE, "a 720p segment as HEAD (answered from the index, no I/O)", "720p/2.m4s", { valid: ok, below: tooTall, belowAll: tooTall }, { method: "HEAD" }),
   playback(FILE, "a range of a 720p segment", "720p/3.m4s", { valid: { status: 206 }, below: tooTall, belowAll: tooTall }, { headers: { range: "bytes=0-9" } }),
   playback(FILE, "a conditional request for a 240p segment (304 from the index)", "240p/3.m4s", { valid: { status: 304 }, below: { status: 304 }, belowAll: tooTall }, { headers: { "if-none-match": etagOf("240p/3.m4s") } }),
+  playback(`GET ${P}/steering.hls.json`, "the HLS steering server", "steering.hls.json", { valid: { status: 200, shows: ['"PATHWAY-PRIORITY":["p"]'] }, below: ok, belowAll: ok }),
+  playback(`GET ${P}/steering.dash.json`, "the DASH steering server", "steering.dash.json", { valid: { status: 200, shows: ['"SERVICE-LOCATION-PRIORITY":["p"]'] }, below: ok, belowAll: ok }),
+  playback(FILE, "a 720p segment on the replica's pathway", "720p/2.m4s", { valid: ok, below: tooTall, belowAll: tooTall }, { pathway: "p2" }),
+  playback(`GET ${P}/master.m3u8`, "the multivariant playlist on the replica's pathway", "master.m3u8", { valid: { status: 200, shows: ["720p/playlist.m3u8"] }, below: ok, belowAll: tooTall }, { pathway: "p2" }),
+  {
+    route: FILE,
+    name: "a pathway no origin serves (judged before the token)",
+    method: "GET",
+    file: "720p/1.m4s",
+    pathway: "p7",
+    cells: Object.fromEntries(TOKENS.map((t) => [t, { refused: 404, code: "NOT_FOUND" }])) as Record<TokenName, Cell>,
+  },
   playback(FILE, "a file the index does not list (the token is judged first)", "nothing.bin", { valid: { refused: 404, code: "NOT_FOUND" }, below: { refused: 404, code: "NOT_FOUND" }, belowAll: { refused: 404, code: "NOT_FOUND" } }),
 ];
 
 function pathFor(row: Row, token: string | null): string {
   if (row.file.startsWith("/")) return row.file;
-  return token === null ? `/p/${ASSET}/${row.file}` : `/p/${token}/${ASSET}/${row.file}`;
+  const p = row.pathway ?? "p";
+  return token === null ? `/${p}/${ASSET}/${row.file}` : `/${p}/${token}/${ASSET}/${row.file}`;
 }
 
 const { bucket, reads } = countingBucket(env.MEDIA);
@@ -147,8 +164,8 @@ function judge(cell: Refused | Answer, method: Row["method"], res: Response, tex
   if ("refused" in cell) {
     if (res.status !== cell.refused) return `status ${res.status}, expected ${cell.refused}`;
     if (/\bpublic\b|immutable/.test(res.headers.get("cache-control") ?? "")) return `a refusal that caches: ${res.headers.get("cache-control")}`;
-    // Loading the asset (its index and skip segments) is not serving a file.
-    const fileReads = r2Reads.filter((k) => !k.endsWith("/index.json") && !k.endsWith("/skip-segments.json"));
+    // Loading the asset (its index, skip segments and replica record) is not serving a file.
+    const fileReads = r2Reads.filter((k) => !/\/(index|skip-segments|replicas)\.json$/.test(k));
     if (fileReads.length > 0) return `R2 read for a refusal: ${fileReads.join(", ")}`;
     if (cell.reason !== undefined && cell.reason !== "rendition_not_allowed" && r2Reads.length > 0) return `a bad token reached R2: ${r2Reads.join(", ")}`;
     if (method === "HEAD") return null; // no body to read

@@ -63,6 +63,8 @@ declare module "m3u8-parser" {
     playlistType?: string;
     endList?: boolean;
     dateRanges?: DateRange[];
+    /** EXT-X-CONTENT-STEERING, its attribute names camel-cased. */
+    contentSteering?: { serverUri: string; pathwayId?: string };
   }
 
   export class Parser {

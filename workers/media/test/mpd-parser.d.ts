@@ -1,4 +1,4 @@
-// Types for the parts of mpd-parser (which ships none) that the skip-segment tests read.
+// Types for the parts of mpd-parser (which ships none) that the tests read.
 declare module "mpd-parser" {
   /** One Event of a Period's EventStream, its times in seconds of the presentation. */
   export interface MpdEvent {
@@ -13,10 +13,17 @@ declare module "mpd-parser" {
     presentationTimeOffset: number;
   }
 
+  export interface MpdPlaylist {
+    attributes: { NAME?: string; serviceLocation?: string; RESOLUTION?: { width: number; height: number } };
+    resolvedUri?: string;
+    segments?: { resolvedUri: string; map?: { resolvedUri: string } }[];
+  }
+
   export interface MpdManifest {
     duration?: number;
-    playlists?: unknown[];
+    playlists?: MpdPlaylist[];
     eventStream?: MpdEvent[];
+    contentSteering?: { serverURL: string; defaultServiceLocation?: string; queryBeforeStart?: boolean };
   }
 
   export function parse(manifest: string, options?: { manifestUri?: string }): MpdManifest;

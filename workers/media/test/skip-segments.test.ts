@@ -23,6 +23,7 @@ import { IndexStore, TTL_MS } from "../delivery/index-store.ts";
 import { dashManifest } from "../manifests/dash.ts";
 import { mediaPlaylist, multivariantPlaylist, SKIP_EPOCH_MS, subtitlePlaylist } from "../manifests/hls.ts";
 import { countingBucket, mediaClient, ORIGIN, parseHls, tokenFor } from "./helpers.ts";
+import { R2Origin } from "../../../lib/media-origins/origins.ts";
 
 /** A recap, an intro and the credits of a 60 s asset (30 segments of 2 s), off the segment boundaries. */
 const EPISODE: VisibleSkipSegment[] = [
@@ -207,11 +208,11 @@ describe("an asset without skip segments", () => {
     });
   }
 
-  it("costs one R2 read of skip-segments.json per TTL: its absence is cached too", async () => {
+  it("costs one R2 read of skip-segments.json (and of replicas.json) per TTL: their absence is cached too", async () => {
     const { token } = await seedEpisode("skip-absent-reads");
     const first = countingBucket(env.MEDIA);
     await fetchManifests(mediaClient({ bucket: first.bucket }), "skip-absent-reads", token);
-    expect(first.reads.sort()).toEqual([mediaKeys.index("skip-absent-reads"), mediaKeys.skipSegments("skip-absent-reads")]);
+    expect(first.reads.sort()).toEqual([mediaKeys.index("skip-absent-reads"), mediaKeys.replicas("skip-absent-reads"), mediaKeys.skipSegments("skip-absent-reads")]);
     // Another isolate: both come from the Cache API.
     const second = countingBucket(env.MEDIA);
     await fetchManifests(mediaClient({ bucket: second.bucket }), "skip-absent-reads", token);
@@ -383,7 +384,7 @@ function isolate(bucket: R2Bucket, cache: Cache) {
   const store = new IndexStore();
   return async (assetId: string) => {
     const pending: Promise<unknown>[] = [];
-    const value = await store.get(bucket, cache, ORIGIN, assetId, (p) => void pending.push(p));
+    const value = await store.get([new R2Origin("p", "MEDIA", bucket)], cache, ORIGIN, assetId, (p) => void pending.push(p));
     await Promise.all(pending);
     return value;
   };
@@ -430,7 +431,7 @@ describe("loading skip segments with the index", () => {
     const store = new IndexStore();
     const cache = clockedCache();
     const pending: Promise<unknown>[] = [];
-    const values = await Promise.all(Array.from({ length: 12 }, () => store.get(bucket, cache, ORIGIN, "skip-flight", (p) => void pending.push(p))));
+    const values = await Promise.all(Array.from({ length: 12 }, () => store.get([new R2Origin("p", "MEDIA", bucket)], cache, ORIGIN, "skip-flight", (p) => void pending.push(p))));
     await Promise.all(pending);
     expect(new Set(values).size).toBe(1);
     expect(values[0]!.skip).toEqual(EPISODE);
