@@ -10,7 +10,9 @@ import { runIngest } from "./ingest-cli.ts";
 
 export { hasFfmpeg } from "./ingest-cli.ts";
 
-export async function ingestLongFilm(baseUrl: string, name: string, seconds: number): Promise<{ titleId: string; assetId: string }> {
+export type IngestedFilm = { titleId: string; assetId: string; replication: { pathway: string; complete: boolean; filesDone: number; filesTotal: number }[] };
+
+export async function ingestLongFilm(baseUrl: string, name: string, seconds: number): Promise<IngestedFilm> {
   const work = await mkdtemp(path.join(tmpdir(), "marquee-long-film-"));
   try {
     const clip = path.join(work, "film.mp4");
@@ -20,9 +22,9 @@ export async function ingestLongFilm(baseUrl: string, name: string, seconds: num
       { encoding: "utf8" },
     );
     if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr || made.error?.message || "failed"} (the browser tests need ffmpeg: sudo apt-get install -y ffmpeg)`);
-    const { out } = await runIngest<{ ok: boolean; titleId?: string; assetId?: string; error?: unknown }>(baseUrl, [clip, "--new-title", name, "--skip-segments"]);
+    const { out } = await runIngest<{ ok: boolean; titleId?: string; assetId?: string; replication?: IngestedFilm["replication"]; error?: unknown }>(baseUrl, [clip, "--new-title", name, "--skip-segments"]);
     if (!out.ok || !out.titleId || !out.assetId) throw new Error(`ingest of ${name} failed: ${JSON.stringify(out)}`);
-    return { titleId: out.titleId, assetId: out.assetId };
+    return { titleId: out.titleId, assetId: out.assetId, replication: out.replication ?? [] };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

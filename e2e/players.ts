@@ -7,7 +7,8 @@ import { parsePlaybackKeys, signPlaybackToken } from "../lib/playback-token.ts";
 import { readDevVar } from "../tools/dev-vars.ts";
 
 const require = createRequire(import.meta.url);
-const players = {
+/** The players' builds from node_modules, to add to a page as a script. */
+export const playerScripts = {
   hls: require.resolve("hls.js/dist/hls.min.js"),
   shaka: require.resolve("shaka-player/dist/shaka-player.compiled.js"),
 };
@@ -35,7 +36,7 @@ export type PlaybackReport = {
  */
 export async function play(page: Page, baseUrl: string, player: "hls" | "shaka", url: string): Promise<PlaybackReport> {
   await page.goto(baseUrl);
-  await page.addScriptTag({ path: players[player] });
+  await page.addScriptTag({ path: playerScripts[player] });
   return page.evaluate(
     async ({ player, url }) => {
       const video = document.createElement("video");

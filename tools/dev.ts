@@ -1,6 +1,8 @@
 // `npm run dev`: local secrets, web assets, D1 migrations and the demo seed, then both
 // Workers in one `wrangler dev`. Extra arguments go to wrangler (`npm run dev -- --port 8790`),
-// except `--chaos SPEC`, which turns fault injection on in both Workers (docs/resilience.md).
+// except `--chaos SPEC`, which turns fault injection on in both Workers (docs/resilience.md),
+// and `--chaos-media SPEC`, on in the media Worker alone (e.g. `r2:MEDIA=1@10s`: the primary
+// bucket gone ten seconds into playback, docs/media-origin.md).
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -21,7 +23,9 @@ function argValue(args: string[], flag: string): string | undefined {
 
 const given = process.argv.slice(2);
 const chaos = argValue(given, "--chaos");
-const passThrough = given.filter((arg, i) => arg !== "--chaos" && given[i - 1] !== "--chaos" && !arg.startsWith("--chaos="));
+const mediaChaos = argValue(given, "--chaos-media") ?? chaos;
+const ours = ["--chaos", "--chaos-media"];
+const passThrough = given.filter((arg, i) => !ours.includes(arg) && !ours.includes(given[i - 1] ?? "") && !ours.some((flag) => arg.startsWith(`${flag}=`)));
 const persistTo = argValue(passThrough, "--persist-to");
 
 /**
@@ -36,10 +40,11 @@ function configWithChaos(config: string, spec: string): string {
   writeFileSync(copy, `# Made by \`npm run dev -- --chaos\` from ${path.basename(config)}; removed when it stops.\n${text.replace(/^CHAOS = ""$/m, `CHAOS = ${JSON.stringify(spec)}`)}`);
   return copy;
 }
-const configs = chaos ? [configWithChaos(apiConfig, chaos), configWithChaos(mediaConfig, chaos)] : [apiConfig, mediaConfig];
-if (chaos) {
-  process.on("exit", () => configs.forEach((c) => rmSync(c, { force: true })));
-  console.log(`fault injection on in both Workers: CHAOS="${chaos}"`);
+const configs = [chaos ? configWithChaos(apiConfig, chaos) : apiConfig, mediaChaos ? configWithChaos(mediaConfig, mediaChaos) : mediaConfig];
+if (chaos || mediaChaos) {
+  process.on("exit", () => configs.forEach((c) => c.endsWith(".chaos.toml") && rmSync(c, { force: true })));
+  if (chaos) console.log(`fault injection on in the api Worker: CHAOS="${chaos}"`);
+  if (mediaChaos) console.log(`fault injection on in the media Worker: CHAOS="${mediaChaos}"`);
 }
 
 await ensureDevVars();

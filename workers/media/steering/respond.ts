@@ -1,11 +1,13 @@
 // The steering server's answer: HLS Content Steering's steering manifest (RFC 8216bis
-// §7.2: VERSION, TTL, PATHWAY-PRIORITY) or DASH-IF Content Steering's DCSM (the same with
-// SERVICE-LOCATION-PRIORITY). RELOAD-URI is left out: the player asks the same URI again.
+// §7.2: VERSION, TTL, PATHWAY-PRIORITY) or DASH-IF Content Steering's DCSM (DASH-IF CTS
+// 001: the same with SERVICE-LOCATION-PRIORITY). The DCSM carries PATHWAY-PRIORITY too:
+// Shaka Player (5.2) reads only that key for DASH as well, and clients ignore keys they do
+// not know. RELOAD-URI is left out: the player asks the same URI again.
 import type { SteeringChoice } from "./choose.ts";
 
 export function steeringBody(format: "hls" | "dash", choice: SteeringChoice): Record<string, unknown> {
-  const list = format === "hls" ? "PATHWAY-PRIORITY" : "SERVICE-LOCATION-PRIORITY";
-  return { VERSION: 1, TTL: choice.ttlSeconds, [list]: choice.priority };
+  if (format === "hls") return { VERSION: 1, TTL: choice.ttlSeconds, "PATHWAY-PRIORITY": choice.priority };
+  return { VERSION: 1, TTL: choice.ttlSeconds, "SERVICE-LOCATION-PRIORITY": choice.priority, "PATHWAY-PRIORITY": choice.priority };
 }
 
 export function steeringResponse(format: "hls" | "dash", choice: SteeringChoice): Response {

@@ -121,7 +121,8 @@ describe("the steering server", () => {
     expect(hlsAnswer.res.headers.get("cache-control")).toBe("no-store");
     expect(JSON.parse(hlsAnswer.text())).toEqual({ VERSION: 1, TTL: 10, "PATHWAY-PRIORITY": ["p", "p2"] });
     const dash = await get(`/p2/${token}/${ASSET}/steering.dash.json?_DASH_pathway=p2`, { STEERING_TTL_SECONDS: "45" });
-    expect(JSON.parse(dash.text())).toEqual({ VERSION: 1, TTL: 45, "SERVICE-LOCATION-PRIORITY": ["p", "p2"] });
+    // DASH-IF's key, and the HLS one that Shaka reads for DASH too.
+    expect(JSON.parse(dash.text())).toEqual({ VERSION: 1, TTL: 45, "SERVICE-LOCATION-PRIORITY": ["p", "p2"], "PATHWAY-PRIORITY": ["p", "p2"] });
   });
 
   it("garbage steering parameters are ignored, not refused (like CMCD)", async () => {
