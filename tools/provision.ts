@@ -1,6 +1,8 @@
 // `npm run provision -- --env staging|production`: once per environment (and safe to run
 // again), creates — or finds by name — the D1 databases (DB and the EVENT_SHARDS watch
-// shards WATCH_{k}), the R2 bucket and the queues (each shard's, the dead-letter queue,
+// shards WATCH_{k}), the R2 buckets (the primary, MEDIA, and each replica's: created with
+// another location hint, `--replica-location`, so one region's trouble is not both
+// origins', docs/media-origin.md) and the queues (each shard's, the dead-letter queue,
 // qoe) that the environment's config names, writes each database's id into wrangler.toml,
 // turns on D1 read replication (given API credentials), and sets the Workers' secrets.
 // Needs `wrangler login` or CLOUDFLARE_API_TOKEN; see docs/deploy.md. Resource names come
@@ -49,8 +51,10 @@ export type ProvisionOptions = {
   given?: Record<string, string | undefined>;
   /** Asks for a value on a terminal; absent without one. */
   prompt?: (question: string) => Promise<string>;
-  /** Location hint for a new D1 database and R2 bucket (weur, eeur, apac, oc, wnam, enam). */
+  /** Location hint for a new D1 database and the primary R2 bucket (weur, eeur, apac, oc, wnam, enam). */
   location?: string;
+  /** Location hint for new replica buckets; by default another continent than `location` (replicaLocationFor). */
+  replicaLocation?: string;
   /** Generated secret values are kept here (mode 0600) for the operator to move somewhere safe. */
   secretsFile?: string;
   random?: (bytes: number) => string;
@@ -70,7 +74,8 @@ export type ProvisionReport = {
   database: Database;
   /** The watch shards' databases, WATCH_0 first. */
   watchDatabases: (Database & { binding: string })[];
-  buckets: { name: string; created: boolean }[];
+  /** `location`: the hint a bucket was created with (undefined when found, or made without one). */
+  buckets: { name: string; created: boolean; location: string | undefined }[];
   queues: { name: string; created: boolean }[];
   configChanged: boolean;
   /** "auto" when it was turned on for every database; "unchanged" without API credentials. */
@@ -85,8 +90,12 @@ export function checkEnvironment(env: DeployEnvironment, api: EnvironmentConfig,
   const db = api.d1.find((d) => d.binding === "DB");
   if (!db?.name) problems.push(`wrangler.toml [env.${env}] has no D1 database bound as DB`);
   if (api.buckets.length === 0) problems.push(`wrangler.toml [env.${env}] has no R2 bucket`);
-  if (media.buckets.join() !== api.buckets.join()) {
-    problems.push(`the api and media Workers of ${env} must share one R2 bucket (api: ${api.buckets.join(", ")}; media: ${media.buckets.join(", ")})`);
+  const bindings = (c: EnvironmentConfig) => JSON.stringify(Object.entries(c.bucketBindings).sort());
+  if (media.buckets.join() !== api.buckets.join() || bindings(media) !== bindings(api)) {
+    problems.push(`the api and media Workers of ${env} must share their R2 buckets under the same bindings (api: ${api.buckets.join(", ")}; media: ${media.buckets.join(", ")})`);
+  }
+  if ((api.vars.MEDIA_REPLICAS ?? "") !== (media.vars.MEDIA_REPLICAS ?? "")) {
+    problems.push(`MEDIA_REPLICAS of ${env} differs between the api ("${api.vars.MEDIA_REPLICAS ?? ""}") and media ("${media.vars.MEDIA_REPLICAS ?? ""}") Workers: publishing would copy to other replicas than players are sent to`);
   }
   if (api.services.MEDIA_WORKER !== media.name) {
     problems.push(`wrangler.toml [env.${env}] MEDIA_WORKER calls "${api.services.MEDIA_WORKER}", but the media Worker of ${env} is "${media.name}"`);
@@ -185,19 +194,32 @@ async function enableReadReplication(
   return "auto";
 }
 
-async function ensureBuckets(run: Wrangler, names: string[], location: string | undefined, log: (l: string) => void) {
+/** R2's location hints. */
+export const LOCATION_HINTS = ["weur", "eeur", "apac", "oc", "wnam", "enam"] as const;
+
+/**
+ * Where a replica goes when `--replica-location` is not given: across an ocean from the
+ * primary — eastern North America for a European, Asia-Pacific or unhinted primary (R2
+ * then places it near whoever created it, most often Europe or North America), western
+ * Europe for a North American one.
+ */
+export function replicaLocationFor(primary: string | undefined): string {
+  return primary === "wnam" || primary === "enam" ? "weur" : "enam";
+}
+
+async function ensureBuckets(run: Wrangler, buckets: { name: string; location: string | undefined }[], log: (l: string) => void) {
   const list = await mustWrangler(run, ["r2", "bucket", "list"], { capture: true });
   const have = new Set([...outputOf(list).matchAll(/^\s*name:\s+(\S+)\s*$/gm)].map((m) => m[1]!));
   const out = [];
-  for (const name of names) {
+  for (const { name, location } of buckets) {
     if (have.has(name)) {
       log(`R2 bucket ${name}: found`);
-      out.push({ name, created: false });
+      out.push({ name, created: false, location: undefined });
       continue;
     }
     await mustWrangler(run, ["r2", "bucket", "create", name, ...(location ? ["--location", location] : [])]);
-    log(`R2 bucket ${name}: created`);
-    out.push({ name, created: true });
+    log(`R2 bucket ${name}: created${location ? ` in ${location}` : ""}`);
+    out.push({ name, created: true, location });
   }
   return out;
 }
@@ -293,6 +315,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   const media = await readEnvironment(configs.media, env);
   const problems = checkEnvironment(env, api, media);
   if (problems.length > 0) throw new Error(problems.join("\n"));
+  for (const hint of [options.location, options.replicaLocation]) {
+    if (hint !== undefined && !(LOCATION_HINTS as readonly string[]).includes(hint)) throw new UsageError(`"${hint}" is not an R2 location hint (${LOCATION_HINTS.join(", ")})`);
+  }
 
   const who = await run(["whoami"]);
   if (who.code !== 0) throw new Error("wrangler is not signed in to Cloudflare: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID");
@@ -311,7 +336,13 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   const database = found[0]!;
   const watchDatabases = found.slice(1).map((d, i) => ({ binding: bindings[i + 1]!.binding, ...d }));
   const readReplication = await enableReadReplication(found, options, log);
-  const buckets = await ensureBuckets(run, [...new Set([...api.buckets, ...media.buckets])], options.location, log);
+  const replicaLocation = options.replicaLocation ?? replicaLocationFor(options.location);
+  const bucketBindings = { ...media.bucketBindings, ...api.bucketBindings };
+  const buckets = await ensureBuckets(
+    run,
+    Object.entries(bucketBindings).map(([binding, name]) => ({ name, location: binding === "MEDIA" ? options.location : replicaLocation })),
+    log,
+  );
   const queues = await ensureQueues(run, api.queues, new Set(api.deadLetterQueues), log);
 
   // Media first: when playback keys change, the Worker that verifies must know a new key
@@ -368,14 +399,15 @@ if (import.meta.main) {
       given: process.env,
       prompt: process.stdin.isTTY ? hiddenPrompt : undefined,
       location: flagValue(argv, "--location"),
+      replicaLocation: flagValue(argv, "--replica-location"),
       credentials: { apiToken: process.env.CLOUDFLARE_API_TOKEN, accountId: process.env.CLOUDFLARE_ACCOUNT_ID },
     });
     console.log(
-      `\nprovisioned ${env}: D1 ${report.database.name} and ${report.watchDatabases.length} watch shards (${report.watchDatabases.map((d) => d.name).join(", ")}), R2 ${report.buckets.map((b) => b.name).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
+      `\nprovisioned ${env}: D1 ${report.database.name} and ${report.watchDatabases.length} watch shards (${report.watchDatabases.map((d) => d.name).join(", ")}), R2 ${report.buckets.map((b) => `${b.name}${b.location ? ` (${b.location})` : ""}`).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
         (report.configChanged ? `\nNext: commit wrangler.toml, then npm run deploy -- --env ${env}` : `\nNext: npm run deploy -- --env ${env}`),
     );
   } catch (err) {
-    console.error(err instanceof UsageError ? `usage: npm run provision -- --env staging|production [--location weur]\n${err.message}` : (err as Error).message);
+    console.error(err instanceof UsageError ? `usage: npm run provision -- --env staging|production [--location weur] [--replica-location enam]\n${err.message}` : (err as Error).message);
     process.exit(err instanceof UsageError ? 2 : 1);
   }
 }

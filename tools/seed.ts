@@ -1,18 +1,18 @@
 // `npm run seed`: applies local D1 migrations (DB and every watch shard WATCH_{k}), then
-// loads the demo media into local R2 and the demo catalog into local D1 — idempotently,
+// loads the demo media into local R2 (the primary bucket and each replica's) and the demo catalog into local D1 — idempotently,
 // so running it again changes nothing.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getPlatformProxy, unstable_readConfig } from "wrangler";
 import { renditionIndexSchema, type RenditionIndex } from "../lib/media-index.ts";
 import { catalogAssetIds, demoCatalogSchema, seedCatalog } from "./seed/demo-catalog.ts";
-import { seedAsset } from "./seed/demo-media.ts";
+import { localReplicas, seedReplicated } from "./seed/demo-media.ts";
 import { migrateLocal, type MigratedDatabase } from "./migrate-local.ts";
 import { apiConfig, projectRoot } from "./project.ts";
 
 const demoMediaRoot = path.join(projectRoot, "demo/media/assets");
 
-type LocalBindings = { DB: D1Database; MEDIA: R2Bucket };
+type LocalBindings = { DB: D1Database; MEDIA: R2Bucket } & Record<string, unknown>;
 
 /**
  * A config with only the api's D1 and R2 bindings, copied from wrangler.toml: the full
@@ -59,13 +59,15 @@ export async function seedLocal(persistTo?: string, options: { quiet?: boolean }
   try {
     const indexes: RenditionIndex[] = [];
     const result: SeedResult = { migrated, filesUploaded: 0, filesUnchanged: 0, rowsInserted: 0 };
+    // The replica buckets MEDIA_REPLICAS names (docs/media-origin.md): the demo media in each.
+    const replicas = localReplicas(unstable_readConfig({ config: apiConfig }).vars.MEDIA_REPLICAS as string | undefined, env);
     for (const assetId of assetIds) {
       const folder = path.join(demoMediaRoot, assetId);
       const indexBytes = new Uint8Array(await readFile(path.join(folder, "index.json")));
       const index = renditionIndexSchema.parse(JSON.parse(new TextDecoder().decode(indexBytes)));
       const read = async (file: string) => new Uint8Array(await readFile(path.join(folder, file)));
-      const files = await seedAsset(env.MEDIA, { index, indexBytes, read });
-      say(`media ${assetId}: ${files.uploaded} uploaded, ${files.unchanged} already there`);
+      const files = await seedReplicated(env.MEDIA, replicas, { index, indexBytes, read });
+      say(`media ${assetId}${replicas.length > 0 ? ` (and ${replicas.map((r) => r.pathway).join(", ")})` : ""}: ${files.uploaded} uploaded, ${files.unchanged} already there`);
       result.filesUploaded += files.uploaded;
       result.filesUnchanged += files.unchanged;
       indexes.push(index);

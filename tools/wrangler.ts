@@ -111,6 +111,8 @@ export type EnvironmentConfig = {
   workersDev: boolean | undefined;
   d1: { binding: string; name: string; id: string | undefined }[];
   buckets: string[];
+  /** R2 bindings: binding name → bucket. */
+  bucketBindings: Record<string, string>;
   /** Producer bindings: binding name → queue. */
   producers: Record<string, string>;
   /** Every queue named by a producer, consumer or dead-letter setting. */
@@ -155,6 +157,7 @@ export async function readEnvironment(configPath: string, env: DeployEnvironment
     workersDev: c.workers_dev,
     d1: (c.d1_databases ?? []).map((d) => ({ binding: d.binding, name: d.database_name ?? "", id: d.database_id || undefined })),
     buckets: (c.r2_buckets ?? []).map((b) => b.bucket_name ?? ""),
+    bucketBindings: Object.fromEntries((c.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name ?? ""])),
     producers: Object.fromEntries((c.queues?.producers ?? []).map((q) => [q.binding, q.queue])),
     queues: [...new Set(queues)],
     consumers: consumers.map((q) => ({ queue: q.queue, deadLetterQueue: q.dead_letter_queue || undefined })),

@@ -85,11 +85,23 @@ export function s3SecretNames(id: string): { accessKeyId: string; secretAccessKe
   return { accessKeyId: `S3_${up}_ACCESS_KEY_ID`, secretAccessKey: `S3_${up}_SECRET_ACCESS_KEY` };
 }
 
-/** The R2 bindings a spec's pathways use, the primary's first: what the binding guard must wrap. */
+const bindingsBySpec = new Map<string, string[]>();
+
+/**
+ * The R2 bindings a spec's pathways use, the primary's first: what the binding guard must
+ * wrap. Asked on every request (the Worker's entry point builds its guard plan with it), so
+ * remembered per spec.
+ */
 export function r2BindingsOf(spec: string | undefined): string[] {
-  try {
-    return parsePathways(spec).flatMap((p) => (p.origin.kind === "r2" ? [p.origin.binding] : []));
-  } catch {
-    return [PRIMARY_BINDING];
+  const key = spec ?? "";
+  let bindings = bindingsBySpec.get(key);
+  if (!bindings) {
+    try {
+      bindings = parsePathways(spec).flatMap((p) => (p.origin.kind === "r2" ? [p.origin.binding] : []));
+    } catch {
+      bindings = [PRIMARY_BINDING];
+    }
+    if (bindingsBySpec.size < 16) bindingsBySpec.set(key, bindings);
   }
+  return bindings;
 }

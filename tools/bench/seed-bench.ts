@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getPlatformProxy, unstable_readConfig } from "wrangler";
 import { syntheticAsset, type SyntheticAsset } from "../../test-support/synthetic-asset.ts";
-import { seedAsset } from "../seed/demo-media.ts";
+import { seedReplicated } from "../seed/demo-media.ts";
 import { mediaConfig } from "../project.ts";
 
 export const MB = 1_000_000;
@@ -43,15 +43,21 @@ export async function buildBenchAssets(): Promise<BenchAssets> {
 }
 
 /** Must run before the dev server starts: two runtimes must not open one persisted bucket at once. */
+/**
+ * Each asset into the primary bucket and the replica, with the record saying the replica
+ * is complete (lib/media-origins/replicas.ts): the media Worker then serves it as a
+ * published asset on two pathways, with steering in its manifests and the replica behind
+ * every miss, as in production (docs/media-origin.md).
+ */
 export async function uploadBenchAssets(persistTo: string, assets: SyntheticAsset[]): Promise<void> {
-  const { env, dispose } = await getPlatformProxy<{ MEDIA: R2Bucket }>({
+  const { env, dispose } = await getPlatformProxy<{ MEDIA: R2Bucket; MEDIA_REPLICA: R2Bucket }>({
     configPath: await storageOnlyConfig(persistTo),
     persist: { path: path.join(persistTo, "v3") },
     remoteBindings: false,
     envFiles: [],
   });
   try {
-    for (const asset of assets) await seedAsset(env.MEDIA, asset);
+    for (const asset of assets) await seedReplicated(env.MEDIA, [{ pathway: "p2", bucket: env.MEDIA_REPLICA }], asset);
   } finally {
     await dispose();
   }

@@ -1,8 +1,11 @@
 // Uploads a packaged asset's files into R2, skipping files already there intact, and the
 // rendition index last: an asset without its index.json is invisible to the media Worker,
-// so an interrupted seed never leaves a half-playable asset.
+// so an interrupted seed never leaves a half-playable asset. With replicas, the same in each,
+// and the record that they are complete last of all.
 import { contentTypeFor, mediaKeys } from "../../lib/media-layout.ts";
 import type { RenditionIndex } from "../../lib/media-index.ts";
+import { parsePathways } from "../../lib/media-origins/pathways.ts";
+import type { ReplicaRecord } from "../../lib/media-origins/replicas.ts";
 
 export type AssetFiles = {
   index: RenditionIndex;
@@ -41,4 +44,37 @@ export async function seedAsset(bucket: R2Bucket, asset: AssetFiles): Promise<{ 
   if (await putIfChanged(bucket, mediaKeys.index(assetId), asset.indexBytes, await sha256Hex(asset.indexBytes))) uploaded++;
   else unchanged++;
   return { uploaded, unchanged };
+}
+
+/**
+ * The asset copied to each replica bucket (index last there too), then the record that the
+ * replicas are complete (lib/media-origins/replicas.ts) in every bucket: what publishing
+ * does through the api (workers/api/ingest/replicate.ts), for local seeding and benches.
+ */
+export async function seedReplicated(
+  primary: R2Bucket,
+  replicas: { pathway: string; bucket: R2Bucket }[],
+  asset: AssetFiles,
+): Promise<{ uploaded: number; unchanged: number }> {
+  const total = { uploaded: 0, unchanged: 0 };
+  for (const bucket of [primary, ...replicas.map((r) => r.bucket)]) {
+    const files = await seedAsset(bucket, asset);
+    total.uploaded += files.uploaded;
+    total.unchanged += files.unchanged;
+  }
+  if (replicas.length === 0) return total;
+  const record = new TextEncoder().encode(JSON.stringify({ version: 1, complete: replicas.map((r) => r.pathway).sort() } satisfies ReplicaRecord));
+  const sha256 = await sha256Hex(record);
+  for (const bucket of [primary, ...replicas.map((r) => r.bucket)]) {
+    if (await putIfChanged(bucket, mediaKeys.replicas(asset.index.assetId), record, sha256)) total.uploaded++;
+    else total.unchanged++;
+  }
+  return total;
+}
+
+/** The R2 replicas a config's MEDIA_REPLICAS names, with their buckets from `env` (S3 ones are not local). */
+export function localReplicas(spec: string | undefined, env: Record<string, unknown>): { pathway: string; bucket: R2Bucket }[] {
+  return parsePathways(spec)
+    .slice(1)
+    .flatMap((p) => (p.origin.kind === "r2" && env[p.origin.binding] ? [{ pathway: p.id, bucket: env[p.origin.binding] as R2Bucket }] : []));
 }

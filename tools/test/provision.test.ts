@@ -71,11 +71,14 @@ describe("provision", () => {
     // One list to find them all, one to read the new ids back.
     expect(cf.commands.filter((c) => c.startsWith("d1 list"))).toHaveLength(2);
     expect(cf.commands).toContain("r2 bucket create marquee-media-staging");
+    // The replica across an ocean from the primary (no --location given: R2 places the primary).
+    expect(cf.commands).toContain("r2 bucket create marquee-media-replica-staging --location enam");
+    expect(report.buckets).toContainEqual({ name: "marquee-media-replica-staging", created: true, location: "enam" });
     expect(cf.commands).toContain("queues create watch-events-staging-0");
     expect(cf.commands).toContain("queues create watch-events-staging-1");
     expect(cf.commands).toContain("queues create watch-events-staging-dlq --message-retention-period-secs 1209600");
     expect(cf.commands).toContain("queues create qoe-staging");
-    expect([...cf.buckets]).toEqual(["marquee-media-staging"]);
+    expect([...cf.buckets].sort()).toEqual(["marquee-media-replica-staging", "marquee-media-staging"]);
     expect([...cf.queues.keys()].sort()).toEqual(["qoe-staging", "watch-events-staging-0", "watch-events-staging-1", "watch-events-staging-dlq"]);
 
     // The ids wrangler reports are now what the staging environment binds, and only it.
@@ -160,6 +163,8 @@ describe("provision", () => {
     expect(report.watchDatabases.map((d) => [d.binding, d.created])).toEqual(Array.from({ length: 16 }, (_, k) => [`WATCH_${k}`, k === 15]));
     expect(cf.commands.filter((c) => c.includes(" create "))).toEqual([
       "d1 create marquee-production-watch-15",
+      // A deployment from before replicas: its replica bucket is made now.
+      "r2 bucket create marquee-media-replica-production --location enam",
       "queues create watch-events-production-dlq --message-retention-period-secs 1209600",
     ]);
     const d1 = (await readEnvironment(files.api, "production")).d1;
@@ -276,6 +281,21 @@ describe("writeDatabaseId", () => {
   });
 });
 
+describe("the replica's location", () => {
+  it("is --replica-location when given, else across an ocean from --location; a hint R2 does not have is refused first", async () => {
+    const given = await setup();
+    await provision(given.options({ location: "weur", replicaLocation: "apac" }));
+    expect(given.cf.commands).toContain("r2 bucket create marquee-media-staging --location weur");
+    expect(given.cf.commands).toContain("r2 bucket create marquee-media-replica-staging --location apac");
+    const american = await setup();
+    await provision(american.options({ location: "wnam" }));
+    expect(american.cf.commands).toContain("r2 bucket create marquee-media-replica-staging --location weur");
+    const wrong = await setup();
+    await expect(provision(wrong.options({ replicaLocation: "mars" }))).rejects.toThrow(/not an R2 location hint/);
+    expect(wrong.cf.commands.filter((c) => c.includes(" create "))).toEqual([]);
+  });
+});
+
 describe("checkEnvironment", () => {
   const base = (over: Partial<EnvironmentConfig> = {}): EnvironmentConfig => ({
     name: "marquee-api-staging",
@@ -286,7 +306,8 @@ describe("checkEnvironment", () => {
       { binding: "DB", name: "marquee-staging", id: undefined },
       { binding: "WATCH_0", name: "marquee-staging-watch-0", id: undefined },
     ],
-    buckets: ["b"],
+    buckets: ["b", "b-replica"],
+    bucketBindings: { MEDIA: "b", MEDIA_REPLICA: "b-replica" },
     producers: { WATCH_EVENTS_0: "q-0", WATCH_EVENTS_DLQ: "q-dlq" },
     queues: ["q-0", "q-dlq"],
     consumers: [{ queue: "q-0", deadLetterQueue: "q-dlq" }],
@@ -303,9 +324,12 @@ describe("checkEnvironment", () => {
     }
   });
 
-  it("refuses two buckets, a service binding to another Worker, and a DLQ the consumer would not recognise", () => {
+  it("refuses buckets not shared alike, replicas that differ, a service binding to another Worker, and a DLQ the consumer would not recognise", () => {
     expect(checkEnvironment("staging", base(), media)).toEqual([]);
-    expect(checkEnvironment("staging", base(), { ...media, buckets: ["c"] })[0]).toMatch(/share one R2 bucket/);
+    expect(checkEnvironment("staging", base(), { ...media, buckets: ["c"], bucketBindings: { MEDIA: "c" } })[0]).toMatch(/share their R2 buckets under the same bindings/);
+    // The same buckets under swapped bindings: the media Worker would serve the replica as the primary.
+    expect(checkEnvironment("staging", base(), { ...media, bucketBindings: { MEDIA: "b-replica", MEDIA_REPLICA: "b" } })[0]).toMatch(/same bindings/);
+    expect(checkEnvironment("staging", base({ vars: { EVENT_SHARDS: "1", MEDIA_REPLICAS: "p2=r2:MEDIA_REPLICA" } }), media)[0]).toMatch(/MEDIA_REPLICAS of staging differs/);
     expect(checkEnvironment("staging", base({ services: { MEDIA_WORKER: "marquee-media" } }), media)[0]).toMatch(/MEDIA_WORKER calls "marquee-media"/);
     expect(checkEnvironment("staging", base({ deadLetterQueues: ["dead"] }), media)[0]).toMatch(/must end in -dlq/);
   });
@@ -349,7 +373,7 @@ describe("the deployed environments of wrangler.toml", () => {
         expect(c.vars.ENVIRONMENT).toBe(env);
         expect(c.vars.CHAOS).toBe("");
         expect(c.observability?.enabled).toBe(true);
-        for (const b of c.r2_buckets) expect(b.bucket_name).toBe(`marquee-media-${env}`);
+        for (const b of c.r2_buckets) expect(b.bucket_name).toBe(b.binding === "MEDIA" ? `marquee-media-${env}` : `marquee-media-replica-${env}`);
         for (const d of c.d1_databases ?? []) expect(d.database_name).toMatch(new RegExp(`^marquee-${env}(-watch-\\d+)?$`));
         for (const q of c.queues?.producers ?? []) expect(q.queue).toMatch(new RegExp(`^(watch-events-${env}(-dlq|-\\d+)?|qoe-${env})$`));
         for (const s of c.services ?? []) expect(s.service).toBe(`marquee-media-${env}`);

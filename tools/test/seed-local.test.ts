@@ -40,7 +40,9 @@ describe("seedLocal", () => {
       { binding: "WATCH_0", applied: watch },
       { binding: "WATCH_1", applied: watch },
     ]);
-    expect(first.filesUploaded).toBe(33); // 32 listed files + index.json
+    // 32 listed files + index.json, in the primary bucket and the replica's (MEDIA_REPLICAS
+    // = "p2=r2:MEDIA_REPLICA"), then the record that the replica is complete in each.
+    expect(first.filesUploaded).toBe(33 * 2 + 2);
     expect(first.filesUnchanged).toBe(0);
     expect(first.rowsInserted).toBe(expectedRows);
 
@@ -52,6 +54,15 @@ describe("seedLocal", () => {
     expect(shardTables).toContain("watch_events");
     expect(shardTables).not.toContain("titles");
 
+    // The replica holds the asset, and both buckets say so.
+    for (const bucket of ["marquee-media", "marquee-media-replica"]) {
+      const record = await wrangler(["r2", "object", "get", `${bucket}/assets/demo-aurora/replicas.json`, "--local", "--persist-to", state, "--pipe"], { capture: true });
+      expect(record.code, outputOf(record)).toBe(0);
+      expect(JSON.parse(record.stdout)).toEqual({ version: 1, complete: ["p2"] });
+    }
+    const replicaIndex = await wrangler(["r2", "object", "get", "marquee-media-replica/assets/demo-aurora/index.json", "--local", "--persist-to", state, "--pipe"], { capture: true });
+    expect(JSON.parse(replicaIndex.stdout)).toMatchObject({ assetId: "demo-aurora" });
+
     const second = await seedLocal(state, { quiet: true });
     expect(second).toEqual({
       migrated: [
@@ -60,7 +71,7 @@ describe("seedLocal", () => {
         { binding: "WATCH_1", applied: [] },
       ],
       filesUploaded: 0,
-      filesUnchanged: 33,
+      filesUnchanged: 33 * 2 + 2,
       rowsInserted: 0,
     });
   }, 240_000); // seven wrangler runs (three databases migrated twice, a query) of seconds each, two platform proxies
