@@ -68,13 +68,26 @@ export class S3Origin implements MediaOrigin {
   readonly #spec: Extract<OriginSpec, { kind: "s3" }>;
   readonly #client: AwsClient;
   readonly #env: object;
+  readonly #fetch: (request: Request) => Promise<Response>;
 
-  constructor(pathway: string, spec: Extract<OriginSpec, { kind: "s3" }>, credentials: { accessKeyId: string; secretAccessKey: string }, env: object) {
+  /** `fetcher`: where signed requests go (the network; a stand-in store in tests). */
+  constructor(
+    pathway: string,
+    spec: Extract<OriginSpec, { kind: "s3" }>,
+    credentials: { accessKeyId: string; secretAccessKey: string },
+    env: object,
+    fetcher: (request: Request) => Promise<Response> = (request) => fetch(request),
+  ) {
     this.pathway = pathway;
     this.dependency = `s3:${pathway}`;
     this.#spec = spec;
     this.#env = env;
+    this.#fetch = fetcher;
     this.#client = new AwsClient({ ...credentials, service: "s3", region: spec.region, retries: 0 });
+  }
+
+  async #signed(url: string, init: RequestInit): Promise<Response> {
+    return this.#fetch(await this.#client.sign(url, init));
   }
 
   #url(key: string): string {
@@ -88,7 +101,7 @@ export class S3Origin implements MediaOrigin {
   async get(key: string, span?: ByteSpan): Promise<ReadableStream | null> {
     return this.#call("get", async () => {
       const headers: Record<string, string> = span ? { Range: `bytes=${span.offset}-${span.offset + span.length - 1}` } : {};
-      const res = await this.#client.fetch(this.#url(key), { headers });
+      const res = await this.#signed(this.#url(key), { headers });
       if (res.status === 404) {
         await res.body?.cancel();
         return null;
@@ -108,7 +121,7 @@ export class S3Origin implements MediaOrigin {
 
   async put(key: string, body: ReadableStream | Uint8Array | string, o: PutOptions): Promise<void> {
     await this.#call("put", async () => {
-      const res = await this.#client.fetch(this.#url(key), {
+      const res = await this.#signed(this.#url(key), {
         method: "PUT",
         body: sized(body, o.bytes),
         headers: {
