@@ -95,12 +95,20 @@ export type StartingPoint = {
   uris: string[];
 };
 
-/** Where a player starts in a multivariant playlist (our own, from the media Worker: one attribute list per line). */
+/**
+ * Where a player starts in a multivariant playlist (our own, from the media Worker: one
+ * attribute list per line). With content steering, among the variants of the pathway the
+ * playlist starts players on (`EXT-X-CONTENT-STEERING`'s PATHWAY-ID): hls.js's levels are
+ * that pathway's alone, so the index is into those.
+ */
 export function startingPoint(master: string): StartingPoint | null {
   const lines = master.split("\n").map((l) => l.trim());
+  const steering = lines.find((l) => l.startsWith("#EXT-X-CONTENT-STEERING:"));
+  const initial = steering ? /PATHWAY-ID="([^"]{1,64})"/.exec(steering)?.[1] : undefined;
   const variants: { height: number; bandwidth: number; uri: string; audio: string | undefined }[] = [];
   lines.forEach((line, i) => {
     if (!line.startsWith("#EXT-X-STREAM-INF:")) return;
+    if (initial !== undefined && (/PATHWAY-ID="([^"]{1,64})"/.exec(line)?.[1] ?? ".") !== initial) return;
     const uri = lines.slice(i + 1).find((l) => l !== "" && !l.startsWith("#"));
     if (!uri) return;
     variants.push({

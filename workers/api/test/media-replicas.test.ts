@@ -12,6 +12,7 @@ import { parsePlaybackKeys, signPlaybackToken } from "../../../lib/playback-toke
 import { syntheticAsset, type SyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { POLICY_REFRESH_MS as REFRESH_MS } from "../../../lib/media-origins/steering-policy.ts";
 import { replicateAsset } from "../ingest/replicate.ts";
+import { startingPoint } from "../playback/playback-urls.ts";
 import { api, putJson, uploadAll } from "./admin-client.ts";
 
 type ReplicaStatus = { pathway: string; filesDone: number; filesTotal: number; bytesDone: number; complete: boolean; error?: string };
@@ -137,6 +138,22 @@ function failingBucket(bucket: R2Bucket): R2Bucket {
     },
   });
 }
+
+describe("Play's inline start on an asset on two pathways", () => {
+  it("indexes the starting pathway's variants alone, as hls.js's levels are", async () => {
+    const asset = await syntheticAsset("repl-start", { heights: [240, 480, 720], segments: 2 });
+    await upload(asset);
+    await api(`/v1/admin/assets/repl-start/publish`, { method: "POST" });
+    const master = await (await media(`/p/${await token("repl-start")}/repl-start/master.m3u8`)).text();
+    expect(master).toContain('PATHWAY-ID="p2"');
+    const start = startingPoint(master)!;
+    const solo = startingPoint(master.split("\n").filter((l) => !l.includes('PATHWAY-ID="p2"') && !l.startsWith("#EXT-X-CONTENT-STEERING")).join("\n").replace(/,PATHWAY-ID="p"/g, ""))!;
+    // The same start as the playlist without the replica: an index among the three of `p`.
+    expect(start.variant).toBe(solo.variant);
+    expect(start.variant).toBeLessThan(3);
+    expect(start.uris.every((u) => u.startsWith("/p/"))).toBe(true);
+  });
+});
 
 describe("the operator's steering policy", () => {
   it("PUT stores it in every origin; GET reads it back; the steering server follows it", { timeout: 30_000 }, async () => {
