@@ -169,7 +169,8 @@ function installInPage(): void {
   const g = globalThis as unknown as PageGlobals;
   const clock = () => performance.timeOrigin + performance.now();
   let seq = 0;
-  const tokenOf = (url: string): string | null => /^https?:\/\/[^/]+\/p\/([^/]+)\//.exec(url)?.[1] ?? null;
+  // The primary's pathway or a replica's (`/p2/`, docs/media-origin.md).
+  const tokenOf = (url: string): string | null => /^https?:\/\/[^/]+\/p[2-9]?\/([^/]+)\//.exec(url)?.[1] ?? null;
 
   const state: FlowState = {
     startedAt: 0,

@@ -1,8 +1,9 @@
-// Playback tokens live in the media URLs' path (`…/p/{token}/{asset}/…`). Each heartbeat
+// Playback tokens live in the media URLs' path (`…/p/{token}/{asset}/…`, or a replica pathway's
+// `…/p2/{token}/…`, docs/media-origin.md). Each heartbeat
 // hands out a fresh one; every later request (playlists, segments, subtitles, thumbnails)
 // must use the newest, so URLs resolved from the first playlist are re-pointed at it.
 
-const TOKEN_IN_PATH = /^((?:https?:\/\/[^/]+)?\/p\/)([^/]+)(\/)/;
+const TOKEN_IN_PATH = /^((?:https?:\/\/[^/]+)?\/p[2-9]?\/)([^/]+)(\/)/;
 
 /** The token in a media URL, or null for a URL that is not a media URL. */
 export function tokenOf(url: string): string | null {

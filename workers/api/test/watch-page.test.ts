@@ -267,6 +267,10 @@ describe("the player's media URLs and links", () => {
     expect(withToken("/p/OLD/demo-aurora/master.m3u8", "NEW")).toBe("/p/NEW/demo-aurora/master.m3u8");
     expect(withToken("https://marquee.test/v1/me", "NEW")).toBe("https://marquee.test/v1/me");
     expect(withToken(url, null)).toBe(url);
+    // A replica's pathway (docs/media-origin.md) carries its token in the same place.
+    expect(withToken("https://marquee.test/p2/OLD/demo-aurora/720p/3.m4s", "NEW")).toBe("https://marquee.test/p2/NEW/demo-aurora/720p/3.m4s");
+    expect(tokenOf("/p2/OLD/demo-aurora/audio-en/playlist.m3u8")).toBe("OLD");
+    expect(withToken("https://marquee.test/p22/OLD/x", "NEW")).toBe("https://marquee.test/p22/OLD/x");
   });
 
   it("links the next episode, keeping a test's heartbeat period", () => {

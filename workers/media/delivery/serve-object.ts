@@ -5,6 +5,7 @@
 // alone, so every pathway shares it; a miss reads the requested pathway's origin and, if
 // that fails, each other origin the asset is complete on (docs/media-origin.md).
 import type { Context } from "hono";
+import { DependencyError } from "../../../lib/bindings/guard.ts";
 import { errorResponse } from "../../../lib/errors.ts";
 import { log } from "../../../lib/log.ts";
 import type { MediaOrigin } from "../../../lib/media-origins/origins.ts";
@@ -39,7 +40,14 @@ export type ServeObject = {
   r2TimeoutMs?: number | undefined;
 };
 
-class MediaUnavailable extends Error {}
+class MediaUnavailable extends Error {
+  /** The origin's breaker is open: trying it again now would fail the same way. */
+  readonly open: boolean;
+  constructor(message: string, open = false) {
+    super(message);
+    this.open = open;
+  }
+}
 
 export function etagFor(info: FileInfo): string {
   return info.etag ?? `"${info.sha256.slice(0, 32)}"`;
@@ -198,12 +206,15 @@ async function readR2(c: Context, o: ServeObject, range: ByteRange | null): Prom
     if (!(err instanceof MediaUnavailable)) throw err;
     failure = err;
   }
-  log("warn", { event: "dependency_failed", requestId: "", dependency: first!.dependency, message: `${failure.message}; retrying once` });
-  await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
-  try {
-    return { body: await readR2Once(first!, o, range), origin: first!.pathway };
-  } catch (err) {
-    if (!(err instanceof MediaUnavailable) || fallbacks.length === 0) throw err;
+  // While its breaker is open the origin is not tried again: straight to the fallbacks.
+  if (!failure.open || fallbacks.length === 0) {
+    log("warn", { event: "dependency_failed", requestId: "", dependency: first!.dependency, message: `${failure.message}; retrying once` });
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    try {
+      return { body: await readR2Once(first!, o, range), origin: first!.pathway };
+    } catch (err) {
+      if (!(err instanceof MediaUnavailable) || fallbacks.length === 0) throw err;
+    }
   }
   for (const [i, origin] of fallbacks.entries()) {
     try {
@@ -224,7 +235,8 @@ async function readR2Once(origin: MediaOrigin, o: ServeObject, range: ByteRange 
   try {
     body = await withTimeout(origin.get(o.key, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined), o.r2TimeoutMs ?? DEFAULT_R2_TIMEOUT_MS);
   } catch (err) {
-    throw err instanceof MediaUnavailable ? err : new MediaUnavailable(String(err));
+    if (err instanceof MediaUnavailable) throw err;
+    throw new MediaUnavailable(String(err), err instanceof DependencyError && err.reason === "circuit_open");
   }
   // The index lists this file, so the origin not having it is a fault of the store, not of the request.
   if (!body) throw new MediaUnavailable(`${o.key} is listed in its index but missing from ${origin.pathway}`);

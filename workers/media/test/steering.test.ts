@@ -8,10 +8,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { parse as parseMpd } from "mpd-parser";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { BindingGuard, guardEnv, resetBreakers } from "../../../lib/bindings/guard.ts";
 import { parseChaos } from "../../../lib/bindings/chaos.ts";
-import { redactedPath } from "../../../lib/log.ts";
+import { redactedPath, setLogLevel } from "../../../lib/log.ts";
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import type { StoredSteeringPolicy } from "../../../lib/media-origins/steering-policy.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
@@ -32,7 +32,7 @@ const token = await tokenFor({ assetId: ASSET });
 const soloToken = await tokenFor({ assetId: "steer-solo" });
 const segments = [...asset.files.keys()].filter((p) => p.endsWith(".m4s"));
 
-type Vars = Partial<Record<"CHAOS" | "STEERING_TTL_SECONDS", string>>;
+type Vars = Partial<Record<"CHAOS" | "STEERING_TTL_SECONDS" | "LOG_LEVEL", string>>;
 
 /** Requests through a guarded env like the Worker's entry point's (index.ts), `createMediaApp()` being one isolate's state. */
 function isolate() {
@@ -182,6 +182,25 @@ describe("failover without steering", () => {
       expect(res.headers.get("x-origin")).toBe("p2");
       expect(body).toEqual(asset.files.get(path));
     }
+  });
+
+  it("while the primary's breaker is open, a miss goes straight to the replica: no retry of the primary", async () => {
+    resetBreakers({ minCalls: 2, failureRate: 0.5 });
+    const chaos = { CHAOS: "r2:MEDIA=1,cache=1" };
+    // Two failed reads open the primary's breaker (the first request's read and its retry).
+    await get(`/p/${token}/${ASSET}/${segments[2]}?open=1`, chaos);
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
+    try {
+      const { res } = await get(`/p/${token}/${ASSET}/${segments[2]}?open=2`, { ...chaos, LOG_LEVEL: "warn" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-origin")).toBe("p2");
+    } finally {
+      spy.mockRestore();
+      setLogLevel("error");
+    }
+    expect(warnings.some((w) => w.includes('"origin_fallback"'))).toBe(true);
+    expect(warnings.filter((w) => w.includes("retrying once"))).toEqual([]);
   });
 
   it("the replica failing: the replica's pathway is served from the primary", async () => {
