@@ -13,7 +13,7 @@ import { projectRoot } from "../tools/project.ts";
 import { startPlatform, type Platform } from "../tools/platform.ts";
 import { browserAvailable, installBrowserHint, launchBrowser } from "./browser.ts";
 import { hasFfmpeg, ingestLongFilm, type IngestedFilm } from "./long-film.ts";
-import { devPlaybackToken, playerScripts } from "./players.ts";
+import { devPlaybackToken, play } from "./players.ts";
 
 const FILM_SEC = 40;
 /** The packager's segments after the start-up ones (tools/ingest/timing.ts): the stall goal. */
@@ -45,7 +45,6 @@ afterAll(async () => {
 });
 
 type Sent = { at: number; path: string; status: number | null; origin: string | null };
-type Report = { ended: boolean; fatal: string | null; currentTime: number; duration: number; stalls: { at: number; wall: number; ms: number }[]; startedAt: number };
 
 /** Every media request of the page, with when (ms since `since`), its pathway prefix, status, and which origin served it. */
 function recordRequests(page: Page, since: () => number): Sent[] {
@@ -60,64 +59,6 @@ function recordRequests(page: Page, since: () => number): Sent[] {
     if (/^\/p[2-9]?\//.test(url.pathname)) sent.push({ at: Date.now() - since(), path: url.pathname, status: null, origin: null });
   });
   return sent;
-}
-
-/** Runs in the page: plays `url` to the end with a short buffer, noting every stall after the first frame. */
-function watch(page: Page, player: "hls" | "shaka", url: string): Promise<Report> {
-  return page.evaluate(
-    async ({ player, url, bufferSec, filmSec }) => {
-      const video = document.createElement("video");
-      video.muted = true;
-      video.playsInline = true;
-      document.body.append(video);
-      const report = { ended: false, fatal: null as string | null, currentTime: 0, duration: 0, stalls: [] as { at: number; wall: number; ms: number }[], startedAt: Date.now() };
-      let stalledAt: number | null = null;
-      let stalledWall = 0;
-      let playing = false;
-      video.addEventListener("waiting", () => {
-        if (playing && stalledAt === null) {
-          stalledAt = performance.now();
-          stalledWall = Date.now() - report.startedAt;
-        }
-      });
-      video.addEventListener("playing", () => {
-        playing = true;
-        if (stalledAt !== null) report.stalls.push({ at: Math.round(video.currentTime * 10) / 10, wall: stalledWall, ms: Math.round(performance.now() - stalledAt) });
-        stalledAt = null;
-      });
-      const done = new Promise<void>((resolve) => {
-        video.addEventListener("ended", () => {
-          report.ended = true;
-          resolve();
-        });
-        setTimeout(resolve, (filmSec + 60) * 1000);
-      });
-      const w = window as unknown as Record<string, any>;
-      if (player === "hls") {
-        const hls = new w.Hls({ maxBufferLength: bufferSec, maxMaxBufferLength: bufferSec });
-        hls.on(w.Hls.Events.ERROR, (_: unknown, data: { fatal: boolean; details: string }) => {
-          if (data.fatal) report.fatal = data.details;
-        });
-        hls.loadSource(url);
-        hls.attachMedia(video);
-      } else {
-        w.shaka.polyfill.installAll();
-        const shakaPlayer = new w.shaka.Player();
-        shakaPlayer.configure({ streaming: { bufferingGoal: bufferSec, rebufferingGoal: 2, bufferBehind: 4 } });
-        shakaPlayer.addEventListener("error", (e: { detail: { code: number; severity: number } }) => {
-          if (e.detail.severity === 2) report.fatal = `shaka ${e.detail.code}`;
-        });
-        await shakaPlayer.attach(video);
-        await shakaPlayer.load(url).catch((e: { code: number }) => (report.fatal = `shaka load ${e.code}`));
-      }
-      await video.play().catch((e: Error) => (report.fatal ??= `play(): ${e.message}`));
-      await done;
-      report.currentTime = video.currentTime;
-      report.duration = video.duration;
-      return report;
-    },
-    { player, url, bufferSec: BUFFER_SEC, filmSec: FILM_SEC },
-  );
 }
 
 const isSegment = (p: string) => /\/\d+\.m4s$/.test(p);
@@ -137,13 +78,9 @@ describe.runIf(runnable)("content steering with the primary origin failing", () 
     let started = 0;
     const since = () => started;
     const sent = players.map((p) => recordRequests(p.page, since));
-    for (const p of players) {
-      await p.page.goto(platform.url);
-      await p.page.addScriptTag({ path: playerScripts[p.kind] });
-    }
-    // The media Worker's first read of the primary starts its clock: both players start now.
+    // The media Worker's first read of the primary starts its clock: both players start together.
     started = Date.now();
-    const reports = await Promise.all(players.map((p) => watch(p.page, p.kind, p.url)));
+    const reports = await Promise.all(players.map((p) => play(p.page, platform.url, p.kind, p.url, { bufferSec: BUFFER_SEC, timeoutMs: (FILM_SEC + 60) * 1000 })));
     await Promise.all(pages.map((p) => p.close()));
 
     const failAfterMs = Number.parseInt(FAIL_AFTER, 10) * 1000;

@@ -28,7 +28,7 @@ type Found = { kind: string; startSec: number; endSec: number; source: string; c
 type SegmentsOut = { stored: { season: number; episode: number; assetId: string; segments: Found[] }[]; unanalysed: unknown[] } | { error: string };
 type IngestResult = {
   exitCode: number;
-  out: { ok: boolean; assetId?: string; titleId?: string; ladder?: { id: string }[]; segments?: SegmentsOut | null; error?: { code: string; message: string } };
+  out: { ok: boolean; assetId?: string; titleId?: string; ladder?: { id: string }[]; segments?: SegmentsOut | null; replication?: { pathway: string; complete: boolean }[]; error?: { code: string; message: string } };
 };
 
 const ingest = (args: string[]) => runIngest<IngestResult["out"]>(baseUrl, args);
@@ -67,7 +67,10 @@ describe.runIf(hasFfmpeg || isCI)("npm run ingest", () => {
 
     // Every rendition is cut at the same instants, so players can switch at any segment.
     const master = await (await media(assetId, "master.m3u8")).text();
-    expect(master.match(/^#EXT-X-STREAM-INF/gm)).toHaveLength(2);
+    // Two rungs on each pathway: the publish step copied the asset to the replica (p2).
+    expect(master.match(/^#EXT-X-STREAM-INF.*PATHWAY-ID="p"$/gm)).toHaveLength(2);
+    expect(master.match(/^#EXT-X-STREAM-INF.*PATHWAY-ID="p2"$/gm)).toHaveLength(2);
+    expect(out.replication).toEqual([expect.objectContaining({ pathway: "p2", complete: true })]);
     expect(master).toContain('TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en"');
     const cuts = await Promise.all(["240p", "360p"].map(async (id) => (await (await media(assetId, `${id}/playlist.m3u8`)).text()).match(/#EXTINF:[\d.]+/g)));
     expect(cuts[0]).toEqual(cuts[1]);

@@ -28,24 +28,59 @@ export type PlaybackReport = {
   fatal: string | null;
   currentTime: number;
   duration: number;
+  /** Each stall after playback began: media time (s), when it began (ms after `startedAt`), how long (ms). */
+  stalls: { at: number; wall: number; ms: number }[];
+  /** When the player was created (epoch ms). */
+  startedAt: number;
+};
+
+export type PlayOptions = {
+  /** The forward buffer each player keeps (its own default otherwise). */
+  bufferSec?: number;
+  /** How long to wait for `ended` (45 s). */
+  timeoutMs?: number;
 };
 
 /**
  * Runs in the page: plays `url` with the named player, counting presented frames, sampling
- * drawn frames' brightness, and noting the heights played, until `ended` or a fatal error.
+ * drawn frames' brightness, and noting the heights played and every stall, until `ended`
+ * or a fatal error.
  */
-export async function play(page: Page, baseUrl: string, player: "hls" | "shaka", url: string): Promise<PlaybackReport> {
+export async function play(page: Page, baseUrl: string, player: "hls" | "shaka", url: string, options: PlayOptions = {}): Promise<PlaybackReport> {
   await page.goto(baseUrl);
   await page.addScriptTag({ path: playerScripts[player] });
   return page.evaluate(
-    async ({ player, url }) => {
+    async ({ player, url, bufferSec, timeoutMs }) => {
       const video = document.createElement("video");
       video.muted = true;
       video.playsInline = true;
       video.width = 640;
       video.height = 360;
       document.body.append(video);
-      const report = { ended: false, framesPresented: 0, brightestFrameMean: 0, heights: [] as number[], fatal: null as string | null, currentTime: 0, duration: 0 };
+      const report = {
+        ended: false,
+        framesPresented: 0,
+        brightestFrameMean: 0,
+        heights: [] as number[],
+        fatal: null as string | null,
+        currentTime: 0,
+        duration: 0,
+        stalls: [] as { at: number; wall: number; ms: number }[],
+        startedAt: Date.now(),
+      };
+      let stalledAt: number | null = null;
+      let stalledWall = 0;
+      let playing = false;
+      video.addEventListener("waiting", () => {
+        if (!playing || stalledAt !== null) return;
+        stalledAt = performance.now();
+        stalledWall = Date.now() - report.startedAt;
+      });
+      video.addEventListener("playing", () => {
+        playing = true;
+        if (stalledAt !== null) report.stalls.push({ at: Math.round(video.currentTime * 10) / 10, wall: stalledWall, ms: Math.round(performance.now() - stalledAt) });
+        stalledAt = null;
+      });
 
       const canvas = document.createElement("canvas");
       canvas.width = 64;
@@ -70,11 +105,11 @@ export async function play(page: Page, baseUrl: string, player: "hls" | "shaka",
           report.ended = true;
           resolve();
         });
-        setTimeout(resolve, 45_000);
+        setTimeout(resolve, timeoutMs);
       });
       const w = window as unknown as Record<string, any>;
       if (player === "hls") {
-        const hls = new w.Hls({ maxBufferLength: 30 });
+        const hls = new w.Hls({ maxBufferLength: bufferSec ?? 30, ...(bufferSec ? { maxMaxBufferLength: bufferSec } : {}) });
         hls.on(w.Hls.Events.ERROR, (_: unknown, data: { fatal: boolean; details: string }) => {
           if (data.fatal) report.fatal = data.details;
         });
@@ -83,6 +118,7 @@ export async function play(page: Page, baseUrl: string, player: "hls" | "shaka",
       } else {
         w.shaka.polyfill.installAll();
         const shakaPlayer = new w.shaka.Player();
+        if (bufferSec) shakaPlayer.configure({ streaming: { bufferingGoal: bufferSec, rebufferingGoal: 2, bufferBehind: 4 } });
         shakaPlayer.addEventListener("error", (e: { detail: { code: number; severity: number } }) => {
           if (e.detail.severity === 2) report.fatal = `shaka ${e.detail.code}`;
         });
@@ -95,7 +131,7 @@ export async function play(page: Page, baseUrl: string, player: "hls" | "shaka",
       report.duration = video.duration;
       return report;
     },
-    { player, url },
+    { player, url, bufferSec: options.bufferSec ?? null, timeoutMs: options.timeoutMs ?? 45_000 },
   );
 }
 

@@ -1,18 +1,25 @@
 // `npm run provision -- --env staging|production`: once per environment (and safe to run
 // again), creates — or finds by name — the D1 databases (DB and the EVENT_SHARDS watch
-// shards WATCH_{k}), the R2 buckets (the primary, MEDIA, and each replica's: created with
-// another location hint, `--replica-location`, so one region's trouble is not both
-// origins', docs/media-origin.md) and the queues (each shard's, the dead-letter queue,
-// qoe) that the environment's config names, writes each database's id into wrangler.toml,
+// shards WATCH_{k}), the R2 buckets (the primary, bound as MEDIA, and each replica's: any
+// other binding) and the queues (each shard's, the dead-letter queue, qoe) that the
+// environment's config names, writes each database's id into wrangler.toml,
 // turns on D1 read replication (given API credentials), and sets the Workers' secrets.
 // Needs `wrangler login` or CLOUDFLARE_API_TOKEN; see docs/deploy.md. Resource names come
 // from the configs, never from here, so the configs stay the one place they are written
 // down.
+//
+// Location hints (weur, eeur, apac, oc, wnam, enam): `--location` is the D1 databases' and
+// the primary bucket's (none: Cloudflare picks, near whoever runs this). A replica bucket
+// is made in `--replica-location`, which must differ from `--location`, so one region's
+// trouble is not both origins' (docs/media-origin.md). Without it, across an ocean: `weur`
+// when the primary is `wnam` or `enam`, else (Europe, Asia-Pacific, Oceania, or no hint)
+// `enam` (replicaLocationFor). A bucket that already exists keeps the location it has.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { parsePathways, PathwaySpecError, PRIMARY_BINDING } from "../lib/media-origins/pathways.ts";
 import { parseVars } from "./dev-vars.ts";
 import { apiConfig, mediaConfig, projectRoot } from "./project.ts";
 import { configuredShards } from "./watch-shards.ts";
@@ -53,7 +60,7 @@ export type ProvisionOptions = {
   prompt?: (question: string) => Promise<string>;
   /** Location hint for a new D1 database and the primary R2 bucket (weur, eeur, apac, oc, wnam, enam). */
   location?: string;
-  /** Location hint for new replica buckets; by default another continent than `location` (replicaLocationFor). */
+  /** Location hint for new replica buckets, not `location`; by default across an ocean from it (replicaLocationFor). */
   replicaLocation?: string;
   /** Generated secret values are kept here (mode 0600) for the operator to move somewhere safe. */
   secretsFile?: string;
@@ -74,8 +81,11 @@ export type ProvisionReport = {
   database: Database;
   /** The watch shards' databases, WATCH_0 first. */
   watchDatabases: (Database & { binding: string })[];
-  /** `location`: the hint a bucket was created with (undefined when found, or made without one). */
-  buckets: { name: string; created: boolean; location: string | undefined }[];
+  /**
+   * The primary's (binding MEDIA) first, then the replicas'. `location`: the hint a bucket
+   * was created with (undefined when found, or made without one).
+   */
+  buckets: { binding: string; name: string; created: boolean; location: string | undefined }[];
   queues: { name: string; created: boolean }[];
   configChanged: boolean;
   /** "auto" when it was turned on for every database; "unchanged" without API credentials. */
@@ -90,12 +100,28 @@ export function checkEnvironment(env: DeployEnvironment, api: EnvironmentConfig,
   const db = api.d1.find((d) => d.binding === "DB");
   if (!db?.name) problems.push(`wrangler.toml [env.${env}] has no D1 database bound as DB`);
   if (api.buckets.length === 0) problems.push(`wrangler.toml [env.${env}] has no R2 bucket`);
+  else if (!api.bucketBindings[PRIMARY_BINDING]) problems.push(`wrangler.toml [env.${env}] has no R2 bucket bound as ${PRIMARY_BINDING}`);
   const bindings = (c: EnvironmentConfig) => JSON.stringify(Object.entries(c.bucketBindings).sort());
   if (media.buckets.join() !== api.buckets.join() || bindings(media) !== bindings(api)) {
     problems.push(`the api and media Workers of ${env} must share their R2 buckets under the same bindings (api: ${api.buckets.join(", ")}; media: ${media.buckets.join(", ")})`);
   }
   if ((api.vars.MEDIA_REPLICAS ?? "") !== (media.vars.MEDIA_REPLICAS ?? "")) {
     problems.push(`MEDIA_REPLICAS of ${env} differs between the api ("${api.vars.MEDIA_REPLICAS ?? ""}") and media ("${media.vars.MEDIA_REPLICAS ?? ""}") Workers: publishing would copy to other replicas than players are sent to`);
+  }
+  for (const [binding, name] of Object.entries(api.bucketBindings)) {
+    if (binding !== PRIMARY_BINDING && name === api.bucketBindings[PRIMARY_BINDING]) {
+      problems.push(`wrangler.toml [env.${env}] binds ${name} as both ${PRIMARY_BINDING} and ${binding}: a replica must be a bucket of its own`);
+    }
+  }
+  try {
+    for (const p of parsePathways(api.vars.MEDIA_REPLICAS)) {
+      if (p.origin.kind === "r2" && p.origin.binding !== PRIMARY_BINDING && !api.bucketBindings[p.origin.binding]) {
+        problems.push(`MEDIA_REPLICAS of ${env} names ${p.id}=r2:${p.origin.binding}, but no R2 bucket is bound as ${p.origin.binding}`);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof PathwaySpecError)) throw err;
+    problems.push(`MEDIA_REPLICAS of ${env} cannot be read: ${err.message}`);
   }
   if (api.services.MEDIA_WORKER !== media.name) {
     problems.push(`wrangler.toml [env.${env}] MEDIA_WORKER calls "${api.services.MEDIA_WORKER}", but the media Worker of ${env} is "${media.name}"`);
@@ -207,19 +233,19 @@ export function replicaLocationFor(primary: string | undefined): string {
   return primary === "wnam" || primary === "enam" ? "weur" : "enam";
 }
 
-async function ensureBuckets(run: Wrangler, buckets: { name: string; location: string | undefined }[], log: (l: string) => void) {
+async function ensureBuckets(run: Wrangler, buckets: { binding: string; name: string; location: string | undefined }[], log: (l: string) => void): Promise<ProvisionReport["buckets"]> {
   const list = await mustWrangler(run, ["r2", "bucket", "list"], { capture: true });
   const have = new Set([...outputOf(list).matchAll(/^\s*name:\s+(\S+)\s*$/gm)].map((m) => m[1]!));
-  const out = [];
-  for (const { name, location } of buckets) {
+  const out: ProvisionReport["buckets"] = [];
+  for (const { binding, name, location } of buckets) {
     if (have.has(name)) {
-      log(`R2 bucket ${name}: found`);
-      out.push({ name, created: false, location: undefined });
+      log(`R2 bucket ${name} (${binding}): found`);
+      out.push({ binding, name, created: false, location: undefined });
       continue;
     }
     await mustWrangler(run, ["r2", "bucket", "create", name, ...(location ? ["--location", location] : [])]);
-    log(`R2 bucket ${name}: created${location ? ` in ${location}` : ""}`);
-    out.push({ name, created: true, location });
+    log(`R2 bucket ${name} (${binding}): created${location ? ` in ${location}` : ""}`);
+    out.push({ binding, name, created: true, location });
   }
   return out;
 }
@@ -318,6 +344,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   for (const hint of [options.location, options.replicaLocation]) {
     if (hint !== undefined && !(LOCATION_HINTS as readonly string[]).includes(hint)) throw new UsageError(`"${hint}" is not an R2 location hint (${LOCATION_HINTS.join(", ")})`);
   }
+  if (options.replicaLocation !== undefined && options.replicaLocation === options.location) {
+    throw new UsageError(`--replica-location must differ from --location (both "${options.location}"): a replica in the primary's region fails with it`);
+  }
 
   const who = await run(["whoami"]);
   if (who.code !== 0) throw new Error("wrangler is not signed in to Cloudflare: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID");
@@ -337,10 +366,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   const watchDatabases = found.slice(1).map((d, i) => ({ binding: bindings[i + 1]!.binding, ...d }));
   const readReplication = await enableReadReplication(found, options, log);
   const replicaLocation = options.replicaLocation ?? replicaLocationFor(options.location);
-  const bucketBindings = { ...media.bucketBindings, ...api.bucketBindings };
+  // checkEnvironment made both Workers' bindings the same: the api's are all of them.
+  const bucketBindings = Object.entries(api.bucketBindings).sort(([a], [b]) => Number(b === PRIMARY_BINDING) - Number(a === PRIMARY_BINDING));
   const buckets = await ensureBuckets(
     run,
-    Object.entries(bucketBindings).map(([binding, name]) => ({ name, location: binding === "MEDIA" ? options.location : replicaLocation })),
+    bucketBindings.map(([binding, name]) => ({ binding, name, location: binding === PRIMARY_BINDING ? options.location : replicaLocation })),
     log,
   );
   const queues = await ensureQueues(run, api.queues, new Set(api.deadLetterQueues), log);
@@ -373,6 +403,17 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRep
   return { database, watchDatabases, buckets, queues, configChanged, readReplication, secrets, secretsFile };
 }
 
+/** What the run made, in the lines printed at its end. */
+export function summary(env: DeployEnvironment, report: ProvisionReport): string {
+  const bucket = (b: ProvisionReport["buckets"][number]) =>
+    `${b.binding === PRIMARY_BINDING ? "primary" : `replica ${b.binding}`} ${b.name} (${b.created ? `created${b.location ? ` in ${b.location}` : ", location chosen by Cloudflare"}` : "found, location unchanged"})`;
+  return (
+    `provisioned ${env}: D1 ${report.database.name} and ${report.watchDatabases.length} watch shards (${report.watchDatabases.map((d) => d.name).join(", ")}), ` +
+    `R2 ${report.buckets.map(bucket).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
+    (report.configChanged ? `\nNext: commit wrangler.toml, then npm run deploy -- --env ${env}` : `\nNext: npm run deploy -- --env ${env}`)
+  );
+}
+
 /** A line read from the terminal without echoing it (for API keys). */
 function hiddenPrompt(question: string): Promise<string> {
   return new Promise((resolve) => {
@@ -402,12 +443,12 @@ if (import.meta.main) {
       replicaLocation: flagValue(argv, "--replica-location"),
       credentials: { apiToken: process.env.CLOUDFLARE_API_TOKEN, accountId: process.env.CLOUDFLARE_ACCOUNT_ID },
     });
-    console.log(
-      `\nprovisioned ${env}: D1 ${report.database.name} and ${report.watchDatabases.length} watch shards (${report.watchDatabases.map((d) => d.name).join(", ")}), R2 ${report.buckets.map((b) => `${b.name}${b.location ? ` (${b.location})` : ""}`).join(", ")}, queues ${report.queues.map((q) => q.name).join(", ")}.` +
-        (report.configChanged ? `\nNext: commit wrangler.toml, then npm run deploy -- --env ${env}` : `\nNext: npm run deploy -- --env ${env}`),
-    );
+    console.log(`\n${summary(env, report)}`);
   } catch (err) {
-    console.error(err instanceof UsageError ? `usage: npm run provision -- --env staging|production [--location weur] [--replica-location enam]\n${err.message}` : (err as Error).message);
+    const usage =
+      `usage: npm run provision -- --env staging|production [--location HINT] [--replica-location HINT]\n` +
+      `  HINT: ${LOCATION_HINTS.join(", ")}; the replica's must differ from --location, and is by default weur for a wnam or enam primary, else enam`;
+    console.error(err instanceof UsageError ? `${usage}\n${err.message}` : (err as Error).message);
     process.exit(err instanceof UsageError ? 2 : 1);
   }
 }

@@ -132,8 +132,15 @@ export class S3Origin implements MediaOrigin {
           "X-Amz-Meta-Sha256": o.sha256,
         },
       });
-      await res.body?.cancel();
-      if (!res.ok) throw new S3OriginError(`PUT ${key}: ${res.status}`);
+      if (res.ok) {
+        await res.body?.cancel();
+        return;
+      }
+      // The store refusing the bytes for their hash is the copy's fault, not the store's:
+      // said so in words the guard classifies as the request's (it never opens the breaker).
+      const code = /<Code>([A-Za-z0-9]{1,64})<\/Code>/.exec((await res.text()).slice(0, 2048))?.[1] ?? "";
+      const hash = code === "XAmzContentSHA256Mismatch" || code === "BadDigest";
+      throw new S3OriginError(`PUT ${key}: ${res.status}${code ? ` ${code}` : ""}${hash ? " (the bytes do not match their sha256)" : ""}`);
     });
   }
 }

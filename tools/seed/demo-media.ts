@@ -72,9 +72,18 @@ export async function seedReplicated(
   return total;
 }
 
-/** The R2 replicas a config's MEDIA_REPLICAS names, with their buckets from `env` (S3 ones are not local). */
+/**
+ * The R2 replicas a config's MEDIA_REPLICAS names (lib/media-origins/pathways.ts), with
+ * their buckets from `env`; S3 ones are not local and are left out (so not in the record).
+ * An R2 replica whose binding `env` lacks is an error: the config names a bucket it does not bind.
+ */
 export function localReplicas(spec: string | undefined, env: Record<string, unknown>): { pathway: string; bucket: R2Bucket }[] {
   return parsePathways(spec)
     .slice(1)
-    .flatMap((p) => (p.origin.kind === "r2" && env[p.origin.binding] ? [{ pathway: p.id, bucket: env[p.origin.binding] as R2Bucket }] : []));
+    .flatMap((p) => {
+      if (p.origin.kind !== "r2") return [];
+      const bucket = env[p.origin.binding];
+      if (!bucket) throw new Error(`MEDIA_REPLICAS names ${p.id}=r2:${p.origin.binding}, but no R2 bucket is bound as ${p.origin.binding}`);
+      return [{ pathway: p.id, bucket: bucket as R2Bucket }];
+    });
 }

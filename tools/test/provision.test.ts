@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { parseVars } from "../dev-vars.ts";
 import { apiConfig, mediaConfig, projectRoot } from "../project.ts";
-import { checkEnvironment, provision, workerSecrets, writeDatabaseId, type ProvisionOptions } from "../provision.ts";
+import { checkEnvironment, LOCATION_HINTS, provision, replicaLocationFor, summary, workerSecrets, writeDatabaseId, type ProvisionOptions } from "../provision.ts";
 import { generateShards } from "../watch-shards.ts";
 import { readEnvironment, type EnvironmentConfig } from "../wrangler.ts";
 import { FakeCloudflare } from "./fake-wrangler.ts";
@@ -73,7 +73,10 @@ describe("provision", () => {
     expect(cf.commands).toContain("r2 bucket create marquee-media-staging");
     // The replica across an ocean from the primary (no --location given: R2 places the primary).
     expect(cf.commands).toContain("r2 bucket create marquee-media-replica-staging --location enam");
-    expect(report.buckets).toContainEqual({ name: "marquee-media-replica-staging", created: true, location: "enam" });
+    expect(report.buckets).toEqual([
+      { binding: "MEDIA", name: "marquee-media-staging", created: true, location: undefined },
+      { binding: "MEDIA_REPLICA", name: "marquee-media-replica-staging", created: true, location: "enam" },
+    ]);
     expect(cf.commands).toContain("queues create watch-events-staging-0");
     expect(cf.commands).toContain("queues create watch-events-staging-1");
     expect(cf.commands).toContain("queues create watch-events-staging-dlq --message-retention-period-secs 1209600");
@@ -282,17 +285,58 @@ describe("writeDatabaseId", () => {
 });
 
 describe("the replica's location", () => {
+  const bucketCreates = (cf: FakeCloudflare) => cf.commands.filter((c) => c.startsWith("r2 bucket create"));
+
   it("is --replica-location when given, else across an ocean from --location; a hint R2 does not have is refused first", async () => {
     const given = await setup();
-    await provision(given.options({ location: "weur", replicaLocation: "apac" }));
-    expect(given.cf.commands).toContain("r2 bucket create marquee-media-staging --location weur");
-    expect(given.cf.commands).toContain("r2 bucket create marquee-media-replica-staging --location apac");
+    const report = await provision(given.options({ location: "weur", replicaLocation: "apac" }));
+    expect(bucketCreates(given.cf)).toEqual(["r2 bucket create marquee-media-staging --location weur", "r2 bucket create marquee-media-replica-staging --location apac"]);
+    expect(report.buckets.map((b) => [b.binding, b.location])).toEqual([["MEDIA", "weur"], ["MEDIA_REPLICA", "apac"]]);
+    // Given alone: the primary's is Cloudflare's choice, the replica's is the one given.
+    const alone = await setup();
+    await provision(alone.options({ replicaLocation: "oc" }));
+    expect(bucketCreates(alone.cf)).toEqual(["r2 bucket create marquee-media-staging", "r2 bucket create marquee-media-replica-staging --location oc"]);
     const american = await setup();
     await provision(american.options({ location: "wnam" }));
-    expect(american.cf.commands).toContain("r2 bucket create marquee-media-replica-staging --location weur");
+    expect(bucketCreates(american.cf)).toEqual(["r2 bucket create marquee-media-staging --location wnam", "r2 bucket create marquee-media-replica-staging --location weur"]);
+    const european = await setup();
+    await provision(european.options({ location: "eeur" }));
+    expect(bucketCreates(european.cf)).toEqual(["r2 bucket create marquee-media-staging --location eeur", "r2 bucket create marquee-media-replica-staging --location enam"]);
     const wrong = await setup();
     await expect(provision(wrong.options({ replicaLocation: "mars" }))).rejects.toThrow(/not an R2 location hint/);
     expect(wrong.cf.commands.filter((c) => c.includes(" create "))).toEqual([]);
+  });
+
+  it("is never the primary's: the same hint given twice is refused before anything is created", async () => {
+    const same = await setup();
+    await expect(provision(same.options({ location: "enam", replicaLocation: "enam" }))).rejects.toThrow(/--replica-location must differ from --location/);
+    expect(same.cf.commands).toEqual([]);
+    // The default rule never lands on the primary's hint.
+    expect(LOCATION_HINTS.map((hint) => [hint, replicaLocationFor(hint)])).toEqual([
+      ["weur", "enam"],
+      ["eeur", "enam"],
+      ["apac", "enam"],
+      ["oc", "enam"],
+      ["wnam", "weur"],
+      ["enam", "weur"],
+    ]);
+    expect(replicaLocationFor(undefined)).toBe("enam");
+  });
+
+  it("is left alone on a replica bucket that exists; the summary names each bucket, its role and location", async () => {
+    const { cf, options } = await setup();
+    const first = await provision(options({ location: "weur" }));
+    expect(summary("staging", first)).toContain(
+      "R2 primary marquee-media-staging (created in weur), replica MEDIA_REPLICA marquee-media-replica-staging (created in enam), queues ",
+    );
+    cf.calls = [];
+    const again = await provision(options({ location: "weur", replicaLocation: "apac" }));
+    expect(bucketCreates(cf)).toEqual([]);
+    expect(summary("staging", again)).toContain(
+      "R2 primary marquee-media-staging (found, location unchanged), replica MEDIA_REPLICA marquee-media-replica-staging (found, location unchanged), queues ",
+    );
+    const unhinted = await setup();
+    expect(summary("staging", await provision(unhinted.options()))).toMatch(/^provisioned staging: .*R2 primary marquee-media-staging \(created, location chosen by Cloudflare\), replica MEDIA_REPLICA marquee-media-replica-staging \(created in enam\)/);
   });
 });
 
@@ -330,8 +374,26 @@ describe("checkEnvironment", () => {
     // The same buckets under swapped bindings: the media Worker would serve the replica as the primary.
     expect(checkEnvironment("staging", base(), { ...media, bucketBindings: { MEDIA: "b-replica", MEDIA_REPLICA: "b" } })[0]).toMatch(/same bindings/);
     expect(checkEnvironment("staging", base({ vars: { EVENT_SHARDS: "1", MEDIA_REPLICAS: "p2=r2:MEDIA_REPLICA" } }), media)[0]).toMatch(/MEDIA_REPLICAS of staging differs/);
+    // A replica bound by one Worker only.
+    expect(checkEnvironment("staging", base(), { ...media, buckets: ["b"], bucketBindings: { MEDIA: "b" } })[0]).toMatch(/share their R2 buckets under the same bindings/);
+    expect(checkEnvironment("staging", base({ vars: { EVENT_SHARDS: "1", MEDIA_REPLICAS: "p2=r2:MEDIA_REPLICA" } }), { ...media, vars: { EVENT_SHARDS: "1", MEDIA_REPLICAS: "p2=r2:MEDIA_REPLICA" } })).toEqual([]);
     expect(checkEnvironment("staging", base({ services: { MEDIA_WORKER: "marquee-media" } }), media)[0]).toMatch(/MEDIA_WORKER calls "marquee-media"/);
     expect(checkEnvironment("staging", base({ deadLetterQueues: ["dead"] }), media)[0]).toMatch(/must end in -dlq/);
+  });
+
+  it("refuses MEDIA_REPLICAS naming an unbound bucket or not readable, a replica that is the primary's bucket, and no MEDIA", () => {
+    const both = (over: Partial<EnvironmentConfig>) => checkEnvironment("staging", base(over), { ...media, ...over });
+    const replicas = (spec: string) => ({ vars: { EVENT_SHARDS: "1", MEDIA_REPLICAS: spec } });
+    expect(both(replicas("p2=r2:MEDIA_REPLICA,p3=r2:MEDIA_EXTRA"))).toEqual([
+      "MEDIA_REPLICAS of staging names p3=r2:MEDIA_EXTRA, but no R2 bucket is bound as MEDIA_EXTRA",
+    ]);
+    expect(both(replicas("p2=r2:MEDIA"))).toEqual([expect.stringMatching(/^MEDIA_REPLICAS of staging cannot be read: p2: "MEDIA" is not an R2 binding name/)]);
+    // An S3 replica needs no bucket binding.
+    expect(both(replicas("p2=r2:MEDIA_REPLICA,p3=s3:https://s3.eu-central-1.amazonaws.com/marquee@eu-central-1"))).toEqual([]);
+    expect(both({ bucketBindings: { MEDIA: "b", MEDIA_REPLICA: "b" }, buckets: ["b", "b"] })).toEqual([
+      "wrangler.toml [env.staging] binds b as both MEDIA and MEDIA_REPLICA: a replica must be a bucket of its own",
+    ]);
+    expect(both({ bucketBindings: { MEDIA_REPLICA: "b-replica" }, buckets: ["b-replica"] })).toEqual(["wrangler.toml [env.staging] has no R2 bucket bound as MEDIA"]);
   });
 
   it("refuses watch shards that do not match EVENT_SHARDS (before anything is created)", () => {

@@ -167,7 +167,8 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     if (ids.length < 2) return undefined;
     const choice = await steeringChoice(c);
     const rest = `${c.req.param("token")}/${c.req.param("assetId")}/`;
-    return { ids, initial: choice.priority[0]!, base: (id) => `/${id}/${rest}`, serverUri: `/${c.req.param("pathway")}/${rest}steering.${format}.json` };
+    const current = c.req.param("pathway") ?? PRIMARY_PATHWAY;
+    return { ids, initial: choice.priority[0]!, current, base: (id) => `/${id}/${rest}`, serverUri: `/${current}/${rest}steering.${format}.json` };
   }
 
   /** The origins a file of this request is read from: its pathway's, then every other the asset is complete on. */

@@ -76,9 +76,12 @@ export async function replicateAsset(env: Env, index: RenditionIndex, now: Date,
       if (done === total) await finishReplica(primary, replica, assetId);
     } catch (err) {
       // A failing replica (or primary) stops this replica's copy for now; the asset stays
-      // published and playable, and the next publish call carries on from `done`.
-      if (!isDependencyError(err)) throw err;
-      error = (err as Error).message;
+      // published and playable, and the next publish call carries on from `done`. So does
+      // a file the replica refuses for its hash: damaged on the primary, it is never copied
+      // as it is, and the response says which.
+      const message = (err as Error)?.message ?? String(err);
+      if (!isDependencyError(err) && !/sha-?256|checksum|digest/i.test(message)) throw err;
+      error = message.slice(0, 500);
     }
     const complete = done === total && error === undefined;
     // Concurrent publish calls copy the same files again (puts of the same bytes): harmless,

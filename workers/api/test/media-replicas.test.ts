@@ -117,11 +117,19 @@ describe("publishing copies the asset to the replica", () => {
     await upload(asset);
     await api(`/v1/admin/assets/repl-damaged/publish`, { method: "POST" });
     await env.DB.prepare("DELETE FROM asset_replicas WHERE asset_id = 'repl-damaged'").run();
+    await Promise.all([env.MEDIA.delete(mediaKeys.replicas("repl-damaged")), env.MEDIA_REPLICA.delete(mediaKeys.replicas("repl-damaged"))]);
     const victim = asset.index.files.find((f) => f.path.endsWith("1.m4s"))!;
     await env.MEDIA_REPLICA.delete(mediaKeys.file("repl-damaged", victim.path));
     await env.MEDIA.put(mediaKeys.file("repl-damaged", victim.path), new Uint8Array(victim.bytes).fill(7));
-    await expect(replicateAsset(env, asset.index, new Date())).rejects.toThrow(/sha-?256|checksum|digest/i);
+    const [status] = await replicateAsset(env, asset.index, new Date());
+    expect(status).toMatchObject({ pathway: "p2", complete: false, error: expect.stringMatching(/sha-?256|checksum|digest/i) });
     expect(await env.MEDIA_REPLICA.head(mediaKeys.file("repl-damaged", victim.path))).toBeNull();
+    // Through the publish route the primary's own check finds it first: a 409 naming the
+    // file, never a 500; the replica is not offered.
+    const res = await api(`/v1/admin/assets/repl-damaged/publish`, { method: "POST" });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: { code: "CONFLICT", details: { missing: [victim.path] } } });
+    expect(await env.MEDIA.head(mediaKeys.replicas("repl-damaged"))).toBeNull();
   });
 });
 
@@ -151,7 +159,8 @@ describe("Play's inline start on an asset on two pathways", () => {
     // The same start as the playlist without the replica: an index among the three of `p`.
     expect(start.variant).toBe(solo.variant);
     expect(start.variant).toBeLessThan(3);
-    expect(start.uris.every((u) => u.startsWith("/p/"))).toBe(true);
+    // The requested pathway's URIs are relative, as without steering; none is the replica's.
+    expect(start.uris.every((u) => !u.startsWith("/"))).toBe(true);
   });
 });
 

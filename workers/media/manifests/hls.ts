@@ -43,11 +43,12 @@ export function multivariantPlaylist(index: RenditionIndex, maxHeight: number, p
   }
   // HLS Content Steering (RFC 8216bis §4.4.6.6): every variant once per pathway, with its
   // PATHWAY-ID, and each pathway's renditions in groups of their own, so a player that
-  // moves to another pathway moves its audio and subtitles with it. Absolute paths: the
-  // same document lists every pathway's URLs.
+  // moves to another pathway moves its audio and subtitles with it. The requested
+  // pathway's URIs stay relative (as without steering: a player that ignores the tag
+  // plays them); every other pathway's are absolute paths.
   lines.push(`#EXT-X-CONTENT-STEERING:SERVER-URI=${quoted(pathways.serverUri)},PATHWAY-ID=${quoted(pathways.initial)}`);
   for (const [i, id] of pathways.ids.entries()) {
-    const g = groups(i === 0 ? "" : `-${id}`, pathways.base(id));
+    const g = groups(i === 0 ? "" : `-${id}`, id === pathways.current ? "" : pathways.base(id));
     lines.push(...audioMediaTags(index.audio, g), ...subtitleMediaTags(index.subtitles, g));
     for (const video of videos) lines.push(`${streamInf(video, index, g)},PATHWAY-ID=${quoted(id)}`, `${g.base}${video.id}/playlist.m3u8`);
   }

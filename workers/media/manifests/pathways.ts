@@ -7,6 +7,8 @@ export type ManifestPathways = {
   ids: readonly string[];
   /** Where a player should start, before it has asked the steering server. */
   initial: string;
+  /** The pathway this manifest was requested on: its HLS URIs stay relative. */
+  current: string;
   /** The URL path of the asset folder on a pathway: `/p2/{token}/{assetId}/`. */
   base: (id: string) => string;
   /** The steering server's URL path for this format. */

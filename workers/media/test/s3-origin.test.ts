@@ -79,8 +79,10 @@ describe("an S3-compatible origin", () => {
 
   it("a body that does not hash to what the index says is refused: a damaged copy is never kept", async () => {
     const data = bytes(100, 2);
-    await expect(origin().put("assets/s3-d/x.m4s", data, { bytes: 100, sha256: "0".repeat(64), contentType: "video/iso.segment" })).rejects.toThrow(/400/);
+    await expect(origin().put("assets/s3-d/x.m4s", data, { bytes: 100, sha256: "0".repeat(64), contentType: "video/iso.segment" })).rejects.toThrow(/400 XAmzContentSHA256Mismatch/);
     expect(await env.MEDIA_REPLICA.head("assets/s3-d/x.m4s")).toBeNull();
+    // The copy's fault, not the store's: it counts as the store working.
+    expect(dependencyHealth("s3:p3")).toMatchObject({ calls: 1, failed: 0 });
   });
 
   it("a store that answers 500 counts against s3:p3's breaker, which steering reads as its health", async () => {

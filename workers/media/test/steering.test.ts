@@ -73,7 +73,7 @@ describe("manifests of an asset on two pathways", () => {
       ["p2", 240],
       ["p2", 480],
     ]);
-    expect(variants.filter((v) => v.attributes["PATHWAY-ID"] === "p").map((v) => v.uri)).toEqual([`/p/${token}/${ASSET}/240p/playlist.m3u8`, `/p/${token}/${ASSET}/480p/playlist.m3u8`]);
+    expect(variants.filter((v) => v.attributes["PATHWAY-ID"] === "p").map((v) => v.uri)).toEqual(["240p/playlist.m3u8", "480p/playlist.m3u8"]);
     expect(variants.filter((v) => v.attributes["PATHWAY-ID"] === "p2").map((v) => v.uri)).toEqual([`/p2/${token}/${ASSET}/240p/playlist.m3u8`, `/p2/${token}/${ASSET}/480p/playlist.m3u8`]);
     expect(variants.map((v) => v.attributes.AUDIO)).toEqual(["audio", "audio", "audio-p2", "audio-p2"]);
     expect(Object.keys(m.mediaGroups!.AUDIO)).toEqual(["audio", "audio-p2"]);
@@ -88,6 +88,14 @@ describe("manifests of an asset on two pathways", () => {
       const segment = await get(path.replace(/playlist\.m3u8$/, first));
       expect(segment.res.status, `${path} → ${first}`).toBe(200);
     }
+  });
+
+  it("HLS asked on the replica's pathway: its own URIs relative, the primary's absolute", async () => {
+    const m = parseHls((await get(`/p2/${token}/${ASSET}/master.m3u8`)).text());
+    expect(m.contentSteering?.serverUri).toBe(`/p2/${token}/${ASSET}/steering.hls.json`);
+    const uris = (id: string) => (m.playlists ?? []).filter((v) => v.attributes["PATHWAY-ID"] === id).map((v) => v.uri);
+    expect(uris("p2")).toEqual(["240p/playlist.m3u8", "480p/playlist.m3u8"]);
+    expect(uris("p")).toEqual([`/p/${token}/${ASSET}/240p/playlist.m3u8`, `/p/${token}/${ASSET}/480p/playlist.m3u8`]);
   });
 
   it("DASH: a BaseURL per serviceLocation and the ContentSteering element, as mpd-parser reads them", async () => {
