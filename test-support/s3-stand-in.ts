@@ -6,6 +6,7 @@
 // x-amz-content-sha256 against the body (400 XAmzContentSHA256Mismatch). Not a mock of
 // our code: the real S3Origin signs and sends, this verifies and stores.
 import { AwsV4Signer } from "aws4fetch";
+import { sha256Hex } from "../lib/hex.ts";
 
 export type StandInOptions = { accessKeyId: string; secretAccessKey: string; region: string; bucket: string; store: R2Bucket };
 
@@ -15,9 +16,6 @@ const xmlError = (status: number, code: string) =>
     headers: { "Content-Type": "application/xml" },
   });
 
-async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Whether `request`'s Authorization is the one `secretAccessKey` makes for it. */
 async function signatureHolds(request: Request, o: StandInOptions): Promise<boolean> {
@@ -52,7 +50,7 @@ export function s3StandIn(o: StandInOptions): (request: Request) => Promise<Resp
     if (request.method === "PUT") {
       const body = await request.arrayBuffer();
       const claimed = request.headers.get("x-amz-content-sha256");
-      if (claimed !== "UNSIGNED-PAYLOAD" && claimed !== (await sha256Hex(body))) return xmlError(400, "XAmzContentSHA256Mismatch");
+      if (claimed !== "UNSIGNED-PAYLOAD" && claimed !== (await sha256Hex(new Uint8Array(body)))) return xmlError(400, "XAmzContentSHA256Mismatch");
       await o.store.put(key, body, { customMetadata: { sha256: request.headers.get("x-amz-meta-sha256") ?? "" } });
       return new Response(null, { status: 200, headers: { ETag: '"stand-in"' } });
     }

@@ -7,6 +7,7 @@ import { AwsClient } from "aws4fetch";
 import { guardOf } from "../bindings/guard.ts";
 import { log } from "../log.ts";
 import { parsePathways, s3SecretNames, type OriginSpec, type Pathway } from "./pathways.ts";
+import { sha256Hex } from "../hex.ts";
 
 export type ByteSpan = { offset: number; length: number };
 
@@ -208,10 +209,6 @@ function misconfigured(spec: string, message: string): void {
   log("error", { event: "config_invalid", requestId: "", message });
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * A small object (JSON the api writes after publish: skip segments, the steering policy)

@@ -15,6 +15,7 @@ import { contentTypeFor, mediaKeys } from "../../../lib/media-layout.ts";
 import type { RenditionIndex } from "../../../lib/media-index.ts";
 import { mediaOrigins, type MediaOrigin, type OriginEnv } from "../../../lib/media-origins/origins.ts";
 import type { ReplicaRecord } from "../../../lib/media-origins/replicas.ts";
+import { sha256Hex } from "../../../lib/hex.ts";
 
 /**
  * Files copied per replica per publish call: each copy is two subrequests (a read and a
@@ -30,10 +31,6 @@ type Env = OriginEnv & { DB: D1Database; MEDIA: R2Bucket };
 
 const encoder = new TextEncoder();
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Copies one file from the primary to a replica, streamed, checked there against its hash. */
 async function copyFile(primary: MediaOrigin, replica: MediaOrigin, assetId: string, file: RenditionIndex["files"][number]): Promise<void> {

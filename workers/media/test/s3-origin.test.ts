@@ -9,6 +9,7 @@ import { DependencyError, dependencyHealth, resetBreakers } from "../../../lib/b
 import { S3Origin } from "../../../lib/media-origins/origins.ts";
 import { parsePathways } from "../../../lib/media-origins/pathways.ts";
 import { s3StandIn } from "../../../test-support/s3-stand-in.ts";
+import { sha256Hex } from "../../../lib/hex.ts";
 
 const SPEC = "p2=r2:MEDIA_REPLICA,p3=s3:https://s3.eu-central-1.amazonaws.com/marquee-media@eu-central-1";
 const s3 = parsePathways(SPEC)[2]!.origin as Extract<ReturnType<typeof parsePathways>[number]["origin"], { kind: "s3" }>;
@@ -19,9 +20,6 @@ function origin(secretAccessKey = credentials.secretAccessKey, fetcher = store) 
   return new S3Origin("p3", s3, { ...credentials, secretAccessKey }, {}, fetcher);
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 const read = async (body: ReadableStream | null) => (body ? new Uint8Array(await new Response(body).arrayBuffer()) : null);
