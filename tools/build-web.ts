@@ -41,13 +41,15 @@ function hlsVersion(): string {
 export async function buildWeb(): Promise<Record<string, string>> {
   await rm(outdir, { recursive: true, force: true });
   await cp(path.join(projectRoot, "web/public"), outdir, { recursive: true });
-  // Three bundles: every page's small script and styles; the player (hls.js included),
-  // loaded by the watch page only; and watch together, which the player imports only in a
-  // party. The manifest names them app.js, app.css, player.js, player.css, party.js.
+  // Four bundles: every page's small script and styles; the player, loaded by the watch
+  // page only; hls.js, which the player imports after the first frame (docs/qoe.md, "Start
+  // faster"); and watch together, which the player imports only in a party. The manifest
+  // names them app.js, app.css, player.js, player.css, player-hls.js, party.js.
   const entries = {
     "app.js": "web/scripts/app.ts",
     "app.css": "web/styles/app.css",
     "player.js": "web/scripts/player.ts",
+    "player-hls.js": "web/scripts/player/hls-engine.ts",
     "player.css": "web/styles/player.css",
     "party.js": "web/scripts/party.ts",
   };

@@ -1,5 +1,5 @@
 // Live latency as a viewer sees it, in a real browser: hls.js (configured as the web
-// player configures it for live: web/scripts/player/engine.ts LIVE_HLS_CONFIG) plays a
+// player configures it for live: web/scripts/player/hls-engine.ts LIVE_HLS_CONFIG) plays a
 // live playlist, and every 250 ms the probe takes wall clock minus the program date-time of
 // the frame on screen (hls.js `playingDate`). Used by the browser test and bench:live.
 import { createRequire } from "node:module";

@@ -202,7 +202,7 @@ function run(): void {
         void playing?.events.flush();
         fail(kind === "network" ? { code: "NETWORK" } : { code: "PLAYBACK", message: `The video could not be decoded (${details}).` });
       },
-    });
+    }, meta("player-hls-script") ?? "");
     if (!engine) {
       fail({ code: "UNSUPPORTED" });
       releaseStream(api, session.id);
@@ -488,6 +488,7 @@ function run(): void {
         events: current ? [...current.events.log] : [],
         trickplayCues: current?.trickplay.cueCount ?? 0,
         engine: current?.engine.kind ?? null,
+        firstFrameBy: current?.engine.firstFrameBy() ?? null,
         prefetched: current?.engine.prefetched() ?? 0,
         live: current?.session.live ?? false,
         liveLatencySec: current?.engine.liveLatencySec() ?? null,

@@ -59,7 +59,8 @@ export const startPosition = (session: { resume: { positionSec: number } }, star
 
 export class SegmentPrefetch {
   private readonly pending = new Map<string, Promise<Prefetched>>();
-  /** URLs hls.js took from here, for the browser tests. */
+  private readonly kept = new Set<string>();
+  /** URLs the first frame or hls.js took from here (each once), for the browser tests. */
   readonly used: string[] = [];
 
   /**
@@ -69,7 +70,7 @@ export class SegmentPrefetch {
   constructor(playlists: { url: string; text: string }[], positionSec: number, rewrite: (url: string) => string, cmcd: { sid: string; cid: string }) {
     for (const { url, request } of startRequests(playlists, positionSec, rewrite, cmcd)) {
       const start = performance.now();
-      const fetched = fetch(request, { credentials: "same-origin" }).then(async (res) => {
+      const fetched = fetch(request).then(async (res) => {
         if (!res.ok) throw new Error(`prefetch ${res.status}`);
         const first = performance.now();
         const data = await res.arrayBuffer();
@@ -85,12 +86,27 @@ export class SegmentPrefetch {
     return this.pending.size;
   }
 
-  /** The prefetch of `url`, once: later requests for it (a seek back, a retry) load normally. */
+  /**
+   * The prefetch of `url`, once: later requests for it (a seek back, a retry) load normally.
+   * Except for what the first frame read (`peek`): hls.js, taking that MediaSource over,
+   * loads the start segment twice (once to learn the tracks, once more because the buffer
+   * the first frame left ends a microsecond short of the segment's end), so those few files
+   * stay in memory for the stream, and no request is made twice.
+   */
   take(url: string): Promise<Prefetched> | undefined {
     const found = this.pending.get(url);
+    if (!found) return undefined;
+    if (!this.used.includes(url)) this.used.push(url);
+    if (!this.kept.has(url)) this.pending.delete(url);
+    return found;
+  }
+
+  /** The prefetch of `url` for the first frame (./first-frame.ts), kept for hls.js's `take`s. */
+  peek(url: string): Promise<Prefetched> | undefined {
+    const found = this.pending.get(url);
     if (found) {
-      this.pending.delete(url);
-      this.used.push(url);
+      this.kept.add(url);
+      if (!this.used.includes(url)) this.used.push(url);
     }
     return found;
   }

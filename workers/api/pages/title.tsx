@@ -102,7 +102,7 @@ export function TitlePage(props: { session: PageSession; title: TitleDetails; st
     t.kind === "series" ? "Series" : "Film",
   ].filter((f): f is string => Boolean(f));
   return (
-    <Layout title={pageTitle(t.name)} session={props.session} section="title" bodyClass="page-title" prefetch={["player.js", "player.css"]}>
+    <Layout title={pageTitle(t.name)} session={props.session} section="title" bodyClass="page-title" prefetch={["player.js", "player-hls.js", "player.css"]}>
       <article class="title-page" aria-labelledby="title-name" data-title-page={t.id}>
         <div class="title-hero">
           <img class="title-backdrop" src={posterSrc(t.posterPath)} width={POSTER_WIDTH} height={POSTER_HEIGHT} alt="" aria-hidden="true" />

@@ -47,6 +47,8 @@ export function WatchPage(props: WatchPageProps) {
         <link rel="stylesheet" href={manifest["player.css"]} />
         {/* The player alone: nothing of app.js is on this page (player.ts sets the `js` class itself). */}
         <script type="module" src={manifest["player.js"]}></script>
+        {/* hls.js's own bundle: imported by the player after the first frame (docs/qoe.md, "Start faster"). */}
+        <meta name="player-hls-script" content={manifest["player-hls.js"]} />
         {/* Watch together's own bundle: imported by the player only in a party (docs/watch-party.md). */}
         <meta name="party-script" content={manifest["party.js"]} />
       </head>

@@ -160,6 +160,7 @@ describe("a title's page", () => {
     expect(html).toMatch(/id="thumbs-down"[^>]* aria-pressed="false"/);
     // The player is fetched into the cache while the viewer reads the page: Play does not wait for it.
     expect(html).toMatch(/<link rel="prefetch" href="\/assets\/player-js-[A-Z0-9]+\.js"\/?>/);
+    expect(html).toMatch(/<link rel="prefetch" href="\/assets\/player-hls-js-[A-Z0-9]+\.js"\/?>/);
     expect(html).toMatch(/<link rel="prefetch" href="\/assets\/player-css-[A-Z0-9]+\.css"\/?>/);
   });
 

@@ -128,6 +128,10 @@ describe("GET /watch/:titleId signed in on the web", () => {
     expect(page.stylesheets).toEqual([manifest["app.css"], manifest["player.css"]]);
     expect(page.scripts.map((s) => s.src)).toEqual([manifest["player.js"]]);
     expect(page.scripts.every((s) => s.type === "module")).toBe(true);
+    // hls.js's own bundle is not loaded by the page: the player imports it after the first frame.
+    expect(manifest["player-hls.js"]).toMatch(/^\/assets\/player-hls-js-[A-Z0-9]+\.js$/);
+    expect(page.metas.get("player-hls-script")).toBe(manifest["player-hls.js"]);
+    expect(page.metas.get("party-script")).toBe(manifest["party.js"]);
   });
 
   it("has nothing inline: no script bodies, style elements, style or on* attributes", async () => {

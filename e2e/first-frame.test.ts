@@ -1,0 +1,119 @@
+// The first frame before hls.js, in Chromium against `npm run dev` (docs/qoe.md, "Start
+// faster"): the watch page opens a MediaSource itself, appends the prefetched init and first
+// segments, shows the frame, and only then loads hls.js's bundle, which takes the same
+// MediaSource over and plays on without a stall, a gap in the buffer or a segment fetched twice.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchBrowser } from "./browser.ts";
+import { demoMovieId } from "./play-flow.ts";
+import { joinThroughThePages } from "./web-member.ts";
+
+const baseUrl = inject("baseUrl");
+let browser: Browser;
+let titleId: string;
+
+beforeAll(async () => {
+  titleId = await demoMovieId();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Installed before any page script: when the watch page's first frame was presented, and every stall after it. */
+const observer = `
+  window.__firstFrame = { at: null, waiting: 0 };
+  new MutationObserver((_, self) => {
+    const v = document.querySelector("video#player");
+    if (!v) return;
+    self.disconnect();
+    v.requestVideoFrameCallback((now) => (window.__firstFrame.at = now));
+    v.addEventListener("waiting", () => window.__firstFrame.at !== null && window.__firstFrame.waiting++);
+  }).observe(document, { childList: true, subtree: true });
+`;
+
+type Seen = {
+  firstFrameAt: number;
+  waiting: number;
+  currentTime: number;
+  buffered: [number, number][];
+  resources: { path: string; startTime: number; responseEnd: number; decoded: number; transferred: number }[];
+  state: { engine: string; firstFrameBy: string; prefetched: number; status: string };
+};
+
+async function watch(page: Page, query = ""): Promise<Seen> {
+  await page.goto(`${baseUrl}/watch/${titleId}${query}`);
+  await page.waitForFunction(() => (window as unknown as { __firstFrame: { at: number | null } }).__firstFrame.at !== null, null, { timeout: 15_000 });
+  // Past three 2 s segments: well into what hls.js loaded itself.
+  await page.waitForFunction(() => (document.querySelector("video#player") as HTMLVideoElement).currentTime >= 6.5, null, { timeout: 20_000 });
+  return page.evaluate(() => {
+    const w = window as unknown as { __firstFrame: { at: number; waiting: number }; __marqueePlayer: { state(): Seen["state"] } };
+    const v = document.querySelector("video#player") as HTMLVideoElement;
+    return {
+      firstFrameAt: w.__firstFrame.at,
+      waiting: w.__firstFrame.waiting,
+      currentTime: v.currentTime,
+      buffered: Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)] as [number, number]),
+      resources: (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).map((e) => ({
+        path: new URL(e.name).pathname,
+        startTime: e.startTime,
+        responseEnd: e.responseEnd,
+        decoded: e.decodedBodySize,
+        transferred: e.transferSize,
+      })),
+      state: w.__marqueePlayer.state(),
+    };
+  });
+}
+
+describe("the first frame before hls.js", () => {
+  it("plays the first frame on the page's own MediaSource, then hls.js takes it over and plays on", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await joinThroughThePages(page, baseUrl, { email: `e2e-first-frame-${Date.now()}@example.com`, plan: "premium" });
+    await page.addInitScript(observer);
+    // Straight to the watch page: nothing of the player is in the HTTP cache from a title page.
+    const seen = await watch(page);
+    expect(seen.state).toMatchObject({ engine: "hls.js", firstFrameBy: "first-frame", status: "playing" });
+    // The init and first segment of video and audio, each fetched once and used by both.
+    expect(seen.state.prefetched).toBe(4);
+
+    const js = seen.resources.filter((r) => r.path.endsWith(".js"));
+    const hlsBundle = js.find((r) => r.path.startsWith("/assets/player-hls-js-"));
+    expect(hlsBundle, "hls.js's bundle was loaded").toBeDefined();
+    // hls.js was not even asked for before the frame was on screen...
+    expect(hlsBundle!.startTime).toBeGreaterThanOrEqual(seen.firstFrameAt);
+    // ...so the JS before the first frame is the player alone: within the 250 KB goal.
+    const before = js.filter((r) => r.responseEnd <= seen.firstFrameAt).reduce((sum, r) => sum + r.decoded, 0);
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThanOrEqual(250 * 1024);
+
+    // hls.js went on from where the first frame's data ended: one buffered range from the
+    // start, no segment requested twice, no stall on loopback.
+    expect(seen.waiting).toBe(0);
+    expect(seen.buffered.length).toBe(1);
+    expect(seen.buffered[0]![0]).toBeLessThan(0.1);
+    expect(seen.buffered[0]![1]).toBeGreaterThan(seen.currentTime);
+    const media = seen.resources.filter((r) => r.path.endsWith(".m4s")).map((r) => r.path);
+    expect(media.length).toBeGreaterThan(4);
+    expect(media.filter((p, i) => media.indexOf(p) !== i), `fetched twice, of ${media.join(" ")}`).toEqual([]);
+    await context.close();
+  });
+
+  it("with ?start=hls, hls.js starts from nothing, as where the first frame cannot come without it (live, no inline playlists)", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await joinThroughThePages(page, baseUrl, { email: `e2e-hls-first-${Date.now()}@example.com`, plan: "premium" });
+    await page.addInitScript(observer);
+    const seen = await watch(page, "?start=hls");
+    expect(seen.state).toMatchObject({ engine: "hls.js", firstFrameBy: "hls.js", status: "playing" });
+    expect(seen.state.prefetched).toBe(4);
+    const hlsBundle = seen.resources.find((r) => r.path.startsWith("/assets/player-hls-js-"));
+    expect(hlsBundle!.responseEnd).toBeLessThan(seen.firstFrameAt);
+    expect(seen.waiting).toBe(0);
+    const media = seen.resources.filter((r) => r.path.endsWith(".m4s")).map((r) => r.path);
+    expect(media.filter((p, i) => media.indexOf(p) !== i)).toEqual([]);
+    await context.close();
+  });
+});
