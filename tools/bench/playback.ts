@@ -31,7 +31,7 @@ import { startPlatform, type Platform } from "../platform.ts";
 import { projectRoot } from "../project.ts";
 import { download } from "./http-client.ts";
 import { benchResults } from "./results.ts";
-import { startStaticServer, type StaticFile, type StaticServer } from "./static-server.ts";
+import { startStaticServer, withoutSteering, type StaticFile, type StaticServer } from "./static-server.ts";
 import { simulatedClient } from "../../test-support/simulated-clients.ts";
 
 const ACCOUNTS = 100;
@@ -220,7 +220,8 @@ async function staticFiles(api: Api, baseUrl: string, account: Account, titleId:
     for (const p of playlists) {
       const res = await download(base + p, { agent, keepBody: true });
       if (res.status !== 200) throw new Error(`${p} from the media Worker: ${res.status}`);
-      files.set(`/${ASSET_ID}/${p}`, { body: res.body!, contentType: String(res.headers["content-type"]) });
+      const body = p === "master.m3u8" ? Buffer.from(withoutSteering(res.body!.toString("utf8"))) : res.body!;
+      files.set(`/${ASSET_ID}/${p}`, { body, contentType: String(res.headers["content-type"]) });
     }
     let checked = 0;
     for (const f of index.files) {
@@ -231,7 +232,7 @@ async function staticFiles(api: Api, baseUrl: string, account: Account, titleId:
       checked++;
     }
     await expectStatus("stop", 204, api.call("DELETE", `/v1/playback/sessions/${started.body!.id}`, account.token));
-    return { files, note: `${playlists.length} playlists copied from the media Worker (token ${started.body!.media.maxHeight}p), ${checked} files from disk, each identical to the Worker's (sha256)` };
+    return { files, note: `${playlists.length} playlists copied from the media Worker (token ${started.body!.media.maxHeight}p; the master without content steering), ${checked} files from disk, each identical to the Worker's (sha256)` };
   } finally {
     agent.destroy();
   }
@@ -387,6 +388,15 @@ async function firstFrame(browser: Browser, platform: Platform, api: Api, titleI
     console.log(
       `   req: requests seen by page.on('request') from the start to the first frame${mismatched.length ? `; the player's own count differs in ${mismatched.length} runs: ${mismatched.map((r) => `${r.side} ${r.requests}/${r.inPageRequests}`).join(", ")}` : ", equal to the player's own count in every run"}`,
     );
+
+    // The POST's own phases, from its Server-Timing header (workers/api/playback/routes.ts).
+    const phasesOfPost = p.map((r) => r.timings.find((t) => kindOf(t.url) === "POST")?.server ?? {});
+    const phaseNames = [...new Set(phasesOfPost.flatMap((ph) => Object.keys(ph)))];
+    if (phaseNames.length > 0) {
+      const cells = phaseNames.map((n) => `${n} ${fmt(median(phasesOfPost.map((ph) => ph[n] ?? 0)))}`);
+      const inServer = median(phasesOfPost.map((ph) => Object.values(ph).reduce((a, b) => a + b, 0)));
+      console.log(`   the POST's phases in the api (Server-Timing, median ms): ${cells.join(", ")}; ${fmt(inServer)} of the POST's ${fmt(pPost)} (the rest: routing, auth, the body, the connection)`);
+    }
 
     // Where the time goes: each kind of request's median duration and the critical path.
     console.log(`   per request (median over runs of resource timing, ms):   ${pad("platform", 18)} ${pad("static", 18)}`);

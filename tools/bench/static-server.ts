@@ -43,3 +43,27 @@ export function startStaticServer(files: Map<string, StaticFile>): Promise<Stati
     });
   });
 }
+
+/**
+ * A multivariant playlist as a plain static server would serve it: without content
+ * steering (docs/media-origin.md), whose other pathways and steering server a static copy
+ * cannot answer. Keeps the pathway the playlist was requested on (its URIs are the
+ * relative ones) and drops the EXT-X-CONTENT-STEERING tag, the other pathways' variants
+ * and renditions, and the PATHWAY-ID attributes.
+ */
+export function withoutSteering(master: string): string {
+  const lines = master.split("\n");
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith("#EXT-X-CONTENT-STEERING:")) continue;
+    // Another pathway's renditions are named by absolute paths.
+    if (line.startsWith("#EXT-X-MEDIA:") && line.includes('URI="/')) continue;
+    if (line.startsWith("#EXT-X-STREAM-INF:") && (lines[i + 1] ?? "").startsWith("/")) {
+      i++;
+      continue;
+    }
+    out.push(line.replace(/,PATHWAY-ID="[^"]*"/, ""));
+  }
+  return out.join("\n");
+}

@@ -16,6 +16,7 @@ import { newStreamId } from "./stream-ids.ts";
 import { streamLeases } from "./stream-leases.ts";
 import { jsonBody, KB } from "../body-limits.ts";
 import { skipSegmentKinds } from "../../../lib/skip-segments.ts";
+import { PhaseTimer } from "../../../lib/server-timing.ts";
 
 const tags = ["playback"];
 const security = [{ session: [] }];
@@ -189,7 +190,10 @@ playbackRoutes.openapi(
     }
     const auth = c.get("auth");
     const profileId = chooseProfileId(auth, body.profileId);
+    // Where the Play's time goes (Server-Timing: the browser's resource timing shows it; bench:playback prints it).
+    const timing = new PhaseTimer();
     const context = await loadPlayContext(c.env.DB, shardForProfile(c.env, profileId).db, auth.accountId, profileId, body.titleId);
+    timing.mark("context");
     const plan = decidePlay(auth, body, context, new Date());
     const leases = streamLeases(c.env, auth.accountId, c.get("requestId"));
     const result = await leases.acquire(
@@ -233,10 +237,13 @@ playbackRoutes.openapi(
       }
       throw new ApiError("STREAM_ENDED", "That stream has ended; start playback again with a new clientSessionId.", { details: { reason: result.reason } });
     }
+    timing.mark("lease");
     const lease = result.lease;
     const media = await grantFor(c, lease);
     // A live playlist changes every segment: the player fetches it itself.
     const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media.hlsUrl, c.get("requestId"));
+    timing.mark("playlists");
+    c.header("Server-Timing", timing.header());
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);
     const ep = (e: typeof plan.episode) => (e ? { id: e.id, seasonNumber: e.seasonNumber, number: e.number, name: e.name } : null);
     return c.json(
