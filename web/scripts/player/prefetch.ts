@@ -91,7 +91,7 @@ export class SegmentPrefetch {
    * Except for what the first frame read (`peek`): hls.js, taking that MediaSource over,
    * loads the start segment twice (once to learn the tracks, once more because the buffer
    * the first frame left ends a microsecond short of the segment's end), so those few files
-   * stay in memory for the stream, and no request is made twice.
+   * stay in memory for the stream, and none of them is fetched twice.
    */
   take(url: string): Promise<Prefetched> | undefined {
     const found = this.pending.get(url);
