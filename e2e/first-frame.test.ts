@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./browser.ts";
 import { demoMovieId } from "./play-flow.ts";
 import { joinThroughThePages } from "./web-member.ts";
-import { simulatedClient } from "../test-support/simulated-clients.ts";
 
 const baseUrl = inject("baseUrl");
 let browser: Browser;
@@ -20,9 +19,7 @@ let member: Awaited<ReturnType<BrowserContext["storageState"]>>;
 beforeAll(async () => {
   titleId = await demoMovieId();
   browser = await launchBrowser();
-  // Its sign-up from a simulated client of its own: sign-ups are throttled per client
-  // (10 an hour), and the other browser tests sign up from 127.0.0.1.
-  const setup = await browser.newContext({ extraHTTPHeaders: simulatedClient(0xf1f0) });
+  const setup = await browser.newContext();
   await joinThroughThePages(await setup.newPage(), baseUrl, { email: `e2e-first-frame-${Date.now()}@example.com`, plan: "premium" });
   member = await setup.storageState();
   await setup.close();
@@ -57,7 +54,7 @@ type Seen = {
   currentTime: number;
   buffered: [number, number][];
   resources: { path: string; startTime: number; responseEnd: number; decoded: number; transferred: number }[];
-  state: { engine: string; firstFrameBy: string; prefetched: number; status: string };
+  state: { engine: string; firstFrameBy: string; engineReady: boolean; prefetched: number; status: string };
 };
 
 async function watch(page: Page, query = ""): Promise<Seen> {
@@ -90,7 +87,7 @@ describe("the first frame before hls.js", () => {
     const { context, page } = await memberPage();
     // Straight to the watch page: nothing of the player is in the HTTP cache from a title page.
     const seen = await watch(page, "?from=start");
-    expect(seen.state).toMatchObject({ engine: "hls.js", firstFrameBy: "first-frame", status: "playing" });
+    expect(seen.state).toMatchObject({ engine: "hls.js", firstFrameBy: "first-frame", engineReady: true, status: "playing" });
     // The init and first segment of video and audio, each fetched once and used by both.
     expect(seen.state.prefetched).toBe(4);
 

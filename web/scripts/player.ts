@@ -489,6 +489,7 @@ function run(): void {
         trickplayCues: current?.trickplay.cueCount ?? 0,
         engine: current?.engine.kind ?? null,
         firstFrameBy: current?.engine.firstFrameBy() ?? null,
+        engineReady: current?.engine.ready() ?? false,
         prefetched: current?.engine.prefetched() ?? 0,
         live: current?.session.live ?? false,
         liveLatencySec: current?.engine.liveLatencySec() ?? null,

@@ -22,6 +22,8 @@ export interface Engine {
   prefetched(): number;
   /** What put the first frame on screen: the page's own MediaSource before hls.js (./first-frame.ts), hls.js, or the browser's HLS. */
   firstFrameBy(): "first-frame" | "hls.js" | "native";
+  /** Whether the engine itself is running: false while hls.js's bundle is still on its way (after or before the first frame). */
+  ready(): boolean;
   /** On a live event: wall clock minus the program date-time of the frame on screen, in seconds (null otherwise). */
   liveLatencySec(): number | null;
   setQuality(height: number | "auto"): void;

@@ -59,6 +59,7 @@ function nativeEngine(video: HTMLVideoElement, session: StartedPlayback, tokens:
     kind: "native",
     prefetched: () => 0,
     firstFrameBy: () => "native",
+    ready: () => true,
     liveLatencySec: () => null,
     setQuality() {
       // The browser chooses; the select only offers "auto".
@@ -104,6 +105,10 @@ class LoadingEngine implements Engine {
 
   firstFrameBy(): "first-frame" | "hls.js" {
     return this.handedOver() ? "first-frame" : "hls.js";
+  }
+
+  ready(): boolean {
+    return this.engine !== null;
   }
 
   start(): void {

@@ -258,6 +258,7 @@ export function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, t
     kind: "hls.js",
     prefetched: () => prefetch?.used.length ?? 0,
     firstFrameBy: () => (handover ? "first-frame" : "hls.js"),
+    ready: () => true,
     liveLatencySec: () => (session.live && hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null),
     setQuality(height) {
       if (height === "auto") {
