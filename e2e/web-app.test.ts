@@ -57,17 +57,13 @@ async function observeVideo(p: Page) {
   });
 }
 
-/** `bufferedAhead`: seconds buffered past the playhead. */
-type VideoState = { frames: number; brightest: number; heights: number[]; waiting: number; currentTime: number; paused: boolean; bufferedAhead: number };
+type VideoState = { frames: number; brightest: number; heights: number[]; waiting: number; currentTime: number; paused: boolean };
 
 function videoState(p: Page): Promise<VideoState> {
   return p.evaluate(() => {
     const video = document.querySelector<HTMLVideoElement>("video#player")!;
-    const s = (window as unknown as { __video: Omit<VideoState, "currentTime" | "paused" | "bufferedAhead"> }).__video;
-    const t = video.currentTime;
-    let bufferedAhead = 0;
-    for (let i = 0; i < video.buffered.length; i++) if (video.buffered.start(i) <= t + 0.1 && video.buffered.end(i) > t) bufferedAhead = video.buffered.end(i) - t;
-    return { ...s, currentTime: t, paused: video.paused, bufferedAhead };
+    const s = (window as unknown as { __video: Omit<VideoState, "currentTime" | "paused"> }).__video;
+    return { ...s, currentTime: video.currentTime, paused: video.paused };
   });
 }
 
@@ -221,15 +217,14 @@ describe("the web app in Chromium", () => {
       const m = /\/p\/[^/]+\/[^/]+\/(\d+)p\/\d+\.m4s$/.exec(new URL(r.url()).pathname);
       if (m) fetched.push({ at: Date.now(), height: Number(m[1]) });
     });
-    await page.goto(`${baseUrl}/watch/${titleId}?from=start&buffer=4`);
+    // hls.js from the start (`?start=hls`): this is about hls.js's switch down, and the
+    // first frame before hls.js (docs/qoe.md, "Start faster") leaves it one 2 s segment and
+    // a handed-over MediaSource to start from, where a network cut at once stalls (and where
+    // hls.js was seen buffering past `?buffer=`): that start is the price docs/qoe.md gives,
+    // not what this test holds.
+    await page.goto(`${baseUrl}/watch/${titleId}?from=start&buffer=4&start=hls`);
     await observeVideo(page);
-    // The throttle comes once the player plays steadily on the fast network: hls.js runs the
-    // stream and its forward buffer is (nearly) full. Right at the first frame the buffer is
-    // the first frame's one 2 s segment (docs/qoe.md, "Start faster"), and a network cut to
-    // 40 KB/s then stalls any player, which is not what this tests.
-    await page.waitForFunction(() => (window as unknown as { __marqueePlayer: { state(): { engineReady: boolean } } }).__marqueePlayer.state().engineReady, null, { timeout: 15_000 });
-    const before = await waitForVideo(page, (x) => x.heights.some((h) => h >= 480) && x.bufferedAhead >= 3, 15_000);
-    expect(before.bufferedAhead).toBeGreaterThanOrEqual(3);
+    const before = await waitForVideo(page, (x) => x.heights.some((h) => h >= 480), 15_000);
     expect(Math.max(...before.heights)).toBeGreaterThanOrEqual(480);
     const top = Math.max(...fetched.map((f) => f.height));
     expect(top).toBeGreaterThanOrEqual(480);
