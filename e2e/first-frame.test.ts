@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./browser.ts";
 import { demoMovieId } from "./play-flow.ts";
 import { joinThroughThePages } from "./web-member.ts";
+import { firstFramePresented, watchPageFrameObserver } from "./watch-page-frame.ts";
 
 const baseUrl = inject("baseUrl");
 let browser: Browser;
@@ -28,25 +29,13 @@ beforeAll(async () => {
 const memberPage = async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, storageState: member });
   const page = await context.newPage();
-  await page.addInitScript(observer);
+  await page.addInitScript(watchPageFrameObserver);
   return { context, page };
 };
 
 afterAll(async () => {
   await browser?.close();
 });
-
-/** Installed before any page script: when the watch page's first frame was presented, and every stall after it. */
-const observer = `
-  window.__firstFrame = { at: null, waiting: 0 };
-  new MutationObserver((_, self) => {
-    const v = document.querySelector("video#player");
-    if (!v) return;
-    self.disconnect();
-    v.requestVideoFrameCallback((now) => (window.__firstFrame.at = now));
-    v.addEventListener("waiting", () => window.__firstFrame.at !== null && window.__firstFrame.waiting++);
-  }).observe(document, { childList: true, subtree: true });
-`;
 
 type Seen = {
   firstFrameAt: number;
@@ -59,15 +48,15 @@ type Seen = {
 
 async function watch(page: Page, query = ""): Promise<Seen> {
   await page.goto(`${baseUrl}/watch/${titleId}${query}`);
-  await page.waitForFunction(() => (window as unknown as { __firstFrame: { at: number | null } }).__firstFrame.at !== null, null, { timeout: 15_000 });
+  await firstFramePresented(page, 15_000);
   // Past three 2 s segments: well into what hls.js loaded itself.
   await page.waitForFunction(() => (document.querySelector("video#player") as HTMLVideoElement).currentTime >= 6.5, null, { timeout: 20_000 });
   return page.evaluate(() => {
-    const w = window as unknown as { __firstFrame: { at: number; waiting: number }; __marqueePlayer: { state(): Seen["state"] } };
+    const w = window as unknown as { __watchPageFrame: { at: number; waiting: number }; __marqueePlayer: { state(): Seen["state"] } };
     const v = document.querySelector("video#player") as HTMLVideoElement;
     return {
-      firstFrameAt: w.__firstFrame.at,
-      waiting: w.__firstFrame.waiting,
+      firstFrameAt: w.__watchPageFrame.at,
+      waiting: w.__watchPageFrame.waiting,
       currentTime: v.currentTime,
       buffered: Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)] as [number, number]),
       resources: (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).map((e) => ({

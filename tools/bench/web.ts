@@ -22,6 +22,7 @@ type Any = any;
 import { launchBrowser } from "../../e2e/browser.ts";
 import { demoMovieId } from "../../e2e/play-flow.ts";
 import { joinThroughThePages } from "../../e2e/web-member.ts";
+import { firstFramePresented, watchPageFrameObserver } from "../../e2e/watch-page-frame.ts";
 import { contentTypeFor } from "../../lib/media-layout.ts";
 import type { RenditionIndex } from "../../lib/media-index.ts";
 import { startPlatform } from "../platform.ts";
@@ -72,11 +73,10 @@ async function assetBytes(page: Page) {
  */
 async function watchPageJs(page: Page, watchUrl: string) {
   await page.goto(watchUrl);
-  const frameEpochMs = (await (await page.waitForFunction(() => (globalThis as Any).__firstFrameEpochMs ?? null, null, { timeout: 20_000 })).jsonValue()) as number;
+  const frame = await firstFramePresented(page);
   await page.waitForLoadState("networkidle");
   await page.waitForTimeout(300);
-  return page.evaluate((epochMs) => {
-    const at = epochMs - (globalThis as Any).performance.timeOrigin;
+  return page.evaluate((at) => {
     const sum = { beforeFirstFrame: 0, all: 0, allCompressed: 0, bundles: [] as string[] };
     for (const e of (globalThis as Any).performance.getEntriesByType("resource") as { name: string; responseEnd: number; decodedBodySize: number; encodedBodySize: number }[]) {
       const p = new URL(e.name).pathname;
@@ -87,7 +87,7 @@ async function watchPageJs(page: Page, watchUrl: string) {
       sum.bundles.push(`${p.replace(/^\/assets\//, "")} ${(e.decodedBodySize / 1024).toFixed(1)} KB ${e.responseEnd <= at ? "before" : "after"} the first frame`);
     }
     return sum;
-  }, frameEpochMs);
+  }, frame.at);
 }
 
 /**
@@ -99,26 +99,13 @@ async function watchPageJs(page: Page, watchUrl: string) {
 const HOVER_MS = 300;
 
 /**
- * Installed before any page script: the wall-clock time (ms since the epoch) at which the
- * watch page's first video frame was presented, however soon after the page began it came.
- */
-const firstFrameScript = `
-  new MutationObserver((_, self) => {
-    const v = document.querySelector("video#player");
-    if (!v) return;
-    self.disconnect();
-    v.requestVideoFrameCallback((now) => (window.__firstFrameEpochMs = performance.timeOrigin + now));
-  }).observe(document, { childList: true, subtree: true });
-`;
-
-/**
  * Clicks `a#play` and answers the ms from the click to the watch page's first decoded
  * frame, and the requests made before that frame (counted from the hover, when there is
  * one, so a stream prepared on intent is counted; each at the time Playwright reports it).
  */
 async function clickToFirstFrame(browser: Browser, titleUrl: string, storageState: string | undefined, hoverMs: number, watchQuery = "") {
   const context = await browser.newContext(storageState ? { storageState } : {});
-  await context.addInitScript(firstFrameScript);
+  await context.addInitScript(watchPageFrameObserver);
   const page = await context.newPage();
   try {
     await page.goto(titleUrl, { waitUntil: "networkidle" });
@@ -134,7 +121,7 @@ async function clickToFirstFrame(browser: Browser, titleUrl: string, storageStat
     const started = Date.now();
     await page.click("a#play");
     await page.waitForURL(/\/watch/, { waitUntil: "commit" });
-    const frameAt = (await (await page.waitForFunction(() => (globalThis as Any).__firstFrameEpochMs ?? null, null, { timeout: 20_000 })).jsonValue()) as number;
+    const frameAt = (await firstFramePresented(page)).epochMs;
     const before = requests.filter((r) => r.at <= frameAt).map((r) => r.text);
     return { ms: frameAt - started, requests: before.length, urls: before };
   } finally {
@@ -161,7 +148,7 @@ try {
   const home = await assetBytes(page);
   const homeHtml = await page.content();
   const homeAssets = await page.evaluate(() => ((globalThis as Any).performance.getEntriesByType("resource") as { name: string }[]).map((e) => new URL(e.name).pathname));
-  await page.addInitScript(firstFrameScript);
+  await page.addInitScript(watchPageFrameObserver);
   const watch = await watchPageJs(page, `${url}/watch/${titleId}`);
   const watchHlsFirst = await watchPageJs(page, `${url}/watch/${titleId}?start=hls`);
   await page.goto(`${url}/`);
