@@ -8,6 +8,7 @@ import { edgeCache } from "../../lib/bindings/guard.ts";
 import { errorResponse } from "../../lib/errors.ts";
 import { health, installBase } from "../../lib/http.ts";
 import { log } from "../../lib/log.ts";
+import { HLS_START_FILE, startingPoint, type HlsStart } from "../../lib/hls-start.ts";
 import { contentTypeFor, mediaKeys } from "../../lib/media-layout.ts";
 import { parsePlaybackKeys, verifyPlaybackToken, type PlaybackClaims, type PlaybackKeys } from "../../lib/playback-token.ts";
 import { IndexStore, liveTtlMs, type IndexSource, type LoadedIndex } from "./delivery/index-store.ts";
@@ -185,6 +186,24 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
     const pathways = c.get("asset").live ? undefined : await manifestPathways(c, "hls");
     return text(c, multivariantPlaylist(index, c.get("claims").maxHeight, pathways), contentTypeFor("master.m3u8"));
+  });
+
+  // The start bundle (lib/hls-start.ts): the multivariant playlist and the media playlists
+  // a player starts on, in one answer, for the api to inline in the Play response.
+  app.get(`${PLAYBACK}/${HLS_START_FILE}`, async (c) => {
+    const { index, live, skip } = c.get("asset");
+    if (live) return errorResponse(c, "NOT_FOUND", "A live event's playlists change every segment: it has no start bundle.");
+    const { maxHeight } = c.get("claims");
+    if (allowedVideo(index, maxHeight).length === 0) return tooTall(c);
+    const master = multivariantPlaylist(index, maxHeight, await manifestPathways(c, "hls"));
+    const start = startingPoint(master)!;
+    const playlists = start.uris.flatMap((uri) => {
+      const track = /(?:^|\/)([^/]+)\/playlist\.m3u8$/.exec(uri)?.[1];
+      const text = track === undefined || !isTrackAllowed(index, track, maxHeight) ? null : mediaPlaylist(index, track, undefined, skip);
+      return text === null ? [] : [{ uri, text }];
+    });
+    const bundle: HlsStart = { master, startVariant: start.variant, playlists };
+    return c.json(bundle, 200, { "Cache-Control": MANIFEST_CACHE });
   });
 
   app.get(`${PLAYBACK}/manifest.mpd`, async (c) => {

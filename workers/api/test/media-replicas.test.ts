@@ -12,7 +12,7 @@ import { parsePlaybackKeys, signPlaybackToken } from "../../../lib/playback-toke
 import { syntheticAsset, type SyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { POLICY_REFRESH_MS as REFRESH_MS } from "../../../lib/media-origins/steering-policy.ts";
 import { replicateAsset } from "../ingest/replicate.ts";
-import { startingPoint } from "../playback/playback-urls.ts";
+import { startingPoint } from "../../../lib/hls-start.ts";
 import { api, putJson, uploadAll } from "./admin-client.ts";
 
 type ReplicaStatus = { pathway: string; filesDone: number; filesTotal: number; bytesDone: number; complete: boolean; error?: string };

@@ -152,6 +152,25 @@ describe("media Worker failures", () => {
     expect(body.media.hlsMaster).toBeNull();
     expect((await call(new URL(body.media.hlsUrl).pathname)).status).toBe(200);
   });
+
+  it("an answer that is not a valid start bundle inlines nothing, rather than something half-checked", async () => {
+    const m = await memberOn("standard");
+    for (const answer of ['{"master":"#EXTM3U","startVariant":-1,"playlists":[]}', '{"master":"#EXTM3U","startVariant":0,"playlists":[],"extra":1}', "not json"]) {
+      const odd = { fetch: async () => new Response(answer, { headers: { "content-type": "application/json" } }), connect: () => { throw new Error("no"); } } as unknown as Fetcher;
+      const ctx = createExecutionContext();
+      const res = await createApp().request(
+        "https://marquee.test/v1/playback/sessions",
+        { method: "POST", headers: { ...m.headers, "content-type": "application/json" }, body: JSON.stringify({ titleId: "first-light", profileId: m.profileId }) },
+        { ...env, MEDIA_WORKER: odd },
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(res.status, answer).toBe(201);
+      const body = (await res.json()) as { id: string; media: { hlsMaster: string | null; hlsPlaylists: unknown[]; hlsStartVariant: number | null } };
+      expect(body.media, answer).toMatchObject({ hlsMaster: null, hlsPlaylists: [], hlsStartVariant: null });
+      expect((await call(`/v1/playback/sessions/${body.id}`, { method: "DELETE", headers: m.headers })).status).toBe(204);
+    }
+  });
 });
 
 describe("Durable Object failures", () => {

@@ -6,7 +6,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { watchProgress } from "../../../d1/watch-schema.ts";
 import { base64UrlDecode } from "../../../lib/base64url.ts";
-import { START_BANDWIDTH_BPS } from "../playback/playback-urls.ts";
+import { START_BANDWIDTH_BPS } from "../../../lib/hls-start.ts";
 import { TOKEN_GRACE_SEC } from "../playback/policy.ts";
 import { call } from "./auth-client.ts";
 import { anotherDevice, heartbeat, memberOn, seedPlayableCatalog, startPlayback, started, stopPlayback } from "./playback-client.ts";

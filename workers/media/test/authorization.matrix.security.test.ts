@@ -115,6 +115,11 @@ const rows: Row[] = [
     below: { status: 200, shows: ["480p/playlist.m3u8"], hides: ["720p/"] },
     belowAll: tooTall,
   }),
+  playback(`GET ${P}/hls-start.json`, "the HLS start bundle (the master and the playlists a player starts on)", "hls-start.json", {
+    valid: { status: 200, shows: ["720p/playlist.m3u8", '"startVariant"'] },
+    below: { status: 200, shows: ["480p/playlist.m3u8"], hides: ["720p/"] },
+    belowAll: tooTall,
+  }),
   playback(`GET ${P}/manifest.mpd`, "the DASH manifest", "manifest.mpd", {
     valid: { status: 200, shows: ['id="720p"'] },
     below: { status: 200, shows: ['id="480p"'], hides: ['id="720p"'] },
