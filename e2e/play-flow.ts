@@ -46,6 +46,8 @@ export type StartRequest = PlayerOptions &
         inlinePlaylists?: boolean;
         /** false: no prefetch of the first segments from the inline playlists (the web player's default). */
         prefetch?: boolean;
+        /** false: create hls.js and attach it to the video only once the Play response is in, rather than while the POST is on its way. */
+        attachDuringStart?: boolean;
       }
     | { kind: "url"; url: string }
   );
@@ -139,6 +141,8 @@ type CanvasLike = {
 };
 type HlsLike = {
   on(event: string, listener: (event: string, data: { fatal: boolean; details: string }) => void): void;
+  /** Read when the multivariant playlist is parsed: set between attachMedia and loadSource's answer. */
+  config: { startPosition: number; startLevel: number };
   loadSource(url: string): void;
   attachMedia(video: VideoLike): void;
   stopLoad(): void;
@@ -233,19 +237,25 @@ function installInPage(): void {
   };
 
   /**
-   * A playlist loader that answers the playlists of the Play response (the multivariant
-   * playlist and the media playlists hls.js starts on) from memory, each once, and loads
-   * everything else as hls.js would.
+   * What the Play response handed the player: the playlists to answer from memory (the
+   * multivariant playlist and the media playlists hls.js starts on), each once, and the
+   * prefetched first segments. Filled when the response comes; hls.js may exist before.
    */
-  const inlineLoader = (masterUrl: string, playlists: { url: string; text: string }[]): LoaderClass => {
+  const handed = {
+    masterUrl: "",
+    playlists: new Map<string, string>(),
+    segments: new Map<string, Promise<{ data: ArrayBuffer; start: number; first: number; end: number }>>(),
+  };
+
+  /** A playlist loader that answers the Play response's playlists, and loads everything else as hls.js would. */
+  const inlineLoader = (): LoaderClass => {
     const Base = g.Hls.DefaultConfig.loader;
-    const pending = new Map(playlists.map((p) => [p.url, p.text]));
     return class extends Base {
       override load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks) {
-        const data = pending.get(context.url);
+        const data = handed.playlists.get(context.url);
         if (data === undefined) return super.load(context, config, callbacks);
-        pending.delete(context.url);
-        if (context.url === masterUrl) state.inlineMaster = true;
+        handed.playlists.delete(context.url);
+        if (context.url === handed.masterUrl) state.inlineMaster = true;
         else state.inlinePlaylists++;
         // Answered on the next task, as a network load would be: hls.js finishes setting up
         // (attachMedia) before the playlist arrives.
@@ -300,13 +310,13 @@ function installInPage(): void {
     return pending;
   };
 
-  const prefetchingLoader = (pending: Map<string, Promise<{ data: ArrayBuffer; start: number; first: number; end: number }>>): LoaderClass => {
+  const prefetchingLoader = (): LoaderClass => {
     const Base = g.Hls.DefaultConfig.loader;
     return class extends Base {
       override load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks) {
-        const found = pending.get(context.url);
+        const found = handed.segments.get(context.url);
         if (!found) return super.load(context, config, callbacks);
-        pending.delete(context.url);
+        handed.segments.delete(context.url);
         state.prefetched++;
         found.then(
           (got) => {
@@ -320,7 +330,8 @@ function installInPage(): void {
     };
   };
 
-  const play = (url: string, startPosition: number, o: PlayerOptions, inline: { url: string; text: string }[] = [], startLevel: number | null = null, prefetch = false) => {
+  /** The video element and hls.js attached to it, before anything is loaded. */
+  const attach = (o: PlayerOptions): HlsLike => {
     const v = g.document.createElement("video");
     video = v;
     v.muted = true;
@@ -346,10 +357,9 @@ function installInPage(): void {
     v.requestVideoFrameCallback(onFrame);
     v.addEventListener("ended", () => (state.ended = true));
     const h = new g.Hls({
-      startPosition,
-      ...(inline.length > 0 ? { pLoader: inlineLoader(url, inline) } : {}),
-      ...(startLevel !== null ? { startLevel } : {}),
-      ...(prefetch && startLevel !== null ? { fLoader: prefetchingLoader(prefetchSegments(inline.slice(1), Math.max(0, startPosition))) } : {}),
+      // Both loaders answer from what the Play response handed over, and load anything else.
+      pLoader: inlineLoader(),
+      fLoader: prefetchingLoader(),
       ...(o.maxBufferLength !== undefined ? { maxBufferLength: o.maxBufferLength } : {}),
       ...(o.maxMaxBufferLength !== undefined ? { maxMaxBufferLength: o.maxMaxBufferLength } : {}),
       // Every request goes to the newest token the heartbeats handed out: the URLs hls.js
@@ -364,9 +374,20 @@ function installInPage(): void {
     h.on(g.Hls.Events.ERROR, (_event, data) => {
       if (data.fatal) state.fatal = data.details;
     });
-    h.loadSource(url);
     h.attachMedia(v);
     v.play().catch((e: Error) => (state.fatal ??= `play(): ${e.message}`));
+    return h;
+  };
+
+  /** Loads `url` into the attached hls.js, from `startPosition`, with what the Play response handed over. */
+  const load = (h: HlsLike, url: string, startPosition: number, inline: { url: string; text: string }[] = [], startLevel: number | null = null, prefetch = false) => {
+    handed.masterUrl = url;
+    for (const p of inline) handed.playlists.set(p.url, p.text);
+    if (prefetch && startLevel !== null) handed.segments = prefetchSegments(inline.slice(1), Math.max(0, startPosition));
+    // hls.js reads both when the multivariant playlist is parsed, after loadSource.
+    h.config.startPosition = startPosition;
+    if (startLevel !== null) h.config.startLevel = startLevel;
+    h.loadSource(url);
   };
 
   const heartbeatLoop = (session: StartedSession, everyMs: number, maxBeats: number) => {
@@ -418,15 +439,18 @@ function installInPage(): void {
       state.startedAt = clock();
       if (request.kind === "url") {
         // From 0, as a session that answered resume.positionSec 0: the same hls.js start.
-        play(request.url, 0, request);
+        load(attach(request), request.url, 0);
         return snapshot();
       }
       apiHeaders = request.headers;
-      const res = await fetch("/v1/playback/sessions", {
+      const answer = fetch("/v1/playback/sessions", {
         method: "POST",
         headers: { ...request.headers, "content-type": "application/json" },
         body: JSON.stringify(request.body),
       });
+      // With the POST on its way, hls.js starts up and opens its MediaSource meanwhile.
+      const early = request.attachDuringStart === false ? null : attach(request);
+      const res = await answer;
       state.startAnsweredAt = clock();
       state.startStatus = res.status;
       const body = (await res.json()) as StartedSession | ApiErrorBody;
@@ -442,7 +466,7 @@ function installInPage(): void {
         request.inlineMaster === false || session.media.hlsMaster === null
           ? []
           : [{ url: session.media.hlsUrl, text: session.media.hlsMaster }, ...(request.inlinePlaylists === false ? [] : (session.media.hlsPlaylists ?? []))];
-      play(session.media.hlsUrl, session.resume.positionSec, request, inline, inline.length > 1 ? (session.media.hlsStartVariant ?? null) : null, request.prefetch !== false);
+      load(early ?? attach(request), session.media.hlsUrl, session.resume.positionSec, inline, inline.length > 1 ? (session.media.hlsStartVariant ?? null) : null, request.prefetch !== false);
       if (request.heartbeatMs !== null) heartbeatLoop(session, request.heartbeatMs, request.maxHeartbeats ?? 100);
       return snapshot();
     },

@@ -23,11 +23,17 @@ import { partyRoutes } from "./parties/routes.ts";
 import { qoeDashboardRoutes } from "./qoe/dashboard.tsx";
 import { qoeRoutes } from "./qoe/routes.ts";
 import { createRouter } from "./router.ts";
+import { PhaseTimer } from "../../lib/server-timing.ts";
 import { searchRoutes } from "./catalog/search-routes.ts";
 import { healthRoutes } from "./routes/health.ts";
 
 export function createApp() {
   const app = installBase(createRouter());
+  // The clock a route's Server-Timing phases start from (only Play sends them).
+  app.use(async (c, next) => {
+    c.set("timing", new PhaseTimer());
+    await next();
+  });
   // Before every route: the request's D1 session (memberDb) sends its bookmark back.
   app.use(d1Sessions());
   app.use(defaultBodyLimit());

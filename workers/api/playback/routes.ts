@@ -16,7 +16,6 @@ import { newStreamId } from "./stream-ids.ts";
 import { streamLeases } from "./stream-leases.ts";
 import { jsonBody, KB } from "../body-limits.ts";
 import { skipSegmentKinds } from "../../../lib/skip-segments.ts";
-import { PhaseTimer } from "../../../lib/server-timing.ts";
 
 const tags = ["playback"];
 const security = [{ session: [] }];
@@ -190,8 +189,10 @@ playbackRoutes.openapi(
     }
     const auth = c.get("auth");
     const profileId = chooseProfileId(auth, body.profileId);
-    // Where the Play's time goes (Server-Timing: the browser's resource timing shows it; bench:playback prints it).
-    const timing = new PhaseTimer();
+    // Where the Play's time goes (Server-Timing: the browser's resource timing shows it;
+    // bench:playback prints it). "auth": everything before this handler, the session check most.
+    const timing = c.get("timing");
+    timing.mark("auth");
     const context = await loadPlayContext(c.env.DB, shardForProfile(c.env, profileId).db, auth.accountId, profileId, body.titleId);
     timing.mark("context");
     const plan = decidePlay(auth, body, context, new Date());

@@ -35,7 +35,7 @@ describe("POST /v1/playback/sessions", () => {
     const m = await memberOn("standard");
     const res = await startPlayback(m.headers, { titleId: "first-light", profileId: m.profileId });
     // Where its time went, for the browser's resource timing (bench:playback prints it).
-    expect(res.headers.get("server-timing")).toMatch(/^context;dur=\d+\.\d, lease;dur=\d+\.\d, playlists;dur=\d+\.\d$/);
+    expect(res.headers.get("server-timing")).toMatch(/^auth;dur=\d+\.\d, context;dur=\d+\.\d, lease;dur=\d+\.\d, playlists;dur=\d+\.\d$/);
     const s = await started(res);
     expect(s).toMatchObject({
       titleId: "first-light",
