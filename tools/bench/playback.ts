@@ -105,7 +105,8 @@ function apiClient(baseUrl: string, agent: http.Agent) {
       ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
     });
     const text = res.body?.toString("utf8") ?? "";
-    return { status: res.status, ms: res.ms, body: text ? (JSON.parse(text) as Record<string, any>) : null };
+    const serverTiming = res.headers["server-timing"];
+    return { status: res.status, ms: res.ms, body: text ? (JSON.parse(text) as Record<string, any>) : null, serverTiming: typeof serverTiming === "string" ? serverTiming : null };
   };
   return { call };
 }
@@ -126,7 +127,7 @@ async function basicAccount(api: Api, email: string, n: number): Promise<Account
   return { email, token, profileId: me.body!.profiles[0].id };
 }
 
-type Sample = { ms: number; status: number };
+type Sample = { ms: number; status: number; serverTiming?: string | null };
 const KINDS = ["me", "list", "start", "stop"] as const;
 type Kind = (typeof KINDS)[number];
 const LABELS: Record<Kind, string> = {
@@ -139,7 +140,7 @@ const EXPECTED: Record<Kind, number> = { me: 200, list: 200, start: 201, stop: 2
 
 async function acquireLatency(accounts: Account[], api: Api, titleId: string, summary: string[]): Promise<void> {
   const round = async (a: Account, samples: Record<Kind, Sample[]> | null) => {
-    const keep = (kind: Kind, r: { ms: number; status: number }) => samples?.[kind].push({ ms: r.ms, status: r.status });
+    const keep = (kind: Kind, r: Sample) => samples?.[kind].push({ ms: r.ms, status: r.status, serverTiming: r.serverTiming ?? null });
     keep("me", await api.call("GET", "/v1/me", a.token));
     keep("list", await api.call("GET", "/v1/playback/sessions", a.token));
     const started = await api.call("POST", "/v1/playback/sessions", a.token, { titleId, profileId: a.profileId });
@@ -184,6 +185,8 @@ async function acquireLatency(accounts: Account[], api: Api, titleId: string, su
     );
   }
   const { start, me, list } = stats;
+  const alonePhases = serverPhases(alone.start.map((x) => x.serverTiming ?? ""));
+  if (alonePhases) console.log(`   the acquire's phases alone (Server-Timing, median ms): ${alonePhases}, of its p50 ${fmt(serial.start.p50)} ms`);
   console.log(`   (bad: answers other than 200/201/204; alone: the same four requests one at a time, ${SERIAL_ROUNDS} rounds, before the load)`);
   console.log(`   acquire / GET /v1/me:                  p50 ${(start.p50 / me.p50).toFixed(2)}x, p99 ${(start.p99 / me.p99).toFixed(2)}x   alone: p50 ${(serial.start.p50 / serial.me.p50).toFixed(2)}x`);
   console.log(`   acquire / GET /v1/playback/sessions:   p50 ${(start.p50 / list.p50).toFixed(2)}x, p99 ${(start.p99 / list.p99).toFixed(2)}x   alone: p50 ${(serial.start.p50 / serial.list.p50).toFixed(2)}x`);
@@ -199,6 +202,15 @@ async function acquireLatency(accounts: Account[], api: Api, titleId: string, su
       `(one at a time: ${fmt(serial.start.p50)} vs ${fmt(serial.me.p50)} ms, ${(serial.start.p50 / serial.me.p50).toFixed(2)}x)` +
       (bad ? `; ${bad} UNEXPECTED STATUSES` : "; every status as expected"),
   );
+}
+
+/** "auth 4.0, context 3.0, …": the median of each phase over `headers` (Server-Timing), or null if none had any. */
+function serverPhases(headers: string[]): string | null {
+  const byName = new Map<string, number[]>();
+  for (const h of headers) {
+    for (const m of h.matchAll(/([\w-]+);dur=([\d.]+)/g)) byName.set(m[1]!, [...(byName.get(m[1]!) ?? []), Number(m[2])]);
+  }
+  return byName.size === 0 ? null : [...byName].map(([n, v]) => `${n} ${fmt(median(v))}`).join(", ");
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
