@@ -5,6 +5,7 @@ import { HLS_START_FILE, hlsStartSchema, type HlsStart } from "../../../lib/hls-
 import { log } from "../../../lib/log.ts";
 import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../../lib/playback-token.ts";
 import { tokenExpiry } from "./policy.ts";
+import { startBundleKey, startBundlesFor } from "./start-bundles.ts";
 
 let keys: { spec: string; parsed: Promise<PlaybackKeys> } | undefined;
 
@@ -77,27 +78,31 @@ const NONE: Inline = { master: null, playlists: [], startVariant: null };
  * playlists it starts on: the media Worker's start bundle (lib/hls-start.ts), one request
  * over the service binding (in-process, its index already cached), so a player goes from
  * the Play answer straight to its first segments — two round trips fewer before the first
- * frame. Nothing inline when the media Worker does not answer in time or answers anything
- * but a valid bundle: the player fetches what it was not handed, and nothing else changes.
+ * frame — or, within a few seconds of another Play of the same title and height in this
+ * isolate, no request at all (./start-bundles.ts). Nothing inline when the media Worker
+ * does not answer in time or answers anything but a valid bundle: the player fetches what
+ * it was not handed, and nothing else changes.
  */
-export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, hlsUrl: string, requestId: string): Promise<Inline> {
+export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, media: Pick<MediaGrant, "hlsUrl" | "token">, maxHeight: number, requestId: string): Promise<Inline> {
   const failed = (message: string) => {
     log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline playlists: ${message}` });
-    return NONE;
+    return null;
   };
-  let bundle: HlsStart;
-  try {
-    const url = new URL(HLS_START_FILE, hlsUrl).toString();
-    const res = await env.MEDIA_WORKER.fetch(url, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_PLAYLIST_TIMEOUT_MS) });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return failed(String(res.status));
+  const load = async (): Promise<HlsStart | null> => {
+    try {
+      const url = new URL(HLS_START_FILE, media.hlsUrl).toString();
+      const res = await env.MEDIA_WORKER.fetch(url, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_PLAYLIST_TIMEOUT_MS) });
+      if (!res.ok) {
+        await res.body?.cancel();
+        return failed(String(res.status));
+      }
+      const parsed = hlsStartSchema.safeParse(await res.json());
+      return parsed.success ? parsed.data : failed("not a start bundle");
+    } catch (err) {
+      return failed((err as Error)?.message ?? String(err));
     }
-    const parsed = hlsStartSchema.safeParse(await res.json());
-    if (!parsed.success) return failed("not a start bundle");
-    bundle = parsed.data;
-  } catch (err) {
-    return failed((err as Error)?.message ?? String(err));
-  }
-  return { master: bundle.master, playlists: bundle.playlists.map((p) => ({ url: new URL(p.uri, hlsUrl).toString(), text: p.text })), startVariant: bundle.startVariant };
+  };
+  const bundle = await startBundlesFor(env.MEDIA_WORKER).take(startBundleKey(media.hlsUrl, media.token, maxHeight), media.token, load, INLINE_PLAYLIST_TIMEOUT_MS);
+  if (bundle === null) return NONE;
+  return { master: bundle.master, playlists: bundle.playlists.map((p) => ({ url: new URL(p.uri, media.hlsUrl).toString(), text: p.text })), startVariant: bundle.startVariant };
 }

@@ -242,7 +242,7 @@ playbackRoutes.openapi(
     const lease = result.lease;
     const media = await grantFor(c, lease);
     // A live playlist changes every segment: the player fetches it itself.
-    const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media.hlsUrl, c.get("requestId"));
+    const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media, lease.maxHeight, c.get("requestId"));
     timing.mark("playlists");
     c.header("Server-Timing", timing.header());
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);

@@ -12,6 +12,7 @@ import { parsePlaybackKeys, signPlaybackToken } from "../../../lib/playback-toke
 import { syntheticAsset, type SyntheticAsset } from "../../../test-support/synthetic-asset.ts";
 import { POLICY_REFRESH_MS as REFRESH_MS } from "../../../lib/media-origins/steering-policy.ts";
 import { replicateAsset } from "../ingest/replicate.ts";
+import { inlinePlaylists } from "../playback/playback-urls.ts";
 import { startingPoint } from "../../../lib/hls-start.ts";
 import { api, putJson, uploadAll } from "./admin-client.ts";
 
@@ -161,6 +162,34 @@ describe("Play's inline start on an asset on two pathways", () => {
     expect(start.variant).toBeLessThan(3);
     // The requested pathway's URIs are relative, as without steering; none is the replica's.
     expect(start.uris.every((u) => !u.startsWith("/"))).toBe(true);
+  });
+});
+
+describe("start bundles kept in the api isolate, on a steered master (the token in its URIs)", () => {
+  it("serve a second stream of the same title and height with its own token: what the media Worker writes for it", async () => {
+    const asset = await syntheticAsset("repl-kept", { heights: [240, 480], segments: 2 });
+    await upload(asset);
+    await api(`/v1/admin/assets/repl-kept/publish`, { method: "POST" });
+    let calls = 0;
+    const counting = { fetch: (input: RequestInfo | URL, init?: RequestInit) => (calls++, env.MEDIA_WORKER.fetch(input, init)) } as unknown as Fetcher;
+    const keys = await parsePlaybackKeys(env.PLAYBACK_TOKEN_KEYS);
+    const grant = async (sessionId: string, maxHeight: number) => {
+      const token = await signPlaybackToken({ assetId: "repl-kept", accountId: "a", sessionId, maxHeight, expiresAt: Math.floor(Date.now() / 1000) + 600 }, keys);
+      return { token, hlsUrl: `https://marquee.test/p/${token}/repl-kept/master.m3u8` };
+    };
+    const first = await grant("s1", 2160);
+    const second = await grant("s2", 2160);
+    const a = await inlinePlaylists({ MEDIA_WORKER: counting }, first, 2160, "r1");
+    const b = await inlinePlaylists({ MEDIA_WORKER: counting }, second, 2160, "r2");
+    expect(calls).toBe(1);
+    expect(a.master).toContain(`/p2/${first.token}/`);
+    expect(b.master).not.toContain(first.token);
+    expect(b.master).toBe(await (await media(new URL(second.hlsUrl).pathname)).text());
+    expect(b.playlists.map((p) => p.url).every((u) => u.includes(`/${second.token}/`))).toBe(true);
+    // Another height is another bundle.
+    const low = await inlinePlaylists({ MEDIA_WORKER: counting }, await grant("s3", 240), 240, "r3");
+    expect(calls).toBe(2);
+    expect(low.master).not.toContain("480p");
   });
 });
 
