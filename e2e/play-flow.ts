@@ -536,17 +536,20 @@ export async function waitForState(page: Page, done: (s: FlowState) => boolean, 
 
 /** What the browser's resource timing says of one request: epoch ms, as FlowState's times. */
 /** One request's timing; `server`: its Server-Timing phases (name → ms), where it sent them. */
-export type ResourceTiming = { url: string; startAt: number; endAt: number; server: Record<string, number> };
+/** Epoch ms: the fetch began, its request went out (after any queueing and connection), its first byte came, its last. */
+export type ResourceTiming = { url: string; startAt: number; requestAt: number; responseAt: number; endAt: number; server: Record<string, number> };
 
 export function resourceTimings(page: Page): Promise<ResourceTiming[]> {
   return page.evaluate(() => {
     const perf = performance as unknown as {
       timeOrigin: number;
-      getEntriesByType(type: "resource"): { name: string; startTime: number; responseEnd: number; serverTiming?: { name: string; duration: number }[] }[];
+      getEntriesByType(type: "resource"): { name: string; startTime: number; requestStart: number; responseStart: number; responseEnd: number; serverTiming?: { name: string; duration: number }[] }[];
     };
     return perf.getEntriesByType("resource").map((e) => ({
       url: e.name,
       startAt: perf.timeOrigin + e.startTime,
+      requestAt: perf.timeOrigin + e.requestStart,
+      responseAt: perf.timeOrigin + e.responseStart,
       endAt: perf.timeOrigin + e.responseEnd,
       server: Object.fromEntries((e.serverTiming ?? []).map((t) => [t.name, t.duration])),
     }));

@@ -416,7 +416,15 @@ async function firstFrame(browser: Browser, platform: Platform, api: Api, titleI
     if (phaseNames.length > 0) {
       const cells = phaseNames.map((n) => `${n} ${fmt(median(phasesOfPost.map((ph) => ph[n] ?? 0)))}`);
       const inServer = median(phasesOfPost.map((ph) => Object.values(ph).reduce((a, b) => a + b, 0)));
-      console.log(`   the POST's phases in the api (Server-Timing, median ms): ${cells.join(", ")}; ${fmt(inServer)} of the POST's ${fmt(pPost)} (the rest: the connection, wrangler dev's proxy, the response body)`);
+      console.log(`   the POST's phases in the api (Server-Timing, median ms): ${cells.join(", ")}; ${fmt(inServer)} of the POST's ${fmt(pPost)}`);
+    }
+    // And in the browser (resource timing): before the request went out, to its first byte, the body.
+    const posts = p.flatMap((r) => r.timings.filter((t) => kindOf(t.url) === "POST"));
+    if (posts.length > 0) {
+      const part = (f: (t: ResourceTiming) => number) => fmt(median(posts.map(f)));
+      console.log(
+        `   the POST in the browser (resource timing, median ms): queued and connecting ${part((t) => t.requestAt - t.startAt)}, request to first byte ${part((t) => t.responseAt - t.requestAt)} (the api's phases, wrangler dev's proxy, workerd), the body ${part((t) => t.endAt - t.responseAt)}`,
+      );
     }
 
     // Where the time goes: each kind of request's median duration and the critical path.
