@@ -83,7 +83,12 @@ const NONE: Inline = { master: null, playlists: [], startVariant: null };
  * does not answer in time or answers anything but a valid bundle: the player fetches what
  * it was not handed, and nothing else changes.
  */
-export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, media: Pick<MediaGrant, "hlsUrl" | "token">, maxHeight: number, requestId: string): Promise<Inline> {
+export async function inlinePlaylists(
+  env: { MEDIA_WORKER: Fetcher },
+  media: Pick<MediaGrant, "hlsUrl" | "token">,
+  viewer: { maxHeight: number; country: string },
+  requestId: string,
+): Promise<Inline> {
   const failed = (message: string) => {
     log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline playlists: ${message}` });
     return null;
@@ -91,7 +96,10 @@ export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, media: Pic
   const load = async (): Promise<HlsStart | null> => {
     try {
       const url = new URL(HLS_START_FILE, media.hlsUrl).toString();
-      const res = await env.MEDIA_WORKER.fetch(url, { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_PLAYLIST_TIMEOUT_MS) });
+      // The viewer's country, as the edge gave it: the steering policy the master starts
+      // players on is chosen per country (docs/media-origin.md).
+      const init = { headers: { "X-Request-Id": requestId }, signal: AbortSignal.timeout(INLINE_PLAYLIST_TIMEOUT_MS), cf: { country: viewer.country } };
+      const res = await env.MEDIA_WORKER.fetch(url, init as RequestInit);
       if (!res.ok) {
         await res.body?.cancel();
         return failed(String(res.status));
@@ -102,7 +110,7 @@ export async function inlinePlaylists(env: { MEDIA_WORKER: Fetcher }, media: Pic
       return failed((err as Error)?.message ?? String(err));
     }
   };
-  const bundle = await startBundlesFor(env.MEDIA_WORKER).take(startBundleKey(media.hlsUrl, media.token, maxHeight), media.token, load, INLINE_PLAYLIST_TIMEOUT_MS);
+  const bundle = await startBundlesFor(env.MEDIA_WORKER).take(startBundleKey(media.hlsUrl, media.token, viewer), media.token, load, INLINE_PLAYLIST_TIMEOUT_MS);
   if (bundle === null) return NONE;
   return { master: bundle.master, playlists: bundle.playlists.map((p) => ({ url: new URL(p.uri, media.hlsUrl).toString(), text: p.text })), startVariant: bundle.startVariant };
 }

@@ -9,6 +9,7 @@ import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { planStateOf } from "./plan-sync.ts";
+import { viewerCountry } from "../../../lib/viewer-country.ts";
 import { extrasUrls, grantMedia, inlinePlaylists, playbackKeys } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC, PREPARED_LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
@@ -242,7 +243,7 @@ playbackRoutes.openapi(
     const lease = result.lease;
     const media = await grantFor(c, lease);
     // A live playlist changes every segment: the player fetches it itself.
-    const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media, lease.maxHeight, c.get("requestId"));
+    const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media, { maxHeight: lease.maxHeight, country: viewerCountry(c.req.raw) }, c.get("requestId"));
     timing.mark("playlists");
     c.header("Server-Timing", timing.header());
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);

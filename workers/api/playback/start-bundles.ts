@@ -3,7 +3,7 @@
 // media Worker one call per isolate every few seconds instead of one per Play.
 //
 // A bundle depends on the title's media, the token's maxHeight and the media Worker's
-// steering choice; the stream's token appears in it only where a steered master writes
+// steering choice (its origins' health and the operator's policy for the viewer's country); the stream's token appears in it only where a steered master writes
 // absolute pathway URIs (`/p2/{token}/…`) and its steering server's URI. So a kept bundle
 // serves another stream of the same title and height with the token swapped: tokens are
 // base64url and `.`, which no URI escaping changes, so every occurrence is found.
@@ -84,9 +84,9 @@ export function swapToken(bundle: HlsStart, from: string, to: string): HlsStart 
   return { master: swap(bundle.master), startVariant: bundle.startVariant, playlists: bundle.playlists.map((p) => ({ uri: swap(p.uri), text: swap(p.text) })) };
 }
 
-/** The key of a stream's bundle: its master's URL with the token taken out, and the token's height. */
-export function startBundleKey(hlsUrl: string, token: string, maxHeight: number): string {
-  return `${hlsUrl.replace(`/${token}/`, "/-/")}\n${maxHeight}`;
+/** The key of a stream's bundle: its master's URL with the token taken out, the token's height, and the viewer's country (steering policy is per country). */
+export function startBundleKey(hlsUrl: string, token: string, viewer: { maxHeight: number; country: string }): string {
+  return `${hlsUrl.replace(`/${token}/`, "/-/")}\n${viewer.maxHeight}\n${viewer.country}`;
 }
 
 const byBinding = new WeakMap<object, StartBundles>();

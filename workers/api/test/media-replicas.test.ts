@@ -179,15 +179,15 @@ describe("start bundles kept in the api isolate, on a steered master (the token 
     };
     const first = await grant("s1", 2160);
     const second = await grant("s2", 2160);
-    const a = await inlinePlaylists({ MEDIA_WORKER: counting }, first, 2160, "r1");
-    const b = await inlinePlaylists({ MEDIA_WORKER: counting }, second, 2160, "r2");
+    const a = await inlinePlaylists({ MEDIA_WORKER: counting }, first, { maxHeight: 2160, country: "FR" }, "r1");
+    const b = await inlinePlaylists({ MEDIA_WORKER: counting }, second, { maxHeight: 2160, country: "FR" }, "r2");
     expect(calls).toBe(1);
     expect(a.master).toContain(`/p2/${first.token}/`);
     expect(b.master).not.toContain(first.token);
     expect(b.master).toBe(await (await media(new URL(second.hlsUrl).pathname)).text());
     expect(b.playlists.map((p) => p.url).every((u) => u.includes(`/${second.token}/`))).toBe(true);
     // Another height is another bundle.
-    const low = await inlinePlaylists({ MEDIA_WORKER: counting }, await grant("s3", 240), 240, "r3");
+    const low = await inlinePlaylists({ MEDIA_WORKER: counting }, await grant("s3", 240), { maxHeight: 240, country: "FR" }, "r3");
     expect(calls).toBe(2);
     expect(low.master).not.toContain("480p");
   });
@@ -214,6 +214,15 @@ describe("the operator's steering policy", () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(priority).toEqual(["p2", "p"]);
+    // Play's inline master starts each viewer where the policy for their country says.
+    const initial = async (country: string) => {
+      const t = await token("steer-admin");
+      const fresh = { fetch: (input: RequestInfo | URL, init?: RequestInit) => env.MEDIA_WORKER.fetch(input, init) } as unknown as Fetcher;
+      const inline = await inlinePlaylists({ MEDIA_WORKER: fresh }, { token: t, hlsUrl: `https://marquee.test/p/${t}/steer-admin/master.m3u8` }, { maxHeight: 2160, country }, "r");
+      return /#EXT-X-CONTENT-STEERING:[^\n]*PATHWAY-ID="([^"]+)"/.exec(inline.master ?? "")?.[1];
+    };
+    expect(await initial("FR")).toBe("p2");
+    expect(await initial("DE")).toBe("p");
     // An empty policy is the configured order again.
     expect((await putJson("/v1/admin/steering", {})).status).toBe(200);
     expect(await (await api("/v1/admin/steering")).json()).toMatchObject({ policy: {} });

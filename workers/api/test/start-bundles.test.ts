@@ -83,9 +83,11 @@ describe("StartBundles", () => {
 
   it("keys by the master's URL without its token, and the height", () => {
     const url = (t: string) => `https://m.test/p/${t}/film/master.m3u8`;
-    expect(startBundleKey(url(A), A, 720)).toBe(startBundleKey(url(B), B, 720));
-    expect(startBundleKey(url(A), A, 720)).not.toBe(startBundleKey(url(A), A, 1080));
-    expect(startBundleKey(url(A), A, 720)).not.toBe(startBundleKey(url(A).replace("film", "other"), A, 720));
+    const fr = { maxHeight: 720, country: "FR" };
+    expect(startBundleKey(url(A), A, fr)).toBe(startBundleKey(url(B), B, fr));
+    expect(startBundleKey(url(A), A, fr)).not.toBe(startBundleKey(url(A), A, { ...fr, maxHeight: 1080 }));
+    expect(startBundleKey(url(A), A, fr)).not.toBe(startBundleKey(url(A), A, { ...fr, country: "DE" }));
+    expect(startBundleKey(url(A), A, fr)).not.toBe(startBundleKey(url(A).replace("film", "other"), A, fr));
     expect(JSON.stringify(swapToken(written(A), A, B))).not.toContain(A);
   });
 });
