@@ -196,7 +196,8 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     const { maxHeight } = c.get("claims");
     if (allowedVideo(index, maxHeight).length === 0) return tooTall(c);
     const master = multivariantPlaylist(index, maxHeight, await manifestPathways(c, "hls"));
-    const start = startingPoint(master)!;
+    const start = startingPoint(master);
+    if (!start) return errorResponse(c, "NOT_FOUND", "No variant to start on.");
     const playlists = start.uris.flatMap((uri) => {
       const track = /(?:^|\/)([^/]+)\/playlist\.m3u8$/.exec(uri)?.[1];
       const text = track === undefined || !isTrackAllowed(index, track, maxHeight) ? null : mediaPlaylist(index, track, undefined, skip);

@@ -3,10 +3,11 @@
 // media Worker one call per isolate every few seconds instead of one per Play.
 //
 // A bundle depends on the title's media, the token's maxHeight and the media Worker's
-// steering choice (its origins' health and the operator's policy for the viewer's country); the stream's token appears in it only where a steered master writes
-// absolute pathway URIs (`/p2/{token}/…`) and its steering server's URI. So a kept bundle
-// serves another stream of the same title and height with the token swapped: tokens are
-// base64url and `.`, which no URI escaping changes, so every occurrence is found.
+// steering choice (its origins' health, and the operator's policy for the viewer's
+// country). The stream's token appears in it only where a steered master writes absolute
+// pathway URIs (`/p2/{token}/…`) and its steering server's URI. So a kept bundle serves
+// another stream of the same title, height and country with the token swapped: tokens
+// are base64url and `.`, which no URI escaping changes, so every occurrence is found.
 import type { HlsStart } from "../../../lib/hls-start.ts";
 
 /**
