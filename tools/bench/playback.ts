@@ -185,7 +185,7 @@ async function acquireLatency(accounts: Account[], api: Api, titleId: string, su
     );
   }
   const { start, me, list } = stats;
-  const alonePhases = serverPhases(alone.start.map((x) => x.serverTiming ?? ""));
+  const alonePhases = medianPhases(alone.start.map((x) => serverTimingOf(x.serverTiming ?? "")));
   if (alonePhases) console.log(`   the acquire's phases alone (Server-Timing, median ms): ${alonePhases}, of its p50 ${fmt(serial.start.p50)} ms`);
   console.log(`   (bad: answers other than 200/201/204; alone: the same four requests one at a time, ${SERIAL_ROUNDS} rounds, before the load)`);
   console.log(`   acquire / GET /v1/me:                  p50 ${(start.p50 / me.p50).toFixed(2)}x, p99 ${(start.p99 / me.p99).toFixed(2)}x   alone: p50 ${(serial.start.p50 / serial.me.p50).toFixed(2)}x`);
@@ -204,13 +204,13 @@ async function acquireLatency(accounts: Account[], api: Api, titleId: string, su
   );
 }
 
-/** "auth 4.0, context 3.0, …": the median of each phase over `headers` (Server-Timing), or null if none had any. */
-function serverPhases(headers: string[]): string | null {
-  const byName = new Map<string, number[]>();
-  for (const h of headers) {
-    for (const m of h.matchAll(/([\w-]+);dur=([\d.]+)/g)) byName.set(m[1]!, [...(byName.get(m[1]!) ?? []), Number(m[2])]);
-  }
-  return byName.size === 0 ? null : [...byName].map(([n, v]) => `${n} ${fmt(median(v))}`).join(", ");
+/** A Server-Timing header's phases: `auth;dur=3.0, context;dur=4.0` → { auth: 3, context: 4 } (the browser's resource timing reads the same). */
+const serverTimingOf = (header: string): Record<string, number> => Object.fromEntries([...header.matchAll(/([\w-]+);dur=([\d.]+)/g)].map((m) => [m[1]!, Number(m[2])]));
+
+/** "auth 4.0, context 3.0, …": each phase's median over `requests`, or null if none had any. */
+function medianPhases(requests: Record<string, number>[]): string | null {
+  const names = [...new Set(requests.flatMap((r) => Object.keys(r)))];
+  return names.length === 0 ? null : names.map((n) => `${n} ${fmt(median(requests.map((r) => r[n] ?? 0)))}`).join(", ");
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -412,11 +412,10 @@ async function firstFrame(browser: Browser, platform: Platform, api: Api, titleI
 
     // The POST's own phases, from its Server-Timing header (workers/api/playback/routes.ts).
     const phasesOfPost = p.map((r) => r.timings.find((t) => kindOf(t.url) === "POST")?.server ?? {});
-    const phaseNames = [...new Set(phasesOfPost.flatMap((ph) => Object.keys(ph)))];
-    if (phaseNames.length > 0) {
-      const cells = phaseNames.map((n) => `${n} ${fmt(median(phasesOfPost.map((ph) => ph[n] ?? 0)))}`);
+    const cells = medianPhases(phasesOfPost);
+    if (cells) {
       const inServer = median(phasesOfPost.map((ph) => Object.values(ph).reduce((a, b) => a + b, 0)));
-      console.log(`   the POST's phases in the api (Server-Timing, median ms): ${cells.join(", ")}; ${fmt(inServer)} of the POST's ${fmt(pPost)}`);
+      console.log(`   the POST's phases in the api (Server-Timing, median ms): ${cells}; ${fmt(inServer)} of the POST's ${fmt(pPost)}`);
     }
     // And in the browser (resource timing): before the request went out, to its first byte, the body.
     const posts = p.flatMap((r) => r.timings.filter((t) => kindOf(t.url) === "POST"));

@@ -181,11 +181,17 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     return ids.map((id) => byPathway.get(id)!);
   }
 
+  /** The HLS multivariant playlist within the token's height (steered on demand), or null if no rendition is within it. */
+  async function hlsMaster(c: PlaybackContext): Promise<string | null> {
+    const { index, live } = c.get("asset");
+    const { maxHeight } = c.get("claims");
+    if (allowedVideo(index, maxHeight).length === 0) return null;
+    return multivariantPlaylist(index, maxHeight, live ? undefined : await manifestPathways(c, "hls"));
+  }
+
   app.get(`${PLAYBACK}/master.m3u8`, async (c) => {
-    const { index } = c.get("asset");
-    if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
-    const pathways = c.get("asset").live ? undefined : await manifestPathways(c, "hls");
-    return text(c, multivariantPlaylist(index, c.get("claims").maxHeight, pathways), contentTypeFor("master.m3u8"));
+    const master = await hlsMaster(c);
+    return master === null ? tooTall(c) : text(c, master, contentTypeFor("master.m3u8"));
   });
 
   // The start bundle (lib/hls-start.ts): the multivariant playlist and the media playlists
@@ -194,8 +200,8 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     const { index, live, skip } = c.get("asset");
     if (live) return errorResponse(c, "NOT_FOUND", "A live event's playlists change every segment: it has no start bundle.");
     const { maxHeight } = c.get("claims");
-    if (allowedVideo(index, maxHeight).length === 0) return tooTall(c);
-    const master = multivariantPlaylist(index, maxHeight, await manifestPathways(c, "hls"));
+    const master = await hlsMaster(c);
+    if (master === null) return tooTall(c);
     const start = startingPoint(master);
     if (!start) return errorResponse(c, "NOT_FOUND", "No variant to start on.");
     const playlists = start.uris.flatMap((uri) => {
