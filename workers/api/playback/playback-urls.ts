@@ -5,7 +5,7 @@ import { HLS_START_FILE, hlsStartSchema, type HlsStart } from "../../../lib/hls-
 import { log } from "../../../lib/log.ts";
 import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../../lib/playback-token.ts";
 import { tokenExpiry } from "./policy.ts";
-import { startBundleKey, startBundlesFor } from "./start-bundles.ts";
+import { startBundleKey, startBundlesFor, swapToken } from "./start-bundles.ts";
 
 let keys: { spec: string; parsed: Promise<PlaybackKeys> } | undefined;
 
@@ -47,14 +47,12 @@ export async function grantMedia(input: GrantInput): Promise<MediaGrant> {
     { assetId: input.assetId, accountId: input.accountId, sessionId: input.playbackSessionId, maxHeight: input.maxHeight, expiresAt },
     await playbackKeys(input.env.PLAYBACK_TOKEN_KEYS),
   );
-  const baseUrl = `${mediaOrigin(input.env, input.requestUrl)}/p/${token}/${input.assetId}/`;
-  return {
-    token,
-    tokenExpiresAt: new Date(expiresAt * 1000).toISOString(),
-    hlsUrl: `${baseUrl}master.m3u8`,
-    dashUrl: `${baseUrl}manifest.mpd`,
-    baseUrl,
-  };
+  return mediaUrls(mediaOrigin(input.env, input.requestUrl), token, input.assetId, expiresAt);
+}
+
+function mediaUrls(origin: string, token: string, assetId: string, expiresAt: number): MediaGrant {
+  const baseUrl = `${origin}/p/${token}/${assetId}/`;
+  return { token, tokenExpiresAt: new Date(expiresAt * 1000).toISOString(), hlsUrl: `${baseUrl}master.m3u8`, dashUrl: `${baseUrl}manifest.mpd`, baseUrl };
 }
 
 /** Subtitle, trick-play and poster URLs under the stream's token. */
@@ -66,12 +64,33 @@ export function extrasUrls(baseUrl: string, extras: AssetExtras) {
   };
 }
 
+/** How long a provisional token lives: enough for one start bundle request, never handed out. */
+const PROVISIONAL_TOKEN_SEC = 10;
+
+export type ProvisionalGrant = { media: MediaGrant; assetId: string; maxHeight: number };
+
+/**
+ * A token for the stream a Play is about to take, before its lease is granted: the same
+ * stream id, asset, account and height as the lease's token will have, good for
+ * PROVISIONAL_TOKEN_SEC. It is used only for the start bundle's request over the service
+ * binding, made while the lease is being taken; the lease's own token is swapped into
+ * the bundle before anything reaches the player, and a refused Play hands out nothing.
+ */
+export async function provisionalGrant(input: Omit<GrantInput, "leaseExpiresAtMs" | "leaseStartedAtMs">, nowMs = Date.now()): Promise<ProvisionalGrant> {
+  const expiresAt = Math.floor(nowMs / 1000) + PROVISIONAL_TOKEN_SEC;
+  const token = await signPlaybackToken(
+    { assetId: input.assetId, accountId: input.accountId, sessionId: input.playbackSessionId, maxHeight: input.maxHeight, expiresAt },
+    await playbackKeys(input.env.PLAYBACK_TOKEN_KEYS),
+  );
+  return { media: mediaUrls(mediaOrigin(input.env, input.requestUrl), token, input.assetId, expiresAt), assetId: input.assetId, maxHeight: input.maxHeight };
+}
+
 /** How long Play waits for the inline playlists before answering without them. */
 const INLINE_PLAYLIST_TIMEOUT_MS = 1000;
 
 export type InlinePlaylist = { url: string; text: string };
-type Inline = { master: string | null; playlists: InlinePlaylist[]; startVariant: number | null };
-const NONE: Inline = { master: null, playlists: [], startVariant: null };
+export type Inline = { master: string | null; playlists: InlinePlaylist[]; startVariant: number | null };
+export const NO_INLINE: Inline = { master: null, playlists: [], startVariant: null };
 
 /**
  * The stream's HLS multivariant playlist, where a player starts in it, and the media
@@ -82,13 +101,18 @@ const NONE: Inline = { master: null, playlists: [], startVariant: null };
  * isolate, no request at all (./start-bundles.ts). Nothing inline when the media Worker
  * does not answer in time or answers anything but a valid bundle: the player fetches what
  * it was not handed, and nothing else changes.
+ *
+ * The request goes out now, under `media`'s token; `write` answers the bundle for the
+ * token of the grant it is given (the same stream, asset and height: a provisional token
+ * swapped for the lease's, see provisionalGrant). `loaded` settles when the request has;
+ * neither rejects.
  */
-export async function inlinePlaylists(
+export function startInline(
   env: { MEDIA_WORKER: Fetcher },
   media: Pick<MediaGrant, "hlsUrl" | "token">,
   viewer: { maxHeight: number; country: string },
   requestId: string,
-): Promise<Inline> {
+): { loaded: Promise<unknown>; write: (grant: Pick<MediaGrant, "hlsUrl" | "token">) => Promise<Inline> } {
   const failed = (message: string) => {
     log("warn", { event: "dependency_failed", requestId, dependency: "media_worker", message: `inline playlists: ${message}` });
     return null;
@@ -110,7 +134,24 @@ export async function inlinePlaylists(
       return failed((err as Error)?.message ?? String(err));
     }
   };
-  const bundle = await startBundlesFor(env.MEDIA_WORKER).take(startBundleKey(media.hlsUrl, media.token, viewer), media.token, load, INLINE_PLAYLIST_TIMEOUT_MS);
-  if (bundle === null) return NONE;
-  return { master: bundle.master, playlists: bundle.playlists.map((p) => ({ url: new URL(p.uri, media.hlsUrl).toString(), text: p.text })), startVariant: bundle.startVariant };
+  const bundle = startBundlesFor(env.MEDIA_WORKER)
+    .take(startBundleKey(media.hlsUrl, media.token, viewer), media.token, load, INLINE_PLAYLIST_TIMEOUT_MS)
+    .catch(() => null);
+  const write = async (grant: Pick<MediaGrant, "hlsUrl" | "token">): Promise<Inline> => {
+    const b = await bundle;
+    if (b === null) return NO_INLINE;
+    const mine = grant.token === media.token ? b : swapToken(b, media.token, grant.token);
+    return { master: mine.master, playlists: mine.playlists.map((p) => ({ url: new URL(p.uri, grant.hlsUrl).toString(), text: p.text })), startVariant: mine.startVariant };
+  };
+  return { loaded: bundle, write };
+}
+
+/** startInline for a grant in hand. */
+export function inlinePlaylists(
+  env: { MEDIA_WORKER: Fetcher },
+  media: Pick<MediaGrant, "hlsUrl" | "token">,
+  viewer: { maxHeight: number; country: string },
+  requestId: string,
+): Promise<Inline> {
+  return startInline(env, media, viewer, requestId).write(media);
 }

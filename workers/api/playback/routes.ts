@@ -10,7 +10,7 @@ import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { planStateOf } from "./plan-sync.ts";
 import { viewerCountry } from "../../../lib/viewer-country.ts";
-import { extrasUrls, grantMedia, inlinePlaylists, playbackKeys } from "./playback-urls.ts";
+import { extrasUrls, grantMedia, inlinePlaylists, NO_INLINE, playbackKeys, provisionalGrant, startInline, type ProvisionalGrant } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC, PREPARED_LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { newStreamId } from "./stream-ids.ts";
@@ -198,13 +198,25 @@ playbackRoutes.openapi(
     timing.mark("context");
     const plan = decidePlay(auth, body, context, new Date());
     const leases = streamLeases(c.env, auth.accountId, c.get("requestId"));
+    const id = await newStreamId(
+      await playbackKeys(c.env.PLAYBACK_TOKEN_KEYS),
+      { accountId: auth.accountId, profileId: plan.profile.id, titleId: plan.title.id, episodeId: plan.episode?.id ?? null },
+      { deviceSessionId: auth.sessionId, clientSessionId: body.clientSessionId },
+    );
+    // The start bundle is fetched while the lease is taken, under a provisional token for
+    // this stream (playback-urls.ts); a live playlist changes every segment, so a live
+    // player fetches its own.
+    const country = viewerCountry(c.req.raw);
+    let early: { grant: ProvisionalGrant; inline: ReturnType<typeof startInline> } | null = null;
+    if (!plan.asset.live) {
+      const grant = await provisionalGrant({ env: c.env, requestUrl: c.req.url, assetId: plan.asset.id, accountId: auth.accountId, playbackSessionId: id, maxHeight: plan.plan.maxHeight });
+      early = { grant, inline: startInline(c.env, grant.media, { maxHeight: grant.maxHeight, country }, c.get("requestId")) };
+      // A refused Play answers before the bundle does; other Plays of the title may be waiting on it.
+      c.executionCtx.waitUntil(early.inline.loaded);
+    }
     const result = await leases.acquire(
       {
-        id: await newStreamId(
-          await playbackKeys(c.env.PLAYBACK_TOKEN_KEYS),
-          { accountId: auth.accountId, profileId: plan.profile.id, titleId: plan.title.id, episodeId: plan.episode?.id ?? null },
-          { deviceSessionId: auth.sessionId, clientSessionId: body.clientSessionId },
-        ),
+        id,
         deviceSessionId: auth.sessionId,
         deviceName: auth.deviceName,
         profileId: plan.profile.id,
@@ -243,7 +255,14 @@ playbackRoutes.openapi(
     const lease = result.lease;
     const media = await grantFor(c, lease);
     // A live playlist changes every segment: the player fetches it itself.
-    const inline = plan.asset.live ? { master: null, playlists: [], startVariant: null } : await inlinePlaylists(c.env, media, { maxHeight: lease.maxHeight, country: viewerCountry(c.req.raw) }, c.get("requestId"));
+    // The lease may be one this device already had (a retry), for another asset or height:
+    // then the provisional bundle is not this stream's.
+    const inline =
+      early === null
+        ? NO_INLINE
+        : early.grant.assetId === lease.assetId && early.grant.maxHeight === lease.maxHeight
+          ? await early.inline.write(media)
+          : await inlinePlaylists(c.env, media, { maxHeight: lease.maxHeight, country }, c.get("requestId"));
     timing.mark("playlists");
     c.header("Server-Timing", timing.header());
     const extras = extrasUrls(media.baseUrl, plan.asset.extras);
