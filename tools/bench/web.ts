@@ -5,7 +5,8 @@
 //   - Largest Contentful Paint and layout shift of the home page, against the same HTML
 //     and assets served by a bare static server (what the edge-rendered page costs over a file).
 //   - Click-to-first-frame: from clicking Play on the title page to the first decoded frame
-//     on the watch page, with the requests before it, against the same click from a static
+//     on the watch page, with the requests before it (over the network; those the browser
+//     answered from its own cache counted apart), against the same click from a static
 //     title page to a static page playing the same files with the same hls.js; once with
 //     the click alone, once with the pointer resting on Play for HOVER_MS first (what the
 //     title page's Play on intent uses); and the click alone with `?start=hls`, hls.js
