@@ -51,7 +51,7 @@ const BROWSER_RUNS = 7;
 const EMULATED_RTT_MS = 20;
 const ASSET_ID = "demo-aurora";
 const PASSWORD = "a long and unusual passphrase";
-/** The whole run takes about a minute; past this something hangs. */
+/** The whole run takes about two and a half minutes; past twice that something hangs. */
 const WATCHDOG_MS = 300_000;
 
 const assetDir = path.join(projectRoot, "demo/media/assets", ASSET_ID);
