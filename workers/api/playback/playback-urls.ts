@@ -41,17 +41,19 @@ export function mediaOrigin(env: { MEDIA_ORIGIN: string }, requestUrl: string): 
   return (env.MEDIA_ORIGIN || new URL(requestUrl).origin).replace(/\/$/, "");
 }
 
-export async function grantMedia(input: GrantInput): Promise<MediaGrant> {
-  const expiresAt = tokenExpiry(input.leaseExpiresAtMs, input.leaseStartedAtMs);
+type StreamInput = Omit<GrantInput, "leaseExpiresAtMs" | "leaseStartedAtMs">;
+
+export function grantMedia(input: GrantInput): Promise<MediaGrant> {
+  return signedGrant(input, tokenExpiry(input.leaseExpiresAtMs, input.leaseStartedAtMs));
+}
+
+/** The token for `input`'s stream, expiring at `expiresAt` (Unix seconds), and the URLs under it. */
+async function signedGrant(input: StreamInput, expiresAt: number): Promise<MediaGrant> {
   const token = await signPlaybackToken(
     { assetId: input.assetId, accountId: input.accountId, sessionId: input.playbackSessionId, maxHeight: input.maxHeight, expiresAt },
     await playbackKeys(input.env.PLAYBACK_TOKEN_KEYS),
   );
-  return mediaUrls(mediaOrigin(input.env, input.requestUrl), token, input.assetId, expiresAt);
-}
-
-function mediaUrls(origin: string, token: string, assetId: string, expiresAt: number): MediaGrant {
-  const baseUrl = `${origin}/p/${token}/${assetId}/`;
+  const baseUrl = `${mediaOrigin(input.env, input.requestUrl)}/p/${token}/${input.assetId}/`;
   return { token, tokenExpiresAt: new Date(expiresAt * 1000).toISOString(), hlsUrl: `${baseUrl}master.m3u8`, dashUrl: `${baseUrl}manifest.mpd`, baseUrl };
 }
 
@@ -67,8 +69,6 @@ export function extrasUrls(baseUrl: string, extras: AssetExtras) {
 /** How long a provisional token lives: enough for one start bundle request, never handed out. */
 const PROVISIONAL_TOKEN_SEC = 10;
 
-export type ProvisionalGrant = { media: MediaGrant; assetId: string; maxHeight: number };
-
 /**
  * A token for the stream a Play is about to take, before its lease is granted: the same
  * stream id, asset, account and height as the lease's token will have, good for
@@ -76,13 +76,8 @@ export type ProvisionalGrant = { media: MediaGrant; assetId: string; maxHeight: 
  * binding, made while the lease is being taken; the lease's own token is swapped into
  * the bundle before anything reaches the player, and a refused Play hands out nothing.
  */
-export async function provisionalGrant(input: Omit<GrantInput, "leaseExpiresAtMs" | "leaseStartedAtMs">, nowMs = Date.now()): Promise<ProvisionalGrant> {
-  const expiresAt = Math.floor(nowMs / 1000) + PROVISIONAL_TOKEN_SEC;
-  const token = await signPlaybackToken(
-    { assetId: input.assetId, accountId: input.accountId, sessionId: input.playbackSessionId, maxHeight: input.maxHeight, expiresAt },
-    await playbackKeys(input.env.PLAYBACK_TOKEN_KEYS),
-  );
-  return { media: mediaUrls(mediaOrigin(input.env, input.requestUrl), token, input.assetId, expiresAt), assetId: input.assetId, maxHeight: input.maxHeight };
+export function provisionalGrant(input: StreamInput, nowMs = Date.now()): Promise<MediaGrant> {
+  return signedGrant(input, Math.floor(nowMs / 1000) + PROVISIONAL_TOKEN_SEC);
 }
 
 /** How long Play waits for the inline playlists before answering without them. */

@@ -10,7 +10,7 @@ import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
 import { planStateOf } from "./plan-sync.ts";
 import { viewerCountry } from "../../../lib/viewer-country.ts";
-import { extrasUrls, grantMedia, inlinePlaylists, NO_INLINE, playbackKeys, provisionalGrant, startInline, type ProvisionalGrant } from "./playback-urls.ts";
+import { extrasUrls, grantMedia, inlinePlaylists, NO_INLINE, playbackKeys, provisionalGrant, startInline } from "./playback-urls.ts";
 import { HEARTBEAT_INTERVAL_SEC, LEASE_TTL_SEC, PREPARED_LEASE_TTL_SEC } from "./policy.ts";
 import { chooseProfileId, decidePlay, loadPlayContext } from "./start-checks.ts";
 import { newStreamId } from "./stream-ids.ts";
@@ -207,12 +207,12 @@ playbackRoutes.openapi(
     // this stream (playback-urls.ts); a live playlist changes every segment, so a live
     // player fetches its own.
     const country = viewerCountry(c.req.raw);
-    let early: { grant: ProvisionalGrant; inline: ReturnType<typeof startInline> } | null = null;
+    let early: ReturnType<typeof startInline> | null = null;
     if (!plan.asset.live) {
-      const grant = await provisionalGrant({ env: c.env, requestUrl: c.req.url, assetId: plan.asset.id, accountId: auth.accountId, playbackSessionId: id, maxHeight: plan.plan.maxHeight });
-      early = { grant, inline: startInline(c.env, grant.media, { maxHeight: grant.maxHeight, country }, c.get("requestId")) };
+      const provisional = await provisionalGrant({ env: c.env, requestUrl: c.req.url, assetId: plan.asset.id, accountId: auth.accountId, playbackSessionId: id, maxHeight: plan.plan.maxHeight });
+      early = startInline(c.env, provisional, { maxHeight: plan.plan.maxHeight, country }, c.get("requestId"));
       // A refused Play answers before the bundle does; other Plays of the title may be waiting on it.
-      c.executionCtx.waitUntil(early.inline.loaded);
+      c.executionCtx.waitUntil(early.loaded);
     }
     const result = await leases.acquire(
       {
@@ -260,8 +260,8 @@ playbackRoutes.openapi(
     const inline =
       early === null
         ? NO_INLINE
-        : early.grant.assetId === lease.assetId && early.grant.maxHeight === lease.maxHeight
-          ? await early.inline.write(media)
+        : lease.assetId === plan.asset.id && lease.maxHeight === plan.plan.maxHeight
+          ? await early.write(media)
           : await inlinePlaylists(c.env, media, { maxHeight: lease.maxHeight, country }, c.get("requestId"));
     timing.mark("playlists");
     c.header("Server-Timing", timing.header());
