@@ -98,7 +98,9 @@ export type FlowState = {
   inlineMaster: boolean;
   /** How many media playlists came inline with it (answered from memory). */
   inlinePlaylists: number;
-  /** How many segments hls.js took from the prefetch. */
+  /** hls.js's first steering load was answered with the Play response's manifest. */
+  inlineSteering: boolean;
+  /** How many segments hls.js took from the prefetch (init segments from the Play response among them). */
   prefetched: number;
 };
 
@@ -199,6 +201,7 @@ function installInPage(): void {
     stopped: null,
     inlineMaster: false,
     inlinePlaylists: 0,
+    inlineSteering: false,
     prefetched: 0,
   };
   let video: VideoLike | null = null;
@@ -245,6 +248,16 @@ function installInPage(): void {
     masterUrl: "",
     playlists: new Map<string, string>(),
     segments: new Map<string, Promise<{ data: ArrayBuffer; start: number; first: number; end: number }>>(),
+    /** The init segments' bytes (`hlsInitSegments`), by URL. */
+    inits: new Map<string, ArrayBuffer>(),
+    /** The steering manifest (`hlsSteering`), for hls.js's first steering load. */
+    steering: null as unknown,
+  };
+
+  /** Unpadded base64url to bytes (lib/base64url.ts, restated; the api wrote it canonical). */
+  const fromBase64Url = (text: string): ArrayBuffer => {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
   };
 
   /** A playlist loader that answers the Play response's playlists, and loads everything else as hls.js would. */
@@ -294,6 +307,11 @@ function installInPage(): void {
       }
       for (const url of urls) {
         const start = performance.now();
+        const inHand = handed.inits.get(url);
+        if (inHand) {
+          pending.set(url, Promise.resolve({ data: inHand, start, first: start, end: start }));
+          continue;
+        }
         const sent = state.token === null ? url : url.replace(/^(https?:\/\/[^/]+\/p\/)[^/]+\//, `$1${state.token}/`);
         state.mediaRequests.push({ seq: ++seq, at: clock(), token: tokenOf(sent), url: sent });
         pending.set(
@@ -330,6 +348,27 @@ function installInPage(): void {
     };
   };
 
+  /**
+   * hls.js's loader for the rest (the steering manifest among it): the first steering load
+   * answered with the Play response's manifest (web/scripts/player/hls-engine.ts's steeringLoader).
+   */
+  const steeringLoader = (): LoaderClass => {
+    const Base = g.Hls.DefaultConfig.loader;
+    return class extends Base {
+      override load(context: LoaderContext, config: unknown, callbacks: LoaderCallbacks) {
+        const data = handed.steering;
+        if (context.type !== "steering-manifest" || data === null) return super.load(context, config, callbacks);
+        handed.steering = null;
+        state.inlineSteering = true;
+        setTimeout(() => {
+          const now = performance.now();
+          Object.assign(this.stats.loading, { start: now, first: now, end: now });
+          callbacks.onSuccess({ url: context.url, data: data as string }, this.stats, context, null);
+        }, 0);
+      }
+    };
+  };
+
   /** The video element and hls.js attached to it, before anything is loaded. */
   const attach = (o: PlayerOptions): HlsLike => {
     const v = g.document.createElement("video");
@@ -357,9 +396,10 @@ function installInPage(): void {
     v.requestVideoFrameCallback(onFrame);
     v.addEventListener("ended", () => (state.ended = true));
     const h = new g.Hls({
-      // Both loaders answer from what the Play response handed over, and load anything else.
+      // The loaders answer from what the Play response handed over, and load anything else.
       pLoader: inlineLoader(),
       fLoader: prefetchingLoader(),
+      loader: steeringLoader(),
       ...(o.maxBufferLength !== undefined ? { maxBufferLength: o.maxBufferLength } : {}),
       ...(o.maxMaxBufferLength !== undefined ? { maxMaxBufferLength: o.maxMaxBufferLength } : {}),
       // Every request goes to the newest token the heartbeats handed out: the URLs hls.js
@@ -380,9 +420,19 @@ function installInPage(): void {
   };
 
   /** Loads `url` into the attached hls.js, from `startPosition`, with what the Play response handed over. */
-  const load = (h: HlsLike, url: string, startPosition: number, inline: { url: string; text: string }[] = [], startLevel: number | null = null, prefetch = false) => {
+  const load = (
+    h: HlsLike,
+    url: string,
+    startPosition: number,
+    inline: { url: string; text: string }[] = [],
+    startLevel: number | null = null,
+    prefetch = false,
+    given: { inits: { url: string; data: string }[]; steering: unknown } = { inits: [], steering: null },
+  ) => {
     handed.masterUrl = url;
     for (const p of inline) handed.playlists.set(p.url, p.text);
+    for (const i of given.inits) handed.inits.set(i.url, fromBase64Url(i.data));
+    handed.steering = given.steering;
     if (prefetch && startLevel !== null) handed.segments = prefetchSegments(inline.slice(1), Math.max(0, startPosition));
     // hls.js reads both when the multivariant playlist is parsed, after loadSource.
     h.config.startPosition = startPosition;
@@ -466,7 +516,9 @@ function installInPage(): void {
         request.inlineMaster === false || session.media.hlsMaster === null
           ? []
           : [{ url: session.media.hlsUrl, text: session.media.hlsMaster }, ...(request.inlinePlaylists === false ? [] : (session.media.hlsPlaylists ?? []))];
-      load(early ?? attach(request), session.media.hlsUrl, session.resume.positionSec, inline, inline.length > 1 ? (session.media.hlsStartVariant ?? null) : null, request.prefetch !== false);
+      // The init segments and the steering manifest with the playlists, as the web player takes them.
+      const given = inline.length > 1 ? { inits: session.media.hlsInitSegments ?? [], steering: session.media.hlsSteering ?? null } : undefined;
+      load(early ?? attach(request), session.media.hlsUrl, session.resume.positionSec, inline, inline.length > 1 ? (session.media.hlsStartVariant ?? null) : null, request.prefetch !== false, given);
       if (request.heartbeatMs !== null) heartbeatLoop(session, request.heartbeatMs, request.maxHeartbeats ?? 100);
       return snapshot();
     },

@@ -117,9 +117,9 @@ describe("a playback session in Chromium (web client, Basic plan)", () => {
     expect(first.frames).toBeGreaterThan(0);
     // testsrc2 under a gradient square: a black or blank frame would be near 0.
     expect(first.firstFrameBrightness).toBeGreaterThan(40);
-    // The multivariant playlist and the start variant's media playlists came inline with the
-    // Play response: master.m3u8 and those playlists are never fetched, and the player's first
-    // request is the start variant's init segment, under the first token.
+    // The multivariant playlist, the start variant's media playlists, their init segments and
+    // the steering manifest came inline with the Play response: none of them is fetched, and
+    // the player's first request is the start variant's first media segment, under the first token.
     expect(session.media.hlsMaster).toContain("#EXT-X-STREAM-INF");
     expect(first.inlineMaster).toBe(true);
     expect(session.media.hlsPlaylists.length).toBeGreaterThanOrEqual(1);
@@ -128,7 +128,14 @@ describe("a playback session in Chromium (web client, Basic plan)", () => {
     const fetched = first.mediaRequests.map((r) => r.url);
     expect(fetched).not.toContain(session.media.hlsUrl);
     expect(fetched).not.toContain(startPlaylist);
-    expect(fetched[0]).toBe(startPlaylist.replace(/playlist\.m3u8$/, "init.m4s"));
+    expect(fetched[0]).toBe(startPlaylist.replace(/playlist\.m3u8$/, "1.m4s"));
+    const inits = session.media.hlsInitSegments.map((i) => i.url);
+    expect(inits).toEqual(session.media.hlsPlaylists.map((p) => p.url.replace(/playlist\.m3u8$/, "init.m4s")));
+    for (const url of inits) expect(fetched).not.toContain(url);
+    // The demo catalog is on two pathways: hls.js's first steering load was answered from the Play response.
+    expect(session.media.hlsSteering).not.toBeNull();
+    expect(first.inlineSteering).toBe(true);
+    expect(fetched.filter((u) => u.includes("/steering.hls.json"))).toEqual([]);
     expect(first.heights.every((h) => [240, 480, 720].includes(h))).toBe(true);
   });
 

@@ -1,9 +1,11 @@
 // Where an HLS player starts, and the start bundle: the multivariant playlist with the
-// media playlists a player starts on, in one answer. The media Worker writes the bundle
+// media playlists a player starts on, their init segments and the steering manifest, in
+// one answer. The media Worker writes the bundle
 // (`GET …/hls-start.json`); the api Worker fetches it once over the service binding and
 // inlines it in the Play response (workers/api/playback/playback-urls.ts), so a player
 // goes from the Play answer straight to its first segments.
 import { z } from "zod";
+import { base64UrlDecode } from "./base64url.ts";
 
 /**
  * The bandwidth a stream starts at: what hls.js starts on when nothing says otherwise (its
@@ -64,14 +66,57 @@ export const HLS_START_FILE = "hls-start.json";
 const PLAYLIST_MAX_CHARS = 256 * 1024;
 
 /**
+ * An init segment's size bound in the bundle: the demo's are under 1 KB, and a typical
+ * fMP4 init (one track's codec configuration) a few KB. A larger one is left out, and the
+ * player fetches it as it would anyway.
+ */
+export const INIT_INLINE_MAX_BYTES = 16 * 1024;
+/** The characters of INIT_INLINE_MAX_BYTES in unpadded base64url. */
+const INIT_INLINE_MAX_CHARS = Math.ceil((INIT_INLINE_MAX_BYTES * 4) / 3);
+
+/**
+ * The HLS steering manifest (RFC 8216bis §7.2) the master's steering server would answer
+ * now: the same keys as `workers/media/steering/respond.ts` writes, and no others.
+ */
+export const steeringManifestSchema = z
+  .object({
+    VERSION: z.literal(1),
+    TTL: z.number().int().min(1).max(86_400),
+    "PATHWAY-PRIORITY": z.array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/)).min(1).max(16),
+  })
+  .strict();
+export type SteeringManifest = z.infer<typeof steeringManifestSchema>;
+
+/**
  * The start bundle: the multivariant playlist, the start variant's index (StartingPoint),
- * and the media playlists at the starting point's URIs, each as the master writes its URI.
+ * the media playlists at the starting point's URIs, each as the master writes its URI, the
+ * init segments (EXT-X-MAP) of those playlists, and, for a steered master, the steering
+ * manifest its SERVER-URI would answer. An init's `uri` resolves against the master's URL,
+ * as the playlists' do; its bytes are unpadded base64url, canonical (lib/base64url.ts).
+ * `inits` and `steering` default to none, so an api newer than its media Worker reads an
+ * older bundle.
  */
 export const hlsStartSchema = z
   .object({
     master: z.string().max(PLAYLIST_MAX_CHARS),
     startVariant: z.number().int().min(0).max(255),
     playlists: z.array(z.object({ uri: z.string().min(1).max(512), text: z.string().max(PLAYLIST_MAX_CHARS) }).strict()).max(2),
+    inits: z
+      .array(
+        z
+          .object({
+            uri: z.string().min(1).max(512),
+            data: z
+              .string()
+              .min(1)
+              .max(INIT_INLINE_MAX_CHARS)
+              .refine((d) => base64UrlDecode(d) !== null, "not canonical base64url"),
+          })
+          .strict(),
+      )
+      .max(2)
+      .default([]),
+    steering: steeringManifestSchema.nullable().default(null),
   })
   .strict();
 export type HlsStart = z.infer<typeof hlsStartSchema>;

@@ -2,6 +2,7 @@
 // browser tests and the api's own tests share this one description of the contract
 // (the route's zod schema in workers/api/playback/routes.ts documents it in OpenAPI).
 
+import type { SteeringManifest } from "./hls-start.ts";
 import type { VisibleSkipSegment } from "./skip-segments.ts";
 
 export type StartedPlayback = {
@@ -14,7 +15,7 @@ export type StartedPlayback = {
   durationSec: number;
   /** A live event on now: play from its live edge (hls.js live sync), with its DVR window behind. */
   live: boolean;
-  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null; hlsPlaylists: { url: string; text: string }[]; hlsStartVariant: number | null };
+  media: { hlsUrl: string; dashUrl: string; tokenExpiresAt: string; maxHeight: number; hlsMaster: string | null; hlsPlaylists: { url: string; text: string }[]; hlsStartVariant: number | null; hlsInitSegments: { url: string; data: string }[]; hlsSteering: SteeringManifest | null };
   resume: { positionSec: number };
   heartbeat: { url: string; intervalSec: number };
   lease: { expiresAt: string; ttlSec: number };

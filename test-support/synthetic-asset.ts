@@ -28,7 +28,7 @@ export type SyntheticAsset = {
 
 export async function syntheticAsset(
   assetId: string,
-  options: { heights?: number[]; segments?: number; segmentBytes?: number; audio?: boolean; extras?: boolean; portrait?: boolean } = {},
+  options: { heights?: number[]; segments?: number; segmentBytes?: number; initBytes?: number; audio?: boolean; extras?: boolean; portrait?: boolean } = {},
 ): Promise<SyntheticAsset> {
   const heights = options.heights ?? [240, 720];
   const segments = options.segments ?? 3;
@@ -36,7 +36,7 @@ export async function syntheticAsset(
   const files = new Map<string, Uint8Array>();
   let seed = 1;
   const track = (id: string) => {
-    files.set(`${id}/init.m4s`, filler(seed++, 64));
+    files.set(`${id}/init.m4s`, filler(seed++, options.initBytes ?? 64));
     for (let n = 1; n <= segments; n++) files.set(`${id}/${n}.m4s`, filler(seed++, segmentBytes + n));
     return {
       id,

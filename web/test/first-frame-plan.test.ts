@@ -23,7 +23,7 @@ const AUDIO = index.audio[0]!;
  */
 function media(master: string, folder = base) {
   const playlists = [START.id, AUDIO.id].map((id) => ({ url: `${folder}${id}/playlist.m3u8`, text: mediaPlaylist(index, id)! }));
-  return { hlsUrl, dashUrl: "", tokenExpiresAt: "", maxHeight: 1080, hlsMaster: master, hlsPlaylists: playlists, hlsStartVariant: 1 };
+  return { hlsUrl, dashUrl: "", tokenExpiresAt: "", maxHeight: 1080, hlsMaster: master, hlsPlaylists: playlists, hlsStartVariant: 1, hlsInitSegments: [], hlsSteering: null };
 }
 
 describe("firstFramePlan", () => {

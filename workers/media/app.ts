@@ -8,11 +8,13 @@ import { edgeCache } from "../../lib/bindings/guard.ts";
 import { errorResponse } from "../../lib/errors.ts";
 import { health, installBase } from "../../lib/http.ts";
 import { log } from "../../lib/log.ts";
-import { HLS_START_FILE, startingPoint, type HlsStart } from "../../lib/hls-start.ts";
+import { base64UrlEncode } from "../../lib/base64url.ts";
+import { HLS_START_FILE, INIT_INLINE_MAX_BYTES, startingPoint, type HlsStart } from "../../lib/hls-start.ts";
 import { contentTypeFor, mediaKeys } from "../../lib/media-layout.ts";
 import { parsePlaybackKeys, verifyPlaybackToken, type PlaybackClaims, type PlaybackKeys } from "../../lib/playback-token.ts";
 import { IndexStore, liveTtlMs, type IndexSource, type LoadedIndex } from "./delivery/index-store.ts";
-import { serveObject } from "./delivery/serve-object.ts";
+import type { FileInfo } from "./delivery/index-store.ts";
+import { serveObject, type ServeObject } from "./delivery/serve-object.ts";
 import { SingleFlight } from "./delivery/single-flight.ts";
 import { dashManifest } from "./manifests/dash.ts";
 import { mediaPlaylist, multivariantPlaylist, subtitlePlaylist } from "./manifests/hls.ts";
@@ -28,7 +30,7 @@ import type { ManifestPathways } from "./manifests/pathways.ts";
 import { choosePathways, steeringTtl, type SteeringChoice } from "./steering/choose.ts";
 import { OriginHealth } from "./steering/origin-health.ts";
 import { PolicyStore } from "./steering/policy-store.ts";
-import { steeringResponse } from "./steering/respond.ts";
+import { hlsSteeringManifest, steeringResponse } from "./steering/respond.ts";
 
 export type MediaAppEnv = {
   Bindings: MediaEnv;
@@ -162,14 +164,17 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     return choosePathways({ complete, unhealthy, country: viewerCountry(c.req.raw), policy, ttlSeconds: steeringTtl(c.env.STEERING_TTL_SECONDS) });
   }
 
-  /** An asset on more than one pathway: what its manifests need to offer them all; else none. */
-  async function manifestPathways(c: PlaybackContext, format: "hls" | "dash"): Promise<ManifestPathways | undefined> {
+  /**
+   * An asset on more than one pathway: what its manifests need to offer them all, and the
+   * steering choice they start players on; else none.
+   */
+  async function manifestPathways(c: PlaybackContext, format: "hls" | "dash"): Promise<{ pathways: ManifestPathways; choice: SteeringChoice } | undefined> {
     const ids = c.get("asset").pathways;
     if (ids.length < 2) return undefined;
     const choice = await steeringChoice(c);
     const rest = `${c.req.param("token")}/${c.req.param("assetId")}/`;
     const current = c.req.param("pathway") ?? PRIMARY_PATHWAY;
-    return { ids, initial: choice.priority[0]!, current, base: (id) => `/${id}/${rest}`, serverUri: `/${current}/${rest}steering.${format}.json` };
+    return { pathways: { ids, initial: choice.priority[0]!, current, base: (id) => `/${id}/${rest}`, serverUri: `/${current}/${rest}steering.${format}.json` }, choice };
   }
 
   /** The origins a file of this request is read from: its pathway's, then every other the asset is complete on. */
@@ -181,27 +186,74 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     return ids.map((id) => byPathway.get(id)!);
   }
 
-  /** The HLS multivariant playlist within the token's height (steered on demand), or null if no rendition is within it. */
-  async function hlsMaster(c: PlaybackContext): Promise<string | null> {
+  /**
+   * The HLS multivariant playlist within the token's height (steered on demand) and, when
+   * steered, the choice it starts players on; null if no rendition is within the height.
+   */
+  async function hlsMaster(c: PlaybackContext): Promise<{ text: string; steering: SteeringChoice | null } | null> {
     const { index, live } = c.get("asset");
     const { maxHeight } = c.get("claims");
     if (allowedVideo(index, maxHeight).length === 0) return null;
-    return multivariantPlaylist(index, maxHeight, live ? undefined : await manifestPathways(c, "hls"));
+    const steered = live ? undefined : await manifestPathways(c, "hls");
+    return { text: multivariantPlaylist(index, maxHeight, steered?.pathways), steering: steered?.choice ?? null };
+  }
+
+  /** How a file of the asset is served: from this location's cache, else its origins in readOrder. */
+  const fileOf = (c: PlaybackContext, assetId: string, path: string, info: FileInfo): ServeObject => ({
+    key: mediaKeys.file(assetId, path),
+    info,
+    contentType: contentTypeFor(path),
+    cacheControl: IMMUTABLE,
+    origins: readOrder(c),
+    cache: edgeCache(c.env),
+    cacheOrigin: new URL(c.req.url).origin,
+    fills,
+    r2TimeoutMs: options.r2TimeoutMs,
+  });
+
+  /**
+   * The init segment (EXT-X-MAP) of one of the bundle's media playlists, for the bundle:
+   * its URI against the master's URL and its bytes, read as a viewer's request would read
+   * it (cache, then origins). Null when the playlist has none, it is a byte range or over
+   * INIT_INLINE_MAX_BYTES, or the read fails: the player then fetches it as usual.
+   */
+  async function inlineInit(c: PlaybackContext, playlist: { uri: string; text: string }): Promise<HlsStart["inits"][number] | null> {
+    const map = playlist.text.split("\n").find((l) => l.startsWith("#EXT-X-MAP:"));
+    const mapUri = map && !map.includes("BYTERANGE=") ? /URI="([^"]{1,256})"/.exec(map)?.[1] : undefined;
+    if (!mapUri) return null;
+    const here = new URL(c.req.url);
+    const target = new URL(mapUri, new URL(playlist.uri, here));
+    // `/{pathway}/{token}/{assetId}/{path}`: a file of this asset, on whichever pathway.
+    const [, assetId, path] = /^\/p[2-9]?\/[^/]+\/([^/]+)\/(.+)$/.exec(target.pathname) ?? [];
+    const info = assetId && path && assetId === c.req.param("assetId") && target.origin === here.origin ? c.get("asset").files.get(path) : undefined;
+    if (!info || info.bytes > INIT_INLINE_MAX_BYTES) return null;
+    try {
+      const res = await serveObject(c, fileOf(c, assetId!, path!, info));
+      const bytes = res.status === 200 ? new Uint8Array(await res.arrayBuffer()) : null;
+      if (!bytes) await res.body?.cancel();
+      if (!bytes || bytes.byteLength !== info.bytes) return null;
+      const folder = new URL("./", here).pathname;
+      return { uri: target.pathname.startsWith(folder) ? target.pathname.slice(folder.length) : target.pathname, data: base64UrlEncode(bytes) };
+    } catch {
+      return null;
+    }
   }
 
   app.get(`${PLAYBACK}/master.m3u8`, async (c) => {
     const master = await hlsMaster(c);
-    return master === null ? tooTall(c) : text(c, master, contentTypeFor("master.m3u8"));
+    return master === null ? tooTall(c) : text(c, master.text, contentTypeFor("master.m3u8"));
   });
 
-  // The start bundle (lib/hls-start.ts): the multivariant playlist and the media playlists
-  // a player starts on, in one answer, for the api to inline in the Play response.
+  // The start bundle (lib/hls-start.ts): the multivariant playlist, the media playlists a
+  // player starts on, their init segments and the steering manifest, in one answer, for
+  // the api to inline in the Play response.
   app.get(`${PLAYBACK}/${HLS_START_FILE}`, async (c) => {
     const { index, live, skip } = c.get("asset");
     if (live) return errorResponse(c, "NOT_FOUND", "A live event's playlists change every segment: it has no start bundle.");
     const { maxHeight } = c.get("claims");
-    const master = await hlsMaster(c);
-    if (master === null) return tooTall(c);
+    const steered = await hlsMaster(c);
+    if (steered === null) return tooTall(c);
+    const master = steered.text;
     const start = startingPoint(master);
     if (!start) return errorResponse(c, "NOT_FOUND", "No variant to start on.");
     const playlists = start.uris.flatMap((uri) => {
@@ -209,7 +261,8 @@ export function createMediaApp(options: MediaAppOptions = {}) {
       const text = track === undefined || !isTrackAllowed(index, track, maxHeight) ? null : mediaPlaylist(index, track, undefined, skip);
       return text === null ? [] : [{ uri, text }];
     });
-    const bundle: HlsStart = { master, startVariant: start.variant, playlists };
+    const inits = (await Promise.all(playlists.map((p) => inlineInit(c, p)))).filter((i) => i !== null);
+    const bundle: HlsStart = { master, startVariant: start.variant, playlists, inits, steering: steered.steering && hlsSteeringManifest(steered.steering) };
     return c.json(bundle, 200, { "Cache-Control": MANIFEST_CACHE });
   });
 
@@ -217,7 +270,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     const { index, live, skip } = c.get("asset");
     if (allowedVideo(index, c.get("claims").maxHeight).length === 0) return tooTall(c);
     const dynamic = live ? { ...live, nowMs: Date.now() } : undefined;
-    const pathways = live ? undefined : await manifestPathways(c, "dash");
+    const pathways = live ? undefined : (await manifestPathways(c, "dash"))?.pathways;
     return text(c, dashManifest(index, c.get("claims").maxHeight, dynamic, skip, pathways), contentTypeFor("manifest.mpd"));
   });
 
@@ -253,17 +306,7 @@ export function createMediaApp(options: MediaAppOptions = {}) {
     const folder = path.split("/")[0]!;
     const isVideoTrack = index.video.some((v) => v.id === folder);
     if (isVideoTrack && !isTrackAllowed(index, folder, c.get("claims").maxHeight)) return tooTall(c);
-    return serveObject(c, {
-      key: mediaKeys.file(assetId, path),
-      info,
-      contentType: contentTypeFor(path),
-      cacheControl: IMMUTABLE,
-      origins: readOrder(c),
-      cache: edgeCache(c.env),
-      cacheOrigin: new URL(c.req.url).origin,
-      fills,
-      r2TimeoutMs: options.r2TimeoutMs,
-    });
+    return serveObject(c, fileOf(c, assetId, path, info));
   });
 
   return app;

@@ -7,7 +7,7 @@
 import type { StartedPlayback } from "../../../lib/playback-session.ts";
 import { api, meta } from "../app/api.ts";
 import { newId } from "../player/format.ts";
-import { startPosition, startRequests } from "../player/prefetch.ts";
+import { initsInHand, startPosition, startRequests } from "../player/prefetch.ts";
 import { leaveHandoff, type Handoff } from "./handoff.ts";
 
 /** A pointer that only passes over Play does not start anything: it must rest this long. */
@@ -20,11 +20,14 @@ const PREPARED_USE_MS = 10_000;
  * now into the browser's HTTP cache: they are immutable (`Cache-Control: public, immutable`)
  * and the watch page asks for the very same URLs, so its requests are cache hits. Only where
  * the player will use MSE (native HLS fetches for itself), and only what the player starts
- * with: the init and first segment of the start variant and of its audio.
+ * with: the init and first segment of the start variant and of its audio, less the init
+ * segments the answer carries.
  */
 function warmStartSegments(session: StartedPlayback): void {
   if (session.media.hlsStartVariant === null || !("MediaSource" in window || "ManagedMediaSource" in window)) return;
-  for (const { request } of startRequests(session.media.hlsPlaylists, startPosition(session, false), (url) => url, { sid: session.id, cid: session.titleId })) {
+  // The init segments the answer carries need no request (the watch page takes them from it).
+  const inHand = new Set(initsInHand(session.media.hlsInitSegments).keys());
+  for (const { request } of startRequests(session.media.hlsPlaylists, startPosition(session, false), (url) => url, { sid: session.id, cid: session.titleId }, inHand)) {
     void fetch(request, { credentials: "same-origin" })
       .then((res) => res.arrayBuffer())
       .catch(() => undefined);

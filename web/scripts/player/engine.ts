@@ -186,7 +186,7 @@ export function createEngine(video: HTMLVideoElement, session: StartedPlayback, 
   const options = urlOptions();
   const positionSec = startPosition(session, options.startOver);
   // Only where hls.js will start: the variant the inline playlists are for.
-  const prefetch = session.media.hlsStartVariant !== null ? new SegmentPrefetch(session.media.hlsPlaylists, positionSec, (url) => tokens.rewrite(url), { sid: session.id, cid: session.titleId }) : null;
+  const prefetch = session.media.hlsStartVariant !== null ? new SegmentPrefetch(session.media.hlsPlaylists, positionSec, (url) => tokens.rewrite(url), { sid: session.id, cid: session.titleId }, session.media.hlsInitSegments) : null;
   let handover: Handover | null = null;
   const engine = new LoadingEngine(
     async () => {

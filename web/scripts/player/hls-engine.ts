@@ -12,12 +12,14 @@ import Hls, {
   type Loader,
   type LoaderCallbacks,
   type LoaderConfiguration,
+  type LoaderContext,
   type PlaylistLoaderContext,
   type SourceBufferTrackSet,
 } from "hls.js";
 import type { Engine, EngineHandlers, EngineStart } from "./engine-types.ts";
 import type { SegmentPrefetch } from "./prefetch.ts";
 import { keepLiveLatency } from "./live-latency.ts";
+import type { SteeringManifest } from "../../../lib/hls-start.ts";
 import type { StartedPlayback } from "../../../lib/playback-session.ts";
 import type { TokenHolder } from "./tokens.ts";
 
@@ -31,15 +33,15 @@ export function withoutCmcd(url: string): string {
   return rest ? `${url.slice(0, at)}?${rest}` : url.slice(0, at);
 }
 
-/** Bytes in hand for a request hls.js is about to make, with the times they took to come. */
-type Answer = { data: string | ArrayBuffer; start: number; first: number; end: number };
+/** Bytes in hand for a request hls.js is about to make (a JSON load's parsed value), with the times they took to come. */
+type Answer = { data: string | ArrayBuffer | SteeringManifest; start: number; first: number; end: number };
 
 /**
  * hls.js's own loader, except for the requests `answer` has the bytes for: those are
  * answered from them (a failed answer falls back to the network). `answer` is asked with
  * the URL as hls.js made it, CMCD query included.
  */
-function answeringLoader<C extends PlaylistLoaderContext | FragmentLoaderContext>(answer: (context: C) => Promise<Answer> | undefined) {
+function answeringLoader<C extends LoaderContext>(answer: (context: C) => Promise<Answer> | undefined) {
   const Base = Hls.DefaultConfig.loader;
   return class AnsweringLoader implements Loader<C> {
     private readonly inner: Loader<C>;
@@ -68,7 +70,7 @@ function answeringLoader<C extends PlaylistLoaderContext | FragmentLoaderContext
           stats.loading.start = got.start;
           stats.loading.first = got.first;
           stats.loading.end = got.end;
-          stats.loaded = stats.total = typeof got.data === "string" ? got.data.length : got.data.byteLength;
+          stats.loaded = stats.total = typeof got.data === "string" ? got.data.length : got.data instanceof ArrayBuffer ? got.data.byteLength : 0;
           callbacks.onSuccess({ url: context.url, data: got.data }, stats, context, null);
         },
         () => !this.aborted && this.inner.load(context, config, callbacks),
@@ -107,13 +109,32 @@ function inlineLoader(playlists: { url: string; text: string }[]): NonNullable<H
     const data = pending.get(url);
     if (data === undefined) return undefined;
     pending.delete(url);
-    // Answered on the next task, as a network load would be: hls.js finishes attaching first.
-    return new Promise((resolve) =>
-      setTimeout(() => {
-        const now = performance.now();
-        resolve({ data, start: now, first: now, end: now });
-      }, 0),
-    );
+    return onNextTask(data);
+  });
+}
+
+/** Answered on the next task, as a network load would be: hls.js finishes attaching first. */
+const onNextTask = (data: Answer["data"]) =>
+  new Promise<Answer>((resolve) =>
+    setTimeout(() => {
+      const now = performance.now();
+      resolve({ data, start: now, first: now, end: now });
+    }, 0),
+  );
+
+/**
+ * hls.js's loader for what neither of the other two loads — the steering manifest among it —
+ * answering its first steering load with the Play answer's manifest: hls.js asks a steered
+ * master's steering server the moment it has parsed the master, and that answer is in hand.
+ * Its TTL later, hls.js asks the server, and every time after.
+ */
+function steeringLoader(manifest: SteeringManifest): NonNullable<HlsConfig["loader"]> {
+  let inHand: SteeringManifest | null = manifest;
+  return answeringLoader<LoaderContext>((context) => {
+    if (inHand === null || context.type !== ("steering-manifest" as LoaderContext["type"])) return undefined;
+    const data = inHand;
+    inHand = null;
+    return onNextTask(data);
   });
 }
 
@@ -190,6 +211,7 @@ export function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, t
     startPosition: handover ? video.currentTime : start.positionSec > 0 ? start.positionSec : -1,
     ...(options.bufferSec !== null ? { maxBufferLength: options.bufferSec, maxMaxBufferLength: options.bufferSec * 2 } : {}),
     ...(session.media.hlsMaster ? { pLoader: inlineLoader([{ url: masterUrl, text: session.media.hlsMaster }, ...session.media.hlsPlaylists]) } : {}),
+    ...(session.media.hlsMaster && session.media.hlsSteering ? { loader: steeringLoader(session.media.hlsSteering) } : {}),
     // CMCD (CTA-5004) on every request, as a query parameter (headers would cost a CORS
     // preflight per request across origins): the media Worker reads it for the operator's
     // session timeline and never lets it reach the cache key. sid = the stream id, so the

@@ -3,6 +3,9 @@
 // variant and of its audio are known before hls.js has even opened its MediaSource. hls.js
 // then asks its fragment loader for them, and gets these bytes instead of a request of its
 // own — the segments' round trip overlaps the player's own start-up rather than following it.
+// The init segments usually come in the Play answer itself (`hlsInitSegments`): those are
+// answered from its bytes, and only the first media segments go over the network.
+import { base64UrlDecode } from "../../../lib/base64url.ts";
 
 export type Prefetched = { data: ArrayBuffer; start: number; first: number; end: number };
 
@@ -40,17 +43,34 @@ export type StartRequest = { url: string; request: string };
  * Play on intent fetches them into the browser's HTTP cache (segments are immutable),
  * and the watch page's fetch of them is then a cache hit.
  */
-export function startRequests(playlists: { url: string; text: string }[], positionSec: number, rewrite: (url: string) => string, cmcd: { sid: string; cid: string }): StartRequest[] {
+export function startRequests(
+  playlists: { url: string; text: string }[],
+  positionSec: number,
+  rewrite: (url: string) => string,
+  cmcd: { sid: string; cid: string },
+  inHand: ReadonlySet<string> = new Set(),
+): StartRequest[] {
   const out: StartRequest[] = [];
   playlists.forEach((p, i) => {
     startSegments(p.url, p.text, positionSec).forEach((url, j) => {
-      if (out.some((r) => r.url === url)) return;
+      // Already in the Play answer (an init segment's bytes), or already asked for.
+      if (inHand.has(url) || out.some((r) => r.url === url)) return;
       const ot = j === 0 && p.text.includes("#EXT-X-MAP:") ? "i" : i === 0 ? "v" : "a";
       // CTA-5004 query form: keys in alphabetical order, strings quoted.
       const query = `CMCD=${encodeURIComponent(`cid=${JSON.stringify(cmcd.cid)},ot=${ot},sid=${JSON.stringify(cmcd.sid)},su`)}`;
       out.push({ url, request: `${rewrite(url)}?${query}` });
     });
   });
+  return out;
+}
+
+/** The Play answer's init segments, by URL, that decode (canonical base64url); any other is fetched as usual. */
+export function initsInHand(inits: readonly { url: string; data: string }[]): Map<string, ArrayBuffer> {
+  const out = new Map<string, ArrayBuffer>();
+  for (const { url, data } of inits) {
+    const bytes = base64UrlDecode(data);
+    if (bytes && bytes.byteLength > 0) out.set(url, bytes.buffer);
+  }
   return out;
 }
 
@@ -66,9 +86,23 @@ export class SegmentPrefetch {
   /**
    * `playlists`: the start variant's, then its audio's (the Play answer's order). `rewrite`
    * puts the newest token in a URL. `cmcd`: the session and content ids hls.js reports.
+   * `inits`: the Play answer's init segments, answered from their bytes (no request).
    */
-  constructor(playlists: { url: string; text: string }[], positionSec: number, rewrite: (url: string) => string, cmcd: { sid: string; cid: string }) {
-    for (const { url, request } of startRequests(playlists, positionSec, rewrite, cmcd)) {
+  constructor(
+    playlists: { url: string; text: string }[],
+    positionSec: number,
+    rewrite: (url: string) => string,
+    cmcd: { sid: string; cid: string },
+    inits: readonly { url: string; data: string }[] = [],
+  ) {
+    const inHand = initsInHand(inits);
+    const wanted = new Set(playlists.flatMap((p) => startSegments(p.url, p.text, positionSec)));
+    for (const [url, data] of inHand) {
+      if (!wanted.has(url)) continue;
+      const now = performance.now();
+      this.pending.set(url, Promise.resolve({ data, start: now, first: now, end: now }));
+    }
+    for (const { url, request } of startRequests(playlists, positionSec, rewrite, cmcd, new Set(this.pending.keys()))) {
       const start = performance.now();
       const fetched = fetch(request).then(async (res) => {
         if (!res.ok) throw new Error(`prefetch ${res.status}`);

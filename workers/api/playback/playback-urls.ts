@@ -1,7 +1,7 @@
 // What a player is handed: a playback token for one asset, scoped to the plan's height
 // and bounded by the lease, and the media-origin URLs under it (DESIGN.md §2 step 4).
 import type { AssetExtras } from "../../../lib/media-index.ts";
-import { HLS_START_FILE, hlsStartSchema, type HlsStart } from "../../../lib/hls-start.ts";
+import { HLS_START_FILE, hlsStartSchema, type HlsStart, type SteeringManifest } from "../../../lib/hls-start.ts";
 import { log } from "../../../lib/log.ts";
 import { parsePlaybackKeys, signPlaybackToken, type PlaybackKeys } from "../../../lib/playback-token.ts";
 import { tokenExpiry } from "./policy.ts";
@@ -84,8 +84,10 @@ export function provisionalGrant(input: StreamInput, nowMs = Date.now()): Promis
 const INLINE_PLAYLIST_TIMEOUT_MS = 1000;
 
 export type InlinePlaylist = { url: string; text: string };
-export type Inline = { master: string | null; playlists: InlinePlaylist[]; startVariant: number | null };
-export const NO_INLINE: Inline = { master: null, playlists: [], startVariant: null };
+/** An init segment's absolute URL and its bytes (unpadded base64url). */
+export type InlineInit = { url: string; data: string };
+export type Inline = { master: string | null; playlists: InlinePlaylist[]; startVariant: number | null; inits: InlineInit[]; steering: SteeringManifest | null };
+export const NO_INLINE: Inline = { master: null, playlists: [], startVariant: null, inits: [], steering: null };
 
 /**
  * The stream's HLS multivariant playlist, where a player starts in it, and the media
@@ -136,7 +138,14 @@ export function startInline(
     const b = await bundle;
     if (b === null) return NO_INLINE;
     const mine = grant.token === media.token ? b : swapToken(b, media.token, grant.token);
-    return { master: mine.master, playlists: mine.playlists.map((p) => ({ url: new URL(p.uri, grant.hlsUrl).toString(), text: p.text })), startVariant: mine.startVariant };
+    const url = (uri: string) => new URL(uri, grant.hlsUrl).toString();
+    return {
+      master: mine.master,
+      playlists: mine.playlists.map((p) => ({ url: url(p.uri), text: p.text })),
+      startVariant: mine.startVariant,
+      inits: mine.inits.map((i) => ({ url: url(i.uri), data: i.data })),
+      steering: mine.steering,
+    };
   };
   return { loaded: bundle, write };
 }

@@ -5,6 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ActiveStream, EndReason } from "../../../durable-objects/account-streams.ts";
 import { ApiError, errorBodySchema } from "../../../lib/errors.ts";
+import { steeringManifestSchema } from "../../../lib/hls-start.ts";
 import { requireAuth } from "../auth/require-auth.ts";
 import type { AppEnv } from "../env.ts";
 import { createRouter, errorDocs, json } from "../router.ts";
@@ -94,6 +95,18 @@ const startGrantSchema = grantSchema.extend({
    * height, then bandwidth), the one whose playlist `hlsPlaylists` carries; null without them.
    */
   hlsStartVariant: z.number().nullable(),
+  /**
+   * The init segments (EXT-X-MAP) of `hlsPlaylists`, by absolute URL, with their bytes in
+   * unpadded base64url: a player that answers these URLs from memory needs only the first
+   * media segments before its first frame. Empty when the media Worker did not put them in.
+   */
+  hlsInitSegments: z.array(z.object({ url: z.string(), data: z.string() })),
+  /**
+   * For a steered master (EXT-X-CONTENT-STEERING), the steering manifest its SERVER-URI
+   * would answer now: a player may take it for its first load of that URI (hls.js asks at
+   * once) and ask the server only when its TTL runs out. Null otherwise.
+   */
+  hlsSteering: steeringManifestSchema.nullable(),
 });
 
 const episodeRefSchema = z.object({ id: z.string(), seasonNumber: z.number(), number: z.number(), name: z.string() });
@@ -276,7 +289,7 @@ playbackRoutes.openapi(
         title: plan.displayName,
         durationSec: plan.asset.durationSec,
         live: plan.asset.live,
-        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster: inline.master, hlsPlaylists: inline.playlists, hlsStartVariant: inline.startVariant },
+        media: { hlsUrl: media.hlsUrl, dashUrl: media.dashUrl, tokenExpiresAt: media.tokenExpiresAt, maxHeight: lease.maxHeight, hlsMaster: inline.master, hlsPlaylists: inline.playlists, hlsStartVariant: inline.startVariant, hlsInitSegments: inline.inits, hlsSteering: inline.steering },
         resume: { positionSec: plan.resumeSec },
         heartbeat: { url: heartbeatUrl(lease.id), intervalSec: HEARTBEAT_INTERVAL_SEC },
         lease: leaseSchema(lease, body.prepared ? PREPARED_LEASE_TTL_SEC : LEASE_TTL_SEC),

@@ -16,11 +16,15 @@ import type { HlsStart } from "../../../lib/hls-start.ts";
  * server at once anyway) and against a title's media being published again.
  */
 export const START_BUNDLE_TTL_MS = 5_000;
-/** Entries at most, and their characters at most (a bundle is a few KB; a 3-hour film's about 150 KB). */
+/** Entries at most, and their characters at most (a bundle is a few KB, its init segments' bytes included; a 3-hour film's about 150 KB). */
 const MAX_ENTRIES = 64;
 const MAX_CHARS = 4_000_000;
 
-const charsOf = (b: HlsStart) => b.master.length + b.playlists.reduce((n, p) => n + p.uri.length + p.text.length, 0);
+const charsOf = (b: HlsStart) =>
+  b.master.length +
+  b.playlists.reduce((n, p) => n + p.uri.length + p.text.length, 0) +
+  b.inits.reduce((n, i) => n + i.uri.length + i.data.length, 0) +
+  (b.steering ? JSON.stringify(b.steering).length : 0);
 
 /** A bundle kept or on its way (the first Play's request; the others wait for it). */
 type Entry = { at: number; token: string; bundle: Promise<HlsStart | null>; chars: number };
@@ -82,7 +86,14 @@ export class StartBundles {
 /** The bundle with every occurrence of one token replaced by another. */
 export function swapToken(bundle: HlsStart, from: string, to: string): HlsStart {
   const swap = (text: string) => text.replaceAll(from, to);
-  return { master: swap(bundle.master), startVariant: bundle.startVariant, playlists: bundle.playlists.map((p) => ({ uri: swap(p.uri), text: swap(p.text) })) };
+  return {
+    master: swap(bundle.master),
+    startVariant: bundle.startVariant,
+    playlists: bundle.playlists.map((p) => ({ uri: swap(p.uri), text: swap(p.text) })),
+    // An init's bytes never hold a token; its URI does when it is on another pathway.
+    inits: bundle.inits.map((i) => ({ uri: swap(i.uri), data: i.data })),
+    steering: bundle.steering,
+  };
 }
 
 /** The key of a stream's bundle: its master's URL with the token taken out, the token's height, and the viewer's country (steering policy is per country). */

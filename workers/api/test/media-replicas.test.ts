@@ -6,6 +6,7 @@
 import { env, exports } from "cloudflare:workers";
 import { Parser } from "m3u8-parser";
 import { beforeEach, describe, expect, it } from "vitest";
+import { base64UrlEncode } from "../../../lib/base64url.ts";
 import { resetBreakers } from "../../../lib/bindings/guard.ts";
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import { parsePlaybackKeys, signPlaybackToken } from "../../../lib/playback-token.ts";
@@ -186,6 +187,10 @@ describe("start bundles kept in the api isolate, on a steered master (the token 
     expect(b.master).not.toContain(first.token);
     expect(b.master).toBe(await (await media(new URL(second.hlsUrl).pathname)).text());
     expect(b.playlists.map((p) => p.url).every((u) => u.includes(`/${second.token}/`))).toBe(true);
+    // The init segments and the steering manifest come with it, as the media Worker answers them for this stream.
+    expect(b.inits.map((i) => i.url)).toEqual(b.playlists.map((p) => p.url.replace(/playlist\.m3u8$/, "init.m4s")));
+    for (const i of b.inits) expect(i.data).toBe(base64UrlEncode(new Uint8Array(await (await media(new URL(i.url).pathname)).arrayBuffer())));
+    expect(b.steering).toEqual(await (await media(new URL("steering.hls.json", second.hlsUrl).pathname)).json());
     // Another height is another bundle.
     const low = await inlinePlaylists({ MEDIA_WORKER: counting }, await grant("s3", 240), { maxHeight: 240, country: "FR" }, "r3");
     expect(calls).toBe(2);

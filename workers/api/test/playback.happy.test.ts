@@ -73,6 +73,11 @@ describe("POST /v1/playback/sessions", () => {
     expect(s.media.hlsStartVariant).toBe(variants.indexOf(start));
     expect(s.media.hlsPlaylists.map((p) => p.url)).toEqual([new URL(start.uri, s.media.hlsUrl).toString(), s.media.hlsUrl.replace("master.m3u8", "audio-en/playlist.m3u8")]);
     for (const inline of s.media.hlsPlaylists) expect(inline.text).toBe(await (await fetchMedia(inline.url)).text());
+    // Their init segments too, byte for byte what their URLs answer: the player fetches only the first media segments.
+    expect(s.media.hlsInitSegments.map((i) => i.url)).toEqual(s.media.hlsPlaylists.map((p) => p.url.replace(/playlist\.m3u8$/, "init.m4s")));
+    for (const init of s.media.hlsInitSegments) expect(base64UrlDecode(init.data)).toEqual(new Uint8Array(await (await fetchMedia(init.url)).arrayBuffer()));
+    // One pathway: no steering server to answer for.
+    expect(s.media.hlsSteering).toBeNull();
     expect((await fetchMedia(s.media.dashUrl)).status).toBe(200);
     expect(s.trickPlayUrl).toBe(s.media.hlsUrl.replace("master.m3u8", "thumbs/thumbs.vtt"));
     expect(await (await fetchMedia(s.trickPlayUrl!)).text()).toContain("sprite.jpg#xywh=");

@@ -10,7 +10,13 @@ const B = "eyJhIjoyfQ.c2lnbmF0dXJlLWI";
 const written = (token: string): HlsStart => ({
   master: `#EXTM3U\n#EXT-X-CONTENT-STEERING:SERVER-URI="/p/${token}/t/steering.hls.json",PATHWAY-ID="p"\n#EXT-X-STREAM-INF:BANDWIDTH=1,PATHWAY-ID="p2"\n/p2/${token}/t/480p/playlist.m3u8\n`,
   startVariant: 0,
-  playlists: [{ uri: "480p/playlist.m3u8", text: "#EXTM3U\n#EXTINF:2,\n1.m4s\n" }],
+  playlists: [{ uri: "480p/playlist.m3u8", text: "#EXTM3U\n#EXT-X-MAP:URI=\"init.m4s\"\n#EXTINF:2,\n1.m4s\n" }],
+  // An init on another pathway carries the token in its URI; its bytes never do.
+  inits: [
+    { uri: "480p/init.m4s", data: "AAECAw" },
+    { uri: `/p2/${token}/t/audio-en/init.m4s`, data: "BAUGBw" },
+  ],
+  steering: { VERSION: 1, TTL: 10, "PATHWAY-PRIORITY": ["p", "p2"] },
 });
 
 function clocked() {

@@ -3,10 +3,16 @@
 // 001: the same with SERVICE-LOCATION-PRIORITY). The DCSM carries PATHWAY-PRIORITY too:
 // Shaka Player (5.2) reads only that key for DASH as well, and clients ignore keys they do
 // not know. RELOAD-URI is left out: the player asks the same URI again.
+import type { SteeringManifest } from "../../../lib/hls-start.ts";
 import type { SteeringChoice } from "./choose.ts";
 
+/** The HLS steering manifest, also what the start bundle carries (lib/hls-start.ts). */
+export function hlsSteeringManifest(choice: SteeringChoice): SteeringManifest {
+  return { VERSION: 1, TTL: choice.ttlSeconds, "PATHWAY-PRIORITY": choice.priority };
+}
+
 export function steeringBody(format: "hls" | "dash", choice: SteeringChoice): Record<string, unknown> {
-  if (format === "hls") return { VERSION: 1, TTL: choice.ttlSeconds, "PATHWAY-PRIORITY": choice.priority };
+  if (format === "hls") return hlsSteeringManifest(choice);
   return { VERSION: 1, TTL: choice.ttlSeconds, "SERVICE-LOCATION-PRIORITY": choice.priority, "PATHWAY-PRIORITY": choice.priority };
 }
 

@@ -4,7 +4,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { errorBodySchema } from "../../../lib/errors.ts";
-import { hlsStartSchema, startingPoint } from "../../../lib/hls-start.ts";
+import { base64UrlDecode } from "../../../lib/base64url.ts";
+import { hlsStartSchema, INIT_INLINE_MAX_BYTES, startingPoint } from "../../../lib/hls-start.ts";
 import type { LiveState } from "../../../lib/live/live-state.ts";
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import { seedSyntheticAsset, syntheticAsset } from "../../../test-support/synthetic-asset.ts";
@@ -29,7 +30,37 @@ describe("the HLS start bundle", () => {
       expect(start.uris).toHaveLength(2); // the variant's video and its default audio
       for (const p of bundle.playlists) expect(p.text, p.uri).toBe((await get(`${base}${p.uri}`)).text());
       if (maxHeight === 480) expect(text()).not.toContain("720p");
+      // Each playlist's EXT-X-MAP, its URI against the master's, its bytes those the file's own URL answers.
+      expect(bundle.inits.map((i) => i.uri)).toEqual(bundle.playlists.map((p) => p.uri.replace(/playlist\.m3u8$/, "init.m4s")));
+      for (const i of bundle.inits) expect(base64UrlDecode(i.data), i.uri).toEqual((await get(`${base}${i.uri}`)).body);
+      // One pathway: no steering.
+      expect(bundle.steering).toBeNull();
     }
+  });
+
+  it("leaves out an init segment over its size bound: the player fetches it", async () => {
+    await seedSyntheticAsset(env.MEDIA, "start-big-init", { heights: [240], initBytes: INIT_INLINE_MAX_BYTES + 1 });
+    const { res, text } = await get(`/p/${await tokenFor({ assetId: "start-big-init" })}/start-big-init/hls-start.json`);
+    expect(res.status).toBe(200);
+    const bundle = hlsStartSchema.parse(JSON.parse(text()));
+    expect(bundle.playlists).toHaveLength(2);
+    expect(bundle.inits).toEqual([]);
+  });
+
+  it("is read strictly: init bytes only in canonical base64url and within their bound, the steering manifest only with its own keys; older bundles still parse", () => {
+    const bundle = { master: "#EXTM3U\n", startVariant: 0, playlists: [] };
+    const withInit = (data: string) => hlsStartSchema.safeParse({ ...bundle, inits: [{ uri: "240p/init.m4s", data }] }).success;
+    expect(withInit("AAECAw")).toBe(true);
+    expect(withInit("AAECAx")).toBe(false); // unused bits set: a sibling of AAECAw
+    expect(withInit("AAECAw==")).toBe(false);
+    expect(withInit("AAEC+w")).toBe(false);
+    expect(withInit("A".repeat(Math.ceil((INIT_INLINE_MAX_BYTES * 4) / 3) + 4))).toBe(false);
+    const steering = (s: unknown) => hlsStartSchema.safeParse({ ...bundle, steering: s }).success;
+    expect(steering({ VERSION: 1, TTL: 10, "PATHWAY-PRIORITY": ["p", "p2"] })).toBe(true);
+    expect(steering({ VERSION: 2, TTL: 10, "PATHWAY-PRIORITY": ["p"] })).toBe(false);
+    expect(steering({ VERSION: 1, TTL: 10, "PATHWAY-PRIORITY": ["p"], "RELOAD-URI": "https://elsewhere.example/" })).toBe(false);
+    expect(steering({ VERSION: 1, TTL: 10, "PATHWAY-PRIORITY": ['p",x'] })).toBe(false);
+    expect(hlsStartSchema.parse(bundle)).toEqual({ ...bundle, inits: [], steering: null });
   });
 
   it("is refused as the master is: a token below every rendition, a bad token", async () => {

@@ -12,6 +12,8 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { BindingGuard, guardEnv, resetBreakers } from "../../../lib/bindings/guard.ts";
 import { parseChaos } from "../../../lib/bindings/chaos.ts";
 import { redactedPath, setLogLevel } from "../../../lib/log.ts";
+import { base64UrlDecode } from "../../../lib/base64url.ts";
+import { hlsStartSchema, type HlsStart } from "../../../lib/hls-start.ts";
 import { mediaKeys } from "../../../lib/media-layout.ts";
 import type { StoredSteeringPolicy } from "../../../lib/media-origins/steering-policy.ts";
 import { seedSyntheticAsset } from "../../../test-support/synthetic-asset.ts";
@@ -167,6 +169,36 @@ describe("the steering server", () => {
     const answer = JSON.parse((await get(`/p/${token}/${ASSET}/steering.hls.json`, chaos)).text());
     expect(answer).toEqual({ VERSION: 1, TTL: DEGRADED_TTL_SECONDS, "PATHWAY-PRIORITY": ["p2", "p"] });
     expect(parseHls((await get(`/p/${token}/${ASSET}/master.m3u8`, chaos)).text()).contentSteering?.pathwayId).toBe("p2");
+  });
+
+  it("the start bundle: the steering answer of the moment, and the init segments of the pathway it starts on, whatever holds them", async () => {
+    const read = async (vars: Vars = {}) => hlsStartSchema.parse(JSON.parse((await get(`/p/${token}/${ASSET}/hls-start.json`, vars)).text()));
+    const healthy = await read();
+    expect(healthy.steering).toEqual(JSON.parse((await get(`/p/${token}/${ASSET}/steering.hls.json`)).text()));
+    // The init segments of the start variant and its audio, on the pathway the master starts players on.
+    const initsOf = (b: HlsStart) => b.playlists.map((p) => p.uri.replace(/playlist\.m3u8$/, "init.m4s"));
+    expect(healthy.inits.map((i) => i.uri)).toEqual(initsOf(healthy));
+    // The primary failing: players start on the replica, whose URIs the master writes absolute.
+    const chaos = { CHAOS: "r2:MEDIA=1" };
+    for (const path of segments.slice(0, 3)) expect((await get(`/p/${token}/${ASSET}/${path}?fresh=${Math.random()}`, chaos)).res.status).toBe(200);
+    const degraded = await read(chaos);
+    expect(degraded.steering).toEqual({ VERSION: 1, TTL: DEGRADED_TTL_SECONDS, "PATHWAY-PRIORITY": ["p2", "p"] });
+    expect(degraded.inits.map((i) => i.uri)).toEqual(initsOf(degraded));
+    for (const i of degraded.inits) expect(i.uri).toMatch(new RegExp(`^/p2/${token}/${ASSET}/(\\d+p|audio-en)/init\\.m4s$`));
+    for (const i of degraded.inits) expect(base64UrlDecode(i.data)).toEqual(asset.files.get(i.uri.split(`/${ASSET}/`)[1]!));
+  });
+
+  it("the start bundle of an asset whose init cannot be read: the playlists without it, never an error", async () => {
+    const solo = isolate();
+    const base = `/p/${soloToken}/steer-solo/`;
+    // The index in this isolate's memory; then every read of the bucket fails.
+    expect((await solo(`${base}master.m3u8`)).res.status).toBe(200);
+    const { res, text } = await solo(`${base}hls-start.json`, { CHAOS: "r2:MEDIA=1" });
+    expect(res.status).toBe(200);
+    const bundle = hlsStartSchema.parse(JSON.parse(text()));
+    expect(bundle.playlists).toHaveLength(2);
+    expect(bundle.inits).toEqual([]);
+    expect(bundle.steering).toBeNull();
   });
 
   it("health is shared in the location: another isolate, whose own breakers saw nothing, steers away too", async () => {
