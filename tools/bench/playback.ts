@@ -324,15 +324,21 @@ async function playOnce(
 }
 
 /**
- * When (ms from the start) the first playlist was requested — master.m3u8, or a media
- * playlist when the master came inline with the Play response — and when the first init
- * and media segment of a video and an audio track had all arrived: what the first frame needs.
+ * When (ms from the start) the first playlist was requested (master.m3u8) or, on the
+ * platform, the Play response with the playlists inline came in; and when the first media
+ * segment of a video and an audio track, and their init segments where they were fetched,
+ * had all arrived: what the first frame needs.
  */
 function phases(r: Run): { master: number; data: number } {
   const sorted = [...r.timings].sort((a, b) => a.startAt - b.startAt);
   const first = (re: RegExp) => sorted.find((t) => re.test(new URL(t.url).pathname));
-  const master = first(/\/p\/.*\.m3u8$|\/master\.m3u8$/);
-  const needed = [first(/\/\d+p\/init\.m4s$/), first(/\/\d+p\/\d+\.m4s$/), first(/\/audio[^/]*\/init\.m4s$/), first(/\/audio[^/]*\/\d+\.m4s$/)];
+  // The platform's playlists come in the Play response: its first phase ends with the POST's answer.
+  const playlist = first(/\/p\/.*\.m3u8$|\/master\.m3u8$/);
+  const master = r.postMs !== null ? { startAt: r.state.startedAt + r.postMs } : playlist;
+  // The init segments only where they were fetched: the Play response carries them (`hlsInitSegments`).
+  const segments = [first(/\/\d+p\/\d+\.m4s$/), first(/\/audio[^/]*\/\d+\.m4s$/)];
+  const inits = [first(/\/\d+p\/init\.m4s$/), first(/\/audio[^/]*\/init\.m4s$/)].filter((t) => t !== undefined);
+  const needed = [...segments, ...inits];
   if (!master || needed.some((t) => !t)) return { master: NaN, data: NaN };
   return { master: master.startAt - r.state.startedAt, data: Math.max(...needed.map((t) => t!.endAt)) - r.state.startedAt };
 }
@@ -466,8 +472,8 @@ async function firstFrame(browser: Browser, platform: Platform, api: Api, titleI
     }
     console.log(`   phases (median, ms):`);
     const phaseRows: [string, (r: Run) => number][] = [
-      ["start to the first playlist request (platform: after the POST)", (r) => phases(r).master],
-      ["first playlist to the first init + segment of each track", (r) => phases(r).data - phases(r).master],
+      ["start to the first playlist request (platform: the POST's answer)", (r) => phases(r).master],
+      ["then to the first segments of each track in (with their inits, if fetched)", (r) => phases(r).data - phases(r).master],
       ["those bytes in to the first frame (MSE, decode, paint)", (r) => r.ms - phases(r).data],
     ];
     for (const [label, f] of phaseRows) console.log(`     ${label.padEnd(58)} ${pad(fmt(med(p, f)), 12)} ${pad(fmt(med(s, f)), 18)}`);
