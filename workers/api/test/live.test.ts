@@ -97,9 +97,6 @@ async function mediaUrl(assetId: string, path: string): Promise<string> {
   return `https://marquee.test/p/${token}/${assetId}/${path}`;
 }
 
-/** How long the media Worker keeps a live state of 2 s segments (half a segment, workers/media/delivery/index-store.ts). */
-const LIVE_STATE_KEPT_MS = 1000;
-
 async function media(assetId: string, path: string): Promise<Response> {
   return exports.default.fetch(await mediaUrl(assetId, path));
 }
@@ -373,10 +370,9 @@ describe("a live stream", () => {
 
   it("slides its DVR window: past 60 s of media the oldest segments leave the playlist and the MPD", async () => {
     for (let i = 0; i < 30; i++) await b.segment();
-    // The media Worker keeps a live state half a segment (here 1 s) in memory and in the
-    // Cache API, as players are told (max-age=1): the previous test's reads kept the state
-    // of six segments, and 30 uploads can take less than that. Past it, every read is new.
-    await new Promise((r) => setTimeout(r, LIVE_STATE_KEPT_MS + 100));
+    // The previous test's reads left the state of six segments kept (in memory and in the
+    // Cache API, half a segment), and 30 uploads can take less than that.
+    await viewersCatchUp();
     const { manifest } = await playlist(live.assetId, "360p/playlist.m3u8");
     // 36 segments of 2 s: the newest 30 end within 60 s of the newest's end.
     expect(manifest.mediaSequence).toBe(6);
