@@ -11,9 +11,10 @@
 import type { HlsStart } from "../../../lib/hls-start.ts";
 
 /**
- * How long a bundle is kept: short against the steering choice it carries (the media
- * Worker's steering TTL is 10 s in dev, 30 s in production, and hls.js reads the steering
- * server at once anyway) and against a title's media being published again.
+ * How long a bundle is kept: short against the steering choice it carries (its master's
+ * first pathway and its steering manifest, which the player takes for its first steering
+ * load and keeps for that manifest's TTL: 10 s in dev, 30 s in production) and against a
+ * title's media being published again.
  */
 export const START_BUNDLE_TTL_MS = 5_000;
 /** Entries at most, and their characters at most (a bundle is a few KB, its init segments' bytes included; a 3-hour film's about 150 KB). */
