@@ -209,7 +209,9 @@ export function hlsJsEngine(video: HTMLVideoElement, session: StartedPlayback, t
     ...(session.media.hlsStartVariant !== null ? { startLevel: session.media.hlsStartVariant } : {}),
     // After a first frame: where it plays now (hls.js seeks only forward to its start position).
     startPosition: handover ? video.currentTime : start.positionSec > 0 ? start.positionSec : -1,
-    ...(options.bufferSec !== null ? { maxBufferLength: options.bufferSec, maxMaxBufferLength: options.bufferSec * 2 } : {}),
+    // `?buffer=N` caps the forward buffer at N s: hls.js's own ceiling too (maxMaxBufferLength),
+    // which it otherwise climbs to on a fast network (at 2N it had fetched all of a 12 s film).
+    ...(options.bufferSec !== null ? { maxBufferLength: options.bufferSec, maxMaxBufferLength: options.bufferSec } : {}),
     ...(session.media.hlsMaster ? { pLoader: inlineLoader([{ url: masterUrl, text: session.media.hlsMaster }, ...session.media.hlsPlaylists]) } : {}),
     ...(session.media.hlsMaster && session.media.hlsSteering ? { loader: steeringLoader(session.media.hlsSteering) } : {}),
     // CMCD (CTA-5004) on every request, as a query parameter (headers would cost a CORS
