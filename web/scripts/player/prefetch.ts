@@ -96,14 +96,13 @@ export class SegmentPrefetch {
     inits: readonly { url: string; data: string }[] = [],
   ) {
     const inHand = initsInHand(inits);
-    const wanted = new Set(playlists.flatMap((p) => startSegments(p.url, p.text, positionSec)));
-    for (const [url, data] of inHand) {
-      if (!wanted.has(url)) continue;
-      const now = performance.now();
-      this.pending.set(url, Promise.resolve({ data, start: now, first: now, end: now }));
-    }
-    for (const { url, request } of startRequests(playlists, positionSec, rewrite, cmcd, new Set(this.pending.keys()))) {
+    for (const { url, request } of startRequests(playlists, positionSec, rewrite, cmcd)) {
       const start = performance.now();
+      const data = inHand.get(url);
+      if (data) {
+        this.pending.set(url, Promise.resolve({ data, start, first: start, end: start }));
+        continue;
+      }
       const fetched = fetch(request).then(async (res) => {
         if (!res.ok) throw new Error(`prefetch ${res.status}`);
         const first = performance.now();
